@@ -1,0 +1,158 @@
+"""Memorials, their members, and the photos (uploaded or generated) of the person."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    CONTRIBUTOR = "contributor", _("Contributor")
+    VIEWER = "viewer", _("Viewer")
+
+
+class Memorial(models.Model):
+    """One person who has died. Private: only members (and staff, for review) see it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    family = models.ForeignKey(
+        "accounts.Family", on_delete=models.PROTECT, related_name="memorials"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    death_date = models.DateField(_("date of death"), null=True, blank=True)
+    biography = models.TextField(_("short biography"), blank=True, max_length=5000)
+    cover_photo = models.ForeignKey(
+        "Photo",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cover photo"),
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="memorials"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("memorial")
+        verbose_name_plural = _("memorials")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("memorials:gallery", kwargs={"memorial_id": self.pk})
+
+
+class Membership(models.Model):
+    memorial = models.ForeignKey(Memorial, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["memorial", "user"], name="one_membership_per_user")
+        ]
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}"
+
+
+class Tag(models.Model):
+    memorial = models.ForeignKey(Memorial, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(_("tag"), max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["memorial", "name"], name="unique_tag_per_memorial")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PhotoKind(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    GENERATED = "generated", _("AI-generated")
+
+
+def photo_path(photo: Photo, filename: str) -> str:
+    """Storage keys carry no user-supplied text, only identifiers."""
+    return f"memorials/{photo.memorial_id}/photos/{photo.pk}/{filename}"
+
+
+class Photo(models.Model):
+    """A picture of the person: uploaded by family, or generated (and labelled as such)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    memorial = models.ForeignKey(Memorial, on_delete=models.CASCADE, related_name="photos")
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=PhotoKind.choices, default=PhotoKind.UPLOADED
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    image = models.FileField(upload_to=photo_path, max_length=255)
+    display = models.FileField(upload_to=photo_path, max_length=255)
+    thumbnail = models.FileField(upload_to=photo_path, max_length=255)
+    content_type = models.CharField(max_length=32)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    file_size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    original_filename = models.CharField(_("file name"), max_length=255, blank=True)
+    caption = models.TextField(_("caption"), blank=True, max_length=1000)
+    taken_on = models.DateField(_("date"), null=True, blank=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="photos")
+    attested_rights = models.BooleanField(default=False)
+    hidden = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["memorial", "sha256"], name="no_duplicate_photo")
+        ]
+        indexes = [models.Index(fields=["memorial", "kind", "-created_at"])]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+
+    def __str__(self) -> str:
+        return self.original_filename or str(self.pk)
+
+    @property
+    def is_generated(self) -> bool:
+        return self.kind == PhotoKind.GENERATED
+
+    @property
+    def ready_for_training(self) -> bool:
+        """The generator is conditioned on captions, so an uncaptioned photo cannot be used."""
+        return self.kind == PhotoKind.UPLOADED and bool(self.caption.strip()) and not self.hidden
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "memorials:photo", kwargs={"memorial_id": self.memorial_id, "photo_id": self.pk}
+        )
+
+    def media_url(self, variant: str = "display") -> str:
+        return reverse("memorials:media", kwargs={"photo_id": self.pk, "variant": variant})

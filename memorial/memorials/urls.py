@@ -1,0 +1,21 @@
+from django.urls import path
+
+from memorial.memorials import media, views
+
+app_name = "memorials"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("m/new/", views.memorial_create, name="create"),
+    path("m/<uuid:memorial_id>/", views.gallery, name="gallery"),
+    path("m/<uuid:memorial_id>/edit/", views.memorial_edit, name="edit"),
+    path("m/<uuid:memorial_id>/upload/", views.upload, name="upload"),
+    path("m/<uuid:memorial_id>/members/", views.members, name="members"),
+    path("m/<uuid:memorial_id>/photos/<uuid:photo_id>/", views.photo_detail, name="photo"),
+    path(
+        "m/<uuid:memorial_id>/photos/<uuid:photo_id>/delete/",
+        views.photo_delete,
+        name="photo_delete",
+    ),
+    path("media/photos/<uuid:photo_id>/<str:variant>/", media.photo_file, name="media"),
+]

@@ -1,0 +1,119 @@
+"""The permission policy: the only place that decides whether a user may do something.
+
+Views, API endpoints, media downloads and websocket consumers all call `allows`
+(or `require`). Rules are a table of action → roles, so the permission-matrix
+test and the code read the same source.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+if TYPE_CHECKING:
+    from memorial.memorials.models import Memorial
+
+
+class Action(StrEnum):
+    CREATE_MEMORIAL = "memorial.create"
+    VIEW_MEMORIAL = "memorial.view"
+    CHANGE_MEMORIAL = "memorial.change"
+    DELETE_MEMORIAL = "memorial.delete"
+    VIEW_MEMBERS = "members.view"
+    MANAGE_MEMBERS = "members.manage"
+    VIEW_PHOTOS = "photos.view"
+    UPLOAD_PHOTOS = "photos.upload"
+    EDIT_PHOTO = "photo.edit"
+    DELETE_PHOTO = "photo.delete"
+    VIEW_CONSENT = "consent.view"
+    MANAGE_CONSENT = "consent.manage"
+    START_GENERATION = "generation.start"
+    REVIEW_CONSENT = "consent.review"
+
+
+OWNER, CONTRIBUTOR, VIEWER, STAFF = "owner", "contributor", "viewer", "staff"
+
+# Who may do what. STAFF are Django staff users: they can look (to review consent
+# and takedown requests) but not act as family.
+RULES: dict[Action, frozenset[str]] = {
+    Action.VIEW_MEMORIAL: frozenset({OWNER, CONTRIBUTOR, VIEWER, STAFF}),
+    Action.CHANGE_MEMORIAL: frozenset({OWNER}),
+    Action.DELETE_MEMORIAL: frozenset({OWNER}),
+    Action.VIEW_MEMBERS: frozenset({OWNER, CONTRIBUTOR, VIEWER, STAFF}),
+    Action.MANAGE_MEMBERS: frozenset({OWNER}),
+    Action.VIEW_PHOTOS: frozenset({OWNER, CONTRIBUTOR, VIEWER, STAFF}),
+    Action.UPLOAD_PHOTOS: frozenset({OWNER, CONTRIBUTOR}),
+    Action.EDIT_PHOTO: frozenset({OWNER, CONTRIBUTOR}),
+    Action.DELETE_PHOTO: frozenset({OWNER, CONTRIBUTOR}),
+    Action.VIEW_CONSENT: frozenset({OWNER, CONTRIBUTOR, VIEWER, STAFF}),
+    Action.MANAGE_CONSENT: frozenset({OWNER}),
+    Action.START_GENERATION: frozenset({OWNER, CONTRIBUTOR}),
+    Action.REVIEW_CONSENT: frozenset({STAFF}),
+}
+
+
+def role_of(user: Any, memorial: Memorial) -> str | None:
+    """The user's role in this memorial, cached on the user object for the request."""
+    if user is None or not user.is_authenticated:
+        return None
+    cache: dict = user.__dict__.setdefault("_memorial_roles", {})
+    if memorial.pk not in cache:
+        from memorial.memorials.models import Membership
+
+        cache[memorial.pk] = (
+            Membership.objects.filter(memorial_id=memorial.pk, user_id=user.pk)
+            .values_list("role", flat=True)
+            .first()
+        )
+    return cache[memorial.pk]
+
+
+def forget_roles(user: Any) -> None:
+    """Drop the per-request role cache after membership changes."""
+    user.__dict__.pop("_memorial_roles", None)
+
+
+def _memorial_of(target: Any) -> Memorial | None:
+    from memorial.memorials.models import Memorial
+
+    if target is None or isinstance(target, Memorial):
+        return target
+    return target.memorial
+
+
+def allows(user: Any, action: Action, target: Any = None) -> bool:
+    """May `user` do `action` on `target` (a memorial, or anything with `.memorial`)?"""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if action == Action.CREATE_MEMORIAL:
+        return True
+    if action == Action.REVIEW_CONSENT:
+        return bool(user.is_staff)
+    memorial = _memorial_of(target)
+    if memorial is None:
+        return False
+    allowed = RULES[action]
+    role = role_of(user, memorial)
+    if role is not None and role in allowed:
+        if action == Action.DELETE_PHOTO and role == CONTRIBUTOR:
+            # Contributors may take back their own uploads; owners decide about the rest.
+            return getattr(target, "uploaded_by_id", None) == user.pk
+        return True
+    return bool(user.is_staff) and STAFF in allowed
+
+
+def can_see(user: Any, memorial: Memorial) -> bool:
+    return allows(user, Action.VIEW_MEMORIAL, memorial)
+
+
+def require(user: Any, action: Action, target: Any = None) -> None:
+    """Raise 404 when the user may not even see the memorial (no existence leak), else 403."""
+    if allows(user, action, target):
+        return
+    memorial = _memorial_of(target)
+    if memorial is not None and not can_see(user, memorial):
+        raise Http404
+    raise PermissionDenied

@@ -1,0 +1,18 @@
+"""Root URL configuration: each app brings its own urls module."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from memorial.core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("memorial.accounts.urls")),
+    path("api/", include("memorial.api_urls")),
+    path("", include("memorial.consent.urls")),
+    path("", include("memorial.memorials.urls")),
+]
