@@ -45,10 +45,8 @@ def real_face_photos(count: int) -> list[Path]:
     """Real photographs from the shared data set, or [] when it is not beside the checkout."""
     if not SHARED_FACES.is_dir():
         return []
-    people = sorted(p for p in SHARED_FACES.iterdir() if p.is_dir())
-    photos: list[Path] = []
-    for person in people:
-        photos.extend(sorted(person.glob("*.jpg"))[:1])
-        if len(photos) >= count:
-            break
-    return photos[:count]
+    for person in sorted(p for p in SHARED_FACES.iterdir() if p.is_dir()):
+        photos = sorted(person.glob("*.jpg"))
+        if len(photos) >= count:  # one person, as a family's collection would be
+            return photos[:count]
+    return []
