@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -56,7 +57,10 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        # Pillow refuses before we see the size: still a picture, just far too many pixels.
+        raise ImageRejected(_too_many_pixels(str(exc), max_pixels), 413) from None
+    except UnidentifiedImageError:
         raise ImageRejected(
             "This file is not a picture Memorial can read. Use JPEG, PNG, WebP, GIF, TIFF or HEIC.",
             415,
@@ -79,6 +83,15 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
             413,
         )
     return image
+
+
+def _too_many_pixels(pillow_message: str, max_pixels: int) -> str:
+    found = re.search(r"\((\d+) pixels\)", pillow_message)
+    size = f"{int(found.group(1)) / 1_000_000:,.0f} megapixels" if found else "too many pixels"
+    return (
+        f"This picture has {size}, more than the limit of {max_pixels / 1_000_000:.0f} "
+        "megapixels. Please upload a smaller version."
+    )
 
 
 def _decode(image: Image.Image) -> Image.Image:

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -78,8 +79,8 @@ def _read_upload(uploaded) -> bytes:
     limit = settings.UPLOAD_MAX_BYTES
     if size is not None and size > limit:
         raise UploadRejected(
-            _("The file is %(size).1f MB; the limit is %(limit).0f MB.")
-            % {"size": size / 1e6, "limit": limit / 1e6},
+            _("The file is %(size)s; the limit is %(limit)s.")
+            % {"size": filesizeformat(size), "limit": filesizeformat(limit)},
             413,
         )
     uploaded.seek(0)
@@ -88,7 +89,8 @@ def _read_upload(uploaded) -> bytes:
         raise UploadRejected(_("The file is empty."))
     if len(data) > limit:
         raise UploadRejected(
-            _("The file is larger than %(limit).0f MB.") % {"limit": limit / 1e6}, 413
+            _("The file is larger than the limit of %(limit)s.") % {"limit": filesizeformat(limit)},
+            413,
         )
     return data
 
