@@ -1,0 +1,207 @@
+"""Every page, API endpoint and media URL against every kind of visitor, from one table.
+
+Each row names a request and the visitors who may make it; everyone else must
+be refused (a login redirect for anonymous pages, 401/403 for anonymous API
+calls, 404 for people who may not see the memorial at all, 403 otherwise).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from memorial.consent.models import ConsentRecord, Scope
+from memorial.memorials.ingest import ingest_photo
+from tests import images
+
+ROLES = ("anonymous", "outsider", "viewer", "contributor", "owner", "staff")
+MEMBERS = frozenset({"viewer", "contributor", "owner"})
+MEMBERS_AND_STAFF = MEMBERS | {"staff"}
+SIGNED_IN = frozenset(ROLES) - {"anonymous"}
+WRITERS = frozenset({"owner", "contributor"})
+OWNER = frozenset({"owner"})
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # formatted with m (memorial), p (photo), c (consent record), v (viewer's user id)
+    allowed: frozenset[str]
+    data: Any = None
+    json: bool = False
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith("/api/")
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+TABLE: list[Row] = [
+    # Pages
+    Row("GET", "/", SIGNED_IN),
+    Row("GET", "/m/new/", SIGNED_IN),
+    Row("GET", "/m/{m}/", MEMBERS_AND_STAFF),
+    Row("GET", "/m/{m}/edit/", OWNER),
+    Row("GET", "/m/{m}/upload/", WRITERS),
+    Row("GET", "/m/{m}/members/", MEMBERS_AND_STAFF),
+    Row("GET", "/m/{m}/consent/", MEMBERS_AND_STAFF),
+    Row("POST", "/m/{m}/consent/{c}/withdraw/", OWNER),
+    Row("GET", "/m/{m}/photos/{p}/", MEMBERS_AND_STAFF),
+    Row("POST", "/m/{m}/photos/{p}/delete/", WRITERS),
+    Row("GET", "/admin/", frozenset({"staff"})),
+    # Media
+    Row("GET", "/media/photos/{p}/thumb/", MEMBERS_AND_STAFF),
+    Row("GET", "/media/photos/{p}/display/", MEMBERS_AND_STAFF),
+    Row("GET", "/media/photos/{p}/original/", MEMBERS_AND_STAFF),
+    Row("GET", "/media/consent/{c}/evidence/", MEMBERS_AND_STAFF),
+    # API
+    Row("GET", "/api/memorials/", SIGNED_IN),
+    Row("POST", "/api/memorials/", SIGNED_IN, {"name": "Aunt May"}, json=True),
+    Row("GET", "/api/memorials/{m}/", MEMBERS_AND_STAFF),
+    Row("PATCH", "/api/memorials/{m}/", OWNER, {"biography": "Loved the sea."}, json=True),
+    Row("DELETE", "/api/memorials/{m}/", OWNER),
+    Row("GET", "/api/memorials/{m}/members/", MEMBERS_AND_STAFF),
+    Row("PATCH", "/api/memorials/{m}/members/{v}/", OWNER, {"role": "contributor"}, json=True),
+    Row("DELETE", "/api/memorials/{m}/members/{v}/", OWNER),
+    Row("GET", "/api/memorials/{m}/invitations/", OWNER),
+    Row("POST", "/api/memorials/{m}/invitations/", OWNER, {"role": "viewer"}, json=True),
+    Row("GET", "/api/memorials/{m}/photos/", MEMBERS_AND_STAFF),
+    Row("POST", "/api/memorials/{m}/photos/", WRITERS, "upload"),
+    Row("GET", "/api/photos/{p}/", MEMBERS_AND_STAFF),
+    Row("PATCH", "/api/photos/{p}/", WRITERS, {"caption": "At the lake"}, json=True),
+    Row("DELETE", "/api/photos/{p}/", WRITERS),
+    Row("GET", "/api/memorials/{m}/consent/", MEMBERS_AND_STAFF),
+    Row(
+        "POST",
+        "/api/memorials/{m}/consent/",
+        OWNER,
+        {
+            "attester_name": "June Whitfield",
+            "relationship": "daughter",
+            "basis": "next_of_kin",
+            "scopes": [Scope.TRAINING, Scope.GENERATED_PHOTOS],
+        },
+        json=True,
+    ),
+    Row("POST", "/api/consent/{c}/withdraw/", OWNER),
+]
+
+
+@pytest.fixture
+def scene(family):
+    """The family, a photo the contributor uploaded, and a consent record with evidence."""
+    photo = ingest_photo(
+        memorial=family.memorial,
+        uploaded=SimpleUploadedFile("rose.jpg", images.jpeg(seed=7)),
+        user=family.contributor,
+        attested=True,
+        caption="Rose in the garden",
+    )
+    record = ConsentRecord(
+        memorial=family.memorial,
+        attested_by=family.owner,
+        attester_name="Olive Owner",
+        relationship="daughter",
+        basis="next_of_kin",
+        scopes=[Scope.TRAINING],
+    )
+    record.evidence.save("evidence", ContentFile(images.jpeg(seed=8)), save=False)
+    record.save()
+    ids = {"m": family.memorial.pk, "p": photo.pk, "c": record.pk, "v": family.viewer.pk}
+    return family, ids
+
+
+def _request(client, row: Row, path: str):
+    method = getattr(client, row.method.lower())
+    if row.data == "upload":
+        upload = SimpleUploadedFile("new.jpg", images.jpeg(seed=99), content_type="image/jpeg")
+        return method(path, {"file": upload, "attested": "true"})
+    if row.json:
+        return method(path, json.dumps(row.data), content_type="application/json")
+    return method(path)
+
+
+def _is_login_redirect(response) -> bool:
+    return response.status_code in (301, 302) and "login" in response.get("Location", "")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("row", TABLE, ids=str)
+def test_permission_matrix(row: Row, role: str, scene, client_as):
+    family, ids = scene
+    client = client_as(family.user(role))
+    client.raise_request_exception = True
+    path = row.path.format(**ids)
+    response = _request(client, row, path)
+    status = response.status_code
+    if role in row.allowed:
+        assert status < 400 and not _is_login_redirect(response), (
+            f"{role} should be allowed {row}, got {status}"
+        )
+    elif role == "anonymous":
+        if row.is_api:
+            assert status in (401, 403), f"anonymous {row}: {status}"
+        else:
+            assert _is_login_redirect(response) or status == 404, f"anonymous {row}: {status}"
+    elif role == "outsider" or (
+        role == "staff" and "staff" not in row.allowed and row.path == "/admin/"
+    ):
+        assert status == 404 or _is_login_redirect(response), f"{role} {row}: {status}"
+    else:
+        assert status in (403, 404) or _is_login_redirect(response), f"{role} {row}: {status}"
+        if role in MEMBERS and ("{m}" in row.path or "{p}" in row.path):
+            # Members know the memorial exists: they are told "not allowed", not "not found".
+            assert status == 403, f"{role} {row}: expected 403, got {status}"
+
+
+def test_every_route_is_in_the_table():
+    """A new page or endpoint must be added to the matrix, or this fails."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                yield prefix + str(p.pattern)
+
+    # Not about one memorial: sign-in, language, admin, health and the API's own documents.
+    ignored_prefixes = (
+        "admin/",
+        "i18n/",
+        "jsi18n/",
+        "accounts/",
+        "healthz",
+        "api/schema/",
+        "api/docs/",
+        "api/auth/",
+    )
+    covered = {row.path for row in TABLE}
+
+    def normalise(route: str) -> str:
+        route = route.lstrip("^").rstrip("$")
+        route = re.sub(r"<uuid:memorial_id>", "{m}", route)
+        route = re.sub(r"<uuid:photo_id>", "{p}", route)
+        route = re.sub(r"<uuid:record_id>", "{c}", route)
+        route = re.sub(r"<int:user_id>", "{v}", route)
+        return "/" + route
+
+    missing = []
+    for route in walk(get_resolver().url_patterns):
+        if route.startswith(ignored_prefixes) or route in ("api/.*", "api/^.*$") or ".*" in route:
+            continue
+        path = normalise(route)
+        if "<str:variant>" in path:
+            path = path.replace("<str:variant>", "thumb")
+        if path not in covered:
+            missing.append(path)
+    assert missing == []
