@@ -1,0 +1,290 @@
+"""Command line: ``python -m gan_engine prepare|train|generate|augment-preview|evaluate``.
+
+Progress bars show real progress (step of total, losses, augmentation p, images/s, ETA from the
+measured step time). Ctrl-C during training stops after the current step and leaves a checkpoint
+that ``train --resume`` continues. Expected failures print one line ``error: ...`` and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gan_engine.errors import EngineError
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from error
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m gan_engine", description="Few-shot caption-conditioned face GAN."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    prepare = commands.add_parser(
+        "prepare", help="detect, align and crop the person's face in a folder of photos"
+    )
+    prepare.add_argument(
+        "source", help="folder of photos (captions in captions.json or <photo>.txt)"
+    )
+    prepare.add_argument("out", help="folder for crops and manifest.json")
+    prepare.add_argument(
+        "--sizes", type=_ints, default=[64, 128, 256], help="crop sizes, e.g. 64,128,256"
+    )
+    prepare.add_argument("--reference", help="a photo of the person, to pick them in group photos")
+    prepare.add_argument("--detector", choices=["hog", "cnn"], default="hog")
+    prepare.add_argument("--min-face", type=int, default=40, help="smallest usable face, in pixels")
+
+    train = commands.add_parser("train", help="train (or resume) a person's model")
+    train.add_argument("--data", required=True, help="a prepared data set (from prepare)")
+    train.add_argument("--out", required=True, help="run folder: checkpoint.pt and samples/")
+    train.add_argument("--resolution", type=int, default=64, choices=[16, 64, 128, 256])
+    train.add_argument("--steps", type=int, default=10_000)
+    train.add_argument("--batch", type=int, default=0, help="0 = automatic")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    train.add_argument("--threads", type=int, help="CPU threads for PyTorch")
+    train.add_argument("--width", type=float, default=1.0, help="channel multiplier")
+    train.add_argument("--loss", choices=["hinge", "nsgan"], default="hinge")
+    train.add_argument("--r1", type=float, default=0.0, help="R1 gamma (0 = off)")
+    train.add_argument("--lr", type=float, default=2e-4)
+    train.add_argument(
+        "--no-ada", action="store_true", help="keep the augmentation probability fixed"
+    )
+    train.add_argument(
+        "--aug-p", type=float, default=0.0, help="initial (or fixed) augmentation probability"
+    )
+    train.add_argument("--sample-every", type=int, default=500)
+    train.add_argument("--checkpoint-every", type=int, default=500, help="steps")
+    train.add_argument("--checkpoint-seconds", type=float, default=600.0)
+    train.add_argument("--min-photos", type=int, default=5)
+    train.add_argument("--init", help="start from a prior's checkpoint")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out")
+
+    generate = commands.add_parser("generate", help="make new photos (or interpolation frames)")
+    generate.add_argument("checkpoint", help="a run folder or checkpoint file")
+    generate.add_argument("out", help="folder for the PNG files")
+    generate.add_argument("--caption", help="what the photo should show (none = any)")
+    generate.add_argument("--count", type=int, default=8)
+    generate.add_argument(
+        "--seeds", type=_ints, help="explicit seeds, e.g. 1,2,3 (overrides --count)"
+    )
+    generate.add_argument("--truncation", type=float, default=1.0)
+    generate.add_argument(
+        "--interpolate", action="store_true", help="frames through --seeds and/or --captions"
+    )
+    generate.add_argument("--captions", nargs="+", help="captions to interpolate through")
+    generate.add_argument("--frames", type=int, default=16, help="frames per interpolation segment")
+    generate.add_argument("--device", default="auto")
+
+    preview = commands.add_parser(
+        "augment-preview", help="write a grid of augmented training crops"
+    )
+    preview.add_argument("data", help="a prepared data set")
+    preview.add_argument("out", help="PNG file to write")
+    preview.add_argument("--p", type=float, default=0.5, help="augmentation probability")
+    preview.add_argument("--count", type=int, default=16)
+    preview.add_argument("--resolution", type=int, default=64)
+    preview.add_argument("--seed", type=int, default=0)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="SSIM/PSNR, identity, detection, diversity, KID as JSON"
+    )
+    evaluate.add_argument("checkpoint")
+    evaluate.add_argument("--data", required=True)
+    evaluate.add_argument("--out", help="JSON file to write (default: print)")
+    evaluate.add_argument("--samples", type=int, default=64)
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--device", default="auto")
+    return parser
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from gan_engine.data import prepare
+
+    bar = tqdm(total=None, unit="photo", desc="prepare")
+
+    def progress(done: int, total: int, _message: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        manifest = prepare(
+            args.source,
+            args.out,
+            sizes=args.sizes,
+            reference=args.reference,
+            detector=args.detector,
+            min_face=args.min_face,
+            progress=progress,
+        )
+    finally:
+        bar.close()
+    counts = manifest["counts"]
+    print(
+        f"{counts['used']} of {counts['photos']} photos used ({counts['train']} train, {counts['heldout']} held out)"
+    )
+    for skipped in manifest["skipped"]:
+        print(
+            f"  skipped {Path(skipped['source']).name}: {skipped['reason']} ({skipped['detail']})"
+        )
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from gan_engine.train import Progress, TrainConfig, train
+
+    config = TrainConfig(
+        data=args.data,
+        out=args.out,
+        resolution=args.resolution,
+        steps=args.steps,
+        batch=args.batch,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+        width=args.width,
+        loss=args.loss,
+        r1_gamma=args.r1,
+        lr_g=args.lr,
+        lr_d=args.lr,
+        ada=not args.no_ada,
+        aug_p=args.aug_p,
+        sample_every=args.sample_every,
+        checkpoint_every_steps=args.checkpoint_every,
+        checkpoint_every_seconds=args.checkpoint_seconds,
+        min_photos=args.min_photos,
+        init=args.init,
+        resume=args.resume,
+    )
+    stop = {"requested": False}
+
+    def on_interrupt(_signum: int, _frame: object) -> None:
+        stop["requested"] = True
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    bar = tqdm(total=args.steps, unit="step", desc="train", dynamic_ncols=True)
+
+    def progress(report: Progress) -> None:
+        if report.event == "step":
+            bar.n = report.step
+            losses = " ".join(f"{k}={v:.3f}" for k, v in report.losses.items() if k in ("d", "g"))
+            speed = f"{report.images_per_second:.1f} img/s" if report.images_per_second else ""
+            bar.set_postfix_str(f"{losses} p={report.aug_p:.3f} {speed}", refresh=False)
+            bar.refresh()
+        elif report.event in ("rollback", "batch_reduced"):
+            bar.write(f"{report.event}: {report.message}")
+        elif report.event == "sample":
+            bar.write(f"samples: {report.path}")
+
+    try:
+        result = train(config, progress=progress, should_cancel=lambda: stop["requested"])
+    finally:
+        bar.close()
+        signal.signal(signal.SIGINT, previous)
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"{result.status} at step {result.step}; checkpoint {result.checkpoint}")
+    return 130 if result.status == "cancelled" else 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from gan_engine.generate import generate, interpolate, load_model
+
+    model = load_model(args.checkpoint, args.device)
+    if args.interpolate:
+        paths = interpolate(
+            model,
+            args.out,
+            seeds=args.seeds or [0, 1],
+            captions=args.captions,
+            frames=args.frames,
+            truncation=args.truncation,
+        )
+    else:
+        seeds = args.seeds or list(range(args.count))
+        with tqdm(total=len(seeds), unit="image", desc="generate") as bar:
+            paths = generate(
+                model,
+                args.out,
+                caption=args.caption,
+                seeds=seeds,
+                truncation=args.truncation,
+                progress=lambda done, _total: bar.update(done - bar.n),
+            )
+    print(f"wrote {len(paths)} images to {args.out}")
+    return 0
+
+
+def _augment_preview(args: argparse.Namespace) -> int:
+    import torch
+
+    from gan_engine.augment import Augment
+    from gan_engine.data import load_faces
+    from gan_engine.outputs import grid, write_image
+
+    faces = load_faces(args.data, args.resolution, "all")
+    torch.manual_seed(args.seed)
+    index = torch.arange(args.count) % len(faces.images)
+    with torch.no_grad():
+        images = Augment()(faces.images[index], args.p)
+    columns = max(1, int(args.count**0.5))
+    write_image(
+        grid(list(images), columns), args.out, kind="augment_preview", metadata={"p": args.p}
+    )
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from gan_engine.evaluate import evaluate
+
+    report = evaluate(
+        args.checkpoint,
+        args.data,
+        samples=args.samples,
+        seed=args.seed,
+        device=args.device,
+        out=args.out,
+    )
+    if args.out:
+        print(f"wrote {args.out}")
+    else:
+        print(json.dumps(report, indent=2))
+    return 0
+
+
+HANDLERS = {
+    "prepare": _prepare,
+    "train": _train,
+    "generate": _generate,
+    "augment-preview": _augment_preview,
+    "evaluate": _evaluate,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return HANDLERS[args.command](args)
+    except (EngineError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

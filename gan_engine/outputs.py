@@ -1,0 +1,92 @@
+"""The one place where the engine writes image files.
+
+Every PNG the engine produces — aligned crops, sample grids, generated photos, interpolation frames,
+augmentation previews — goes through :func:`write_image`. Keeping a single door means that labelling
+(and, in a later issue, watermarking and signing of generated images) cannot be forgotten by one
+code path. Writes are atomic (temporary file, then rename) so that a crash never leaves half a PNG.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from gan_engine import __version__
+
+#: What an image is; generated kinds are the ones a later issue will watermark and sign.
+ImageKind = Literal["crop", "sample_grid", "generated", "frame", "augment_preview", "report"]
+GENERATED_KINDS: frozenset[str] = frozenset({"sample_grid", "generated", "frame"})
+
+
+def to_pil(image: Any) -> Image.Image:
+    """Convert a PIL image, an HxWx3 uint8 array or a CxHxW tensor in [-1, 1] to an RGB PIL image."""
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    if hasattr(image, "detach"):  # a torch tensor; duck-typed so this module does not import torch
+        tensor = image.detach().float().cpu()
+        if tensor.ndim != 3:
+            raise ValueError(f"expected a CxHxW tensor, got shape {tuple(tensor.shape)}")
+        array = ((tensor.clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+        return Image.fromarray(np.ascontiguousarray(array), "RGB")
+    array = np.asarray(image)
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
+        raise ValueError(f"expected an HxWx3 uint8 array, got {array.dtype} {array.shape}")
+    return Image.fromarray(array, "RGB")
+
+
+def grid(images: Sequence[Any], columns: int, pad: int = 2) -> Image.Image:
+    """Tile images (same size) into one picture, row by row, on a neutral grey background."""
+    if not images:
+        raise ValueError("a grid needs at least one image")
+    tiles = [to_pil(image) for image in images]
+    width, height = tiles[0].size
+    rows = (len(tiles) + columns - 1) // columns
+    sheet = Image.new(
+        "RGB", (columns * (width + pad) + pad, rows * (height + pad) + pad), (128, 128, 128)
+    )
+    for index, tile in enumerate(tiles):
+        row, column = divmod(index, columns)
+        sheet.paste(tile, (pad + column * (width + pad), pad + row * (height + pad)))
+    return sheet
+
+
+def write_image(
+    image: Any,
+    path: str | os.PathLike[str],
+    *,
+    kind: ImageKind,
+    metadata: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``image`` as a PNG at ``path`` atomically, labelled with its kind and metadata.
+
+    Generated kinds carry ``memorial:generated = true`` in the PNG text chunks so that a generated
+    picture is recognisable as such wherever it travels.
+    """
+    target = Path(path)
+    if target.suffix.lower() != ".png":
+        raise ValueError(f"the engine writes PNG files only, not {target.name!r}")
+    picture = to_pil(image)
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", f"memorial gan_engine {__version__}")
+    info.add_text("memorial:kind", kind)
+    info.add_text("memorial:generated", "true" if kind in GENERATED_KINDS else "false")
+    for key, value in (metadata or {}).items():
+        info.add_text(f"memorial:{key}", str(value))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            picture.save(stream, "PNG", pnginfo=info)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
