@@ -109,6 +109,18 @@ def can_see(user: Any, memorial: Memorial) -> bool:
     return allows(user, Action.VIEW_MEMORIAL, memorial)
 
 
+def visible_memorials(user: Any):
+    """The memorials `user` may see, as a query: `allows(VIEW_MEMORIAL)` for lists."""
+    from memorial.memorials.models import Memorial
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Memorial.objects.none()
+    if user.is_staff and STAFF in RULES[Action.VIEW_MEMORIAL]:
+        return Memorial.objects.all()
+    roles = {r for r in RULES[Action.VIEW_MEMORIAL] if r != STAFF}
+    return Memorial.objects.filter(memberships__user=user, memberships__role__in=roles)
+
+
 def require(user: Any, action: Action, target: Any = None) -> None:
     """Raise 404 when the user may not even see the memorial (no existence leak), else 403."""
     if allows(user, action, target):

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
+from memorial.accounts.invitations import send_invitation
 from memorial.accounts.serializers import (
     InvitationSerializer,
     TokenRequestSerializer,
@@ -29,7 +30,7 @@ class TokenThrottle(SimpleRateThrottle):
     scope = "auth-token"
 
     def get_rate(self) -> str:
-        return getattr(settings, "MEMORIAL_API_TOKEN_RATE", "30/minute")
+        return settings.MEMORIAL_API_TOKEN_RATE
 
     def get_ident(self, request: Request) -> str:
         # Not X-Forwarded-For, which any client can send: behind a proxy, daphne's
@@ -102,4 +103,8 @@ class InvitationListView(MemorialAPIView):
         form = InvitationSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         invitation = form.save(memorial=memorial, created_by=request.user)
+        if invitation.email:
+            send_invitation(
+                invitation, request.user, settings.SITE_URL + invitation.get_absolute_url()
+            )
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)

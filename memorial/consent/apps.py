@@ -8,3 +8,6 @@ class ConsentConfig(AppConfig):
     name = "memorial.consent"
     label = "consent"
     verbose_name = _("Consent")
+
+    def ready(self) -> None:
+        from memorial.consent import signals  # noqa: F401

@@ -1,6 +1,6 @@
 """API plumbing shared by every app.
 
-* Access: `permit`, `memorial_for` and `visible_memorials` ask `memorial.policy` and
+* Access: `permit` and `memorial_for` ask `memorial.policy` and
   turn its answers into DRF's 404/403; no endpoint checks roles itself.
 * One error shape: every 4xx is `{"detail": "<a sentence a person can read>"}`, with
   `errors` (per field) when a form was invalid.
@@ -88,21 +88,6 @@ def memorial_for(request: Any, memorial_id: Any, action: Action):
         raise exceptions.NotFound(NOT_FOUND["memorial"])
     permit(request, action, memorial)
     return memorial
-
-
-def visible_memorials(user: Any):
-    """Memorials the policy lets `user` see: their own, or every one for staff review.
-
-    This mirrors `policy.allows(user, VIEW_MEMORIAL, m)` as a query; the staff branch
-    reads the same rule table, so changing the table changes both.
-    """
-    from memorial.memorials.models import Memorial
-
-    if not user.is_authenticated or not user.is_active:
-        return Memorial.objects.none()
-    if user.is_staff and policy.STAFF in policy.RULES[Action.VIEW_MEMORIAL]:
-        return Memorial.objects.all()
-    return Memorial.objects.filter(memberships__user=user)
 
 
 def not_found_error(thing: str) -> exceptions.NotFound:

@@ -16,6 +16,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from memorial import policy
 from memorial.core.api import (
     BODY,
     ApiError,
@@ -26,7 +27,6 @@ from memorial.core.api import (
     memorial_for,
     not_found_error,
     permit,
-    visible_memorials,
 )
 from memorial.memorials import events
 from memorial.memorials.ingest import UploadRejected, clean_tags, ingest_photo
@@ -41,7 +41,6 @@ from memorial.memorials.serializers import (
     PhotoUploadSerializer,
 )
 from memorial.memorials.services import LastOwnerError, change_role, create_memorial, remove_member
-from memorial.memorials.signals import delete_stored_files
 from memorial.policy import Action
 
 log = logging.getLogger(__name__)
@@ -91,7 +90,7 @@ class MemorialListView(MemorialAPIView, GenericAPIView):
 
     def get_queryset(self):
         return (
-            visible_memorials(self.request.user)
+            policy.visible_memorials(self.request.user)
             .select_related("family")
             .order_by("name", "pk")
             .distinct()
@@ -152,9 +151,7 @@ class MemorialDetailView(MemorialAPIView):
     def delete(self, request: Request, memorial_id) -> Response:
         memorial = memorial_for(request, memorial_id, Action.DELETE_MEMORIAL)
         with transaction.atomic():
-            evidence = [r.evidence for r in memorial.consent_records.exclude(evidence="")]
-            delete_stored_files(*evidence)
-            memorial.delete()  # photos' files go with their rows (memorials.signals)
+            memorial.delete()  # files go with their rows (memorials.signals, consent.signals)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

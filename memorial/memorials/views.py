@@ -13,17 +13,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from memorial.accounts.invitations import send_invitation
 from memorial.accounts.models import Invitation
 from memorial.consent.gate import may_use
 from memorial.consent.models import Scope
@@ -307,21 +306,7 @@ def invitation_url(request: HttpRequest, invitation: Invitation) -> str:
 
 
 def _send_invitation(request: HttpRequest, invitation: Invitation) -> bool:
-    context = {
-        "invitation": invitation,
-        "memorial": invitation.memorial,
-        "inviter": request.user,
-        "url": invitation_url(request, invitation),
-        "role_label": Role(invitation.role).label,
-    }
-    subject = " ".join(render_to_string("memorials/email/invitation_subject.txt", context).split())
-    body = render_to_string("memorials/email/invitation.txt", context)
-    try:
-        send_mail(subject, body, None, [invitation.email])
-    except Exception:  # SMTP trouble must not lose the invitation: the link can be copied
-        log.exception("could not send invitation %s", invitation.pk)
-        return False
-    return True
+    return send_invitation(invitation, request.user, invitation_url(request, invitation))
 
 
 def _members_post(request: HttpRequest, memorial: Memorial) -> HttpResponse | None:
