@@ -59,7 +59,11 @@ class PrivateRedis:
             "--logfile",
             str(self.folder / "redis.log"),
         ]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        # Its own session: a Ctrl-C in the terminal reaches only the owner, which stops Redis
+        # last, after the processes that use it.
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+        )
         client = redis.Redis(unix_socket_path=str(self.socket))
         deadline = time.monotonic() + timeout
         while True:  # poll until it answers; there is no readiness event to wait on

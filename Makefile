@@ -1,0 +1,70 @@
+# Memorial: the two commands of the README, and a few helpers.
+#
+#   make run    create .venv if needed, install, and run Memorial at http://127.0.0.1:8000/
+#   make test   ruff and the whole pytest suite
+#
+# Installs are skipped while pyproject.toml is unchanged (stamp files in .venv).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.memorial-installed
+DEV_STAMP := $(VENV)/.memorial-dev-installed
+# The CPU build of PyTorch for gan_engine; a looser pin would download gigabytes.
+TORCH := torch==2.13.0
+
+.DEFAULT_GOAL := help
+.PHONY: help run install install-dev test lint format check-services bench clean-venv
+
+help:
+	@echo "make run             install if needed, then run Memorial at http://127.0.0.1:8000/"
+	@echo "make test            ruff check, ruff format --check and the pytest suite"
+	@echo "make install-dev     install with the development and test tools"
+	@echo "make check-services  ask the database, Redis and the workers of a running instance"
+	@echo "make bench           upload throughput benchmark (200 photos of about 3 MB)"
+	@echo "make format          format the code with ruff"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Memorial needs Python 3.11 or newer; $(PYTHON) is " + sys.version.split()[0] + ". Try: make run PYTHON=python3.12")'
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "Could not create a virtual environment. On Debian or Ubuntu: apt install python3-venv" >&2; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install $(TORCH)
+	$(BIN)/pip install -e .
+	@touch $@
+
+# Tests cover the GAN engine too, so the development install carries its extra.
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install $(TORCH)
+	$(BIN)/pip install -e '.[dev,engine]'
+	@touch $@ $(STAMP)
+
+install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m memorial.core.launcher
+
+test: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check-services: $(STAMP)
+	$(BIN)/python manage.py check_services
+
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/upload_throughput.py
+
+clean-venv:
+	rm -rf $(VENV)
