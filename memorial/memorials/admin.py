@@ -46,6 +46,4 @@ class PhotoAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Preview"))
     def preview(self, photo: Photo) -> str:
-        return format_html(
-            '<img src="{}" alt="" style="max-height:80px">', photo.media_url("thumb")
-        )
+        return format_html('<img src="{}" alt="" height="80">', photo.media_url("thumb"))
