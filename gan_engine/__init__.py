@@ -11,7 +11,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 #: Version of the checkpoint layout; a checkpoint written with another version is refused clearly.
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: smaller default channel table (networks.BASE_CHANNELS)
 #: Version of the prepared data-set manifest.
 MANIFEST_FORMAT = 1
 #: Image sizes a model can be trained at (16 exists for tests only).

@@ -26,6 +26,33 @@ def _ints(text: str) -> list[int]:
         ) from error
 
 
+def _training_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options shared by ``train`` and ``pretrain`` (a prior is an ordinary run)."""
+    parser.add_argument("--data", required=True, help="a prepared data set (from prepare)")
+    parser.add_argument("--out", required=True, help="run folder: checkpoint.pt and samples/")
+    parser.add_argument("--resolution", type=int, default=64, choices=[16, 64, 128, 256])
+    parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=0, help="0 = automatic")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument("--threads", type=int, help="CPU threads for PyTorch")
+    parser.add_argument("--width", type=float, default=1.0, help="channel multiplier")
+    parser.add_argument("--loss", choices=["hinge", "nsgan"], default="hinge")
+    parser.add_argument("--r1", type=float, default=0.0, help="R1 gamma (0 = off)")
+    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument(
+        "--no-ada", action="store_true", help="keep the augmentation probability fixed"
+    )
+    parser.add_argument(
+        "--aug-p", type=float, default=0.0, help="initial (or fixed) augmentation probability"
+    )
+    parser.add_argument("--sample-every", type=int, default=500)
+    parser.add_argument("--checkpoint-every", type=int, default=500, help="steps")
+    parser.add_argument("--checkpoint-seconds", type=float, default=600.0)
+    parser.add_argument("--init", help="start from a prior's checkpoint")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m gan_engine", description="Few-shot caption-conditioned face GAN."
@@ -45,32 +72,21 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--reference", help="a photo of the person, to pick them in group photos")
     prepare.add_argument("--detector", choices=["hog", "cnn"], default="hog")
     prepare.add_argument("--min-face", type=int, default=40, help="smallest usable face, in pixels")
+    prepare.add_argument(
+        "--any-person",
+        action="store_true",
+        help="a corpus of many people for pretrain: sub-folders too, every photo's largest face",
+    )
 
     train = commands.add_parser("train", help="train (or resume) a person's model")
-    train.add_argument("--data", required=True, help="a prepared data set (from prepare)")
-    train.add_argument("--out", required=True, help="run folder: checkpoint.pt and samples/")
-    train.add_argument("--resolution", type=int, default=64, choices=[16, 64, 128, 256])
-    train.add_argument("--steps", type=int, default=10_000)
-    train.add_argument("--batch", type=int, default=0, help="0 = automatic")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    train.add_argument("--threads", type=int, help="CPU threads for PyTorch")
-    train.add_argument("--width", type=float, default=1.0, help="channel multiplier")
-    train.add_argument("--loss", choices=["hinge", "nsgan"], default="hinge")
-    train.add_argument("--r1", type=float, default=0.0, help="R1 gamma (0 = off)")
-    train.add_argument("--lr", type=float, default=2e-4)
-    train.add_argument(
-        "--no-ada", action="store_true", help="keep the augmentation probability fixed"
-    )
-    train.add_argument(
-        "--aug-p", type=float, default=0.0, help="initial (or fixed) augmentation probability"
-    )
-    train.add_argument("--sample-every", type=int, default=500)
-    train.add_argument("--checkpoint-every", type=int, default=500, help="steps")
-    train.add_argument("--checkpoint-seconds", type=float, default=600.0)
+    _training_arguments(train)
     train.add_argument("--min-photos", type=int, default=5)
-    train.add_argument("--init", help="start from a prior's checkpoint")
-    train.add_argument("--resume", action="store_true", help="continue the run in --out")
+    pretrain = commands.add_parser(
+        "pretrain",
+        help="train a general face prior on a corpus of many people (prepare --any-person)",
+    )
+    _training_arguments(pretrain)
+    pretrain.add_argument("--min-photos", type=int, default=200)
 
     generate = commands.add_parser("generate", help="make new photos (or interpolation frames)")
     generate.add_argument("checkpoint", help="a run folder or checkpoint file")
@@ -99,11 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--seed", type=int, default=0)
 
     evaluate = commands.add_parser(
-        "evaluate", help="SSIM/PSNR, identity, detection, diversity, KID as JSON"
+        "evaluate", help="SSIM/PSNR, identity, detection, diversity, KID as JSON and HTML"
     )
     evaluate.add_argument("checkpoint")
     evaluate.add_argument("--data", required=True)
     evaluate.add_argument("--out", help="JSON file to write (default: print)")
+    evaluate.add_argument("--html", help="self-contained HTML report to write")
     evaluate.add_argument("--samples", type=int, default=64)
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--device", default="auto")
@@ -130,6 +147,7 @@ def _prepare(args: argparse.Namespace) -> int:
             reference=args.reference,
             detector=args.detector,
             min_face=args.min_face,
+            any_person=args.any_person,
             progress=progress,
         )
     finally:
@@ -148,7 +166,7 @@ def _prepare(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from gan_engine.train import Progress, TrainConfig, train
+    from gan_engine.train import Progress, TrainConfig, pretrain, train
 
     config = TrainConfig(
         data=args.data,
@@ -179,7 +197,7 @@ def _train(args: argparse.Namespace) -> int:
         stop["requested"] = True
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
-    bar = tqdm(total=args.steps, unit="step", desc="train", dynamic_ncols=True)
+    bar = tqdm(total=args.steps, unit="step", desc=args.command, dynamic_ncols=True)
 
     def progress(report: Progress) -> None:
         if report.event == "step":
@@ -194,7 +212,15 @@ def _train(args: argparse.Namespace) -> int:
             bar.write(f"samples: {report.path}")
 
     try:
-        result = train(config, progress=progress, should_cancel=lambda: stop["requested"])
+        if args.command == "pretrain":
+            result = pretrain(
+                config,
+                progress=progress,
+                should_cancel=lambda: stop["requested"],
+                min_photos=args.min_photos,
+            )
+        else:
+            result = train(config, progress=progress, should_cancel=lambda: stop["requested"])
     finally:
         bar.close()
         signal.signal(signal.SIGINT, previous)
@@ -264,7 +290,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         out=args.out,
+        html=args.html,
     )
+    if args.html:
+        print(f"wrote {args.html}")
     if args.out:
         print(f"wrote {args.out}")
     else:
@@ -275,6 +304,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 HANDLERS = {
     "prepare": _prepare,
     "train": _train,
+    "pretrain": _train,
     "generate": _generate,
     "augment-preview": _augment_preview,
     "evaluate": _evaluate,

@@ -89,14 +89,20 @@ def _captions_in_folder(folder: Path) -> dict[str, str]:
     return {str(key): value for key, value in loaded.items()}
 
 
-def list_sources(source: Source) -> list[tuple[Path, str | None]]:
-    """(photo, caption) pairs from a folder (captions.json or ``<photo>.txt`` sidecars) or a list."""
+def list_sources(source: Source, *, recursive: bool = False) -> list[tuple[Path, str | None]]:
+    """(photo, caption) pairs from a folder (captions.json or ``<photo>.txt`` sidecars) or a list.
+
+    ``recursive`` also walks sub-folders (a corpus laid out one folder per person, as LFW is).
+    """
     if isinstance(source, str | os.PathLike):
         folder = Path(source)
         if not folder.is_dir():
             raise DataError(f"the photo folder {folder} does not exist")
-        captions = _captions_in_folder(folder)
         pairs: list[tuple[Path, str | None]] = []
+        if recursive:
+            for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+                pairs.extend(list_sources(sub, recursive=True))
+        captions = _captions_in_folder(folder)
         for path in sorted(folder.iterdir()):
             if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
                 continue
@@ -167,10 +173,15 @@ def prepare(
     padding: float = DEFAULT_PADDING,
     threshold: float = SAME_PERSON_DISTANCE,
     heldout_fraction: float = 0.15,
+    any_person: bool = False,
     progress: ProgressFn | None = None,
     tools: FaceTools | None = None,
 ) -> dict[str, Any]:
     """Detect, pick, align and crop the target person's face in every photo; write ``manifest.json``.
+
+    With ``any_person`` there is no target: every photo's largest face is used, folders are walked
+    recursively and nothing is held out. That makes a *corpus* of many people's faces, the input
+    of :func:`gan_engine.train.pretrain` (a general face prior), recorded as ``mode: corpus``.
 
     Returns the manifest. Raises :class:`DataError` when no photo is usable (after writing the
     manifest, so the reasons can still be shown).
@@ -181,7 +192,9 @@ def prepare(
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     tools = tools or FaceTools(detector)
-    pairs = list_sources(source)
+    if any_person and reference is not None:
+        raise DataError("a corpus of many people (any_person) cannot also have a reference person")
+    pairs = list_sources(source, recursive=any_person)
     if not pairs:
         raise DataError(
             "there are no photos to prepare (supported: JPEG, PNG, WebP, HEIC, TIFF, BMP)"
@@ -214,7 +227,10 @@ def prepare(
         seen[digest] = path
         candidates.append(_Candidate(path, caption, digest, image, tools.detect(image)))
 
-    target, target_origin = _reference_descriptor(candidates, reference, tools)
+    if any_person:
+        target, target_origin = None, "none (a corpus of many people)"
+    else:
+        target, target_origin = _reference_descriptor(candidates, reference, tools)
     entries: list[dict[str, Any]] = []
     for candidate in candidates:
         path = candidate.source
@@ -231,9 +247,11 @@ def prepare(
                 }
             )
             continue
-        assert target is not None
-        best = min(large, key=lambda face: distance(face.descriptor, target))
-        gap = distance(best.descriptor, target)
+        if target is None:  # a corpus: the largest face, whoever it is
+            best, gap = max(large, key=lambda face: face.size), 0.0
+        else:
+            best = min(large, key=lambda face: distance(face.descriptor, target))
+            gap = distance(best.descriptor, target)
         if gap > threshold:
             skipped.append(
                 {
@@ -262,7 +280,7 @@ def prepare(
                 "face_box": list(best.box),
                 "face_size": best.size,
                 "faces_in_photo": len(candidate.faces),
-                "distance_to_person": round(gap, 4),
+                "distance_to_person": None if target is None else round(gap, 4),
                 "descriptor": [round(float(v), 6) for v in best.descriptor],
             }
         )
@@ -271,7 +289,7 @@ def prepare(
     held = {
         entry["id"]
         for entry in sorted(entries, key=lambda e: e["id"])[
-            : heldout_count(len(entries), heldout_fraction)
+            : 0 if any_person else heldout_count(len(entries), heldout_fraction)
         ]
     }
     for entry in entries:
@@ -279,6 +297,7 @@ def prepare(
 
     manifest = {
         "format": MANIFEST_FORMAT,
+        "mode": "corpus" if any_person else "person",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "sizes": sizes,
         "padding": padding,

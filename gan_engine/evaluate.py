@@ -49,15 +49,25 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float(peak_signal_noise_ratio(a, b, data_range=255))
 
 
-def best_matches(reals: np.ndarray, samples: np.ndarray) -> dict[str, float]:
-    """Mean over real photos of the SSIM (and that match's PSNR) of their most similar sample."""
-    best_ssim, best_psnr = [], []
+def nearest(reals: np.ndarray, samples: np.ndarray) -> list[tuple[int, float, float]]:
+    """For each real photo: (index of its most similar sample by SSIM, that SSIM, that PSNR)."""
+    matches = []
     for real in reals:
         scores = [ssim(real, sample) for sample in samples]
         index = int(np.argmax(scores))
-        best_ssim.append(scores[index])
-        best_psnr.append(min(psnr(real, samples[index]), 100.0))
-    return {"ssim": float(np.mean(best_ssim)), "psnr": float(np.mean(best_psnr))}
+        matches.append((index, scores[index], min(psnr(real, samples[index]), 100.0)))
+    return matches
+
+
+def best_matches(
+    reals: np.ndarray, samples: np.ndarray, matches: list[tuple[int, float, float]] | None = None
+) -> dict[str, float]:
+    """Mean over real photos of the SSIM (and that match's PSNR) of their most similar sample."""
+    matches = matches if matches is not None else nearest(reals, samples)
+    return {
+        "ssim": float(np.mean([m[1] for m in matches])),
+        "psnr": float(np.mean([m[2] for m in matches])),
+    }
 
 
 def pairwise_mean(items: list[Any], metric: Any, limit: int = 500) -> float | None:
@@ -109,8 +119,10 @@ def evaluate(
     tools: FaceTools | None = None,
     encoder: CaptionEncoder | None = None,
     out: str | os.PathLike[str] | None = None,
+    html: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
-    """All metrics as a JSON-ready dict (also written to ``out`` when given)."""
+    """All metrics as a JSON-ready dict (also written to ``out`` when given), and with ``html``
+    a self-contained HTML report (see :mod:`gan_engine.report`)."""
     model = checkpoint if isinstance(checkpoint, Model) else load_model(checkpoint, device)
     resolution = model.generator.config.resolution
     tools = tools or FaceTools()
@@ -141,6 +153,7 @@ def evaluate(
         np.concatenate([train.descriptors, heldout.descriptors]) if heldout else train.descriptors
     )
 
+    held_matches = nearest(real_held, generated)
     report: dict[str, Any] = {
         "checkpoint": str(model.checkpoint),
         "model_step": model.step,
@@ -149,7 +162,7 @@ def evaluate(
         "seed": seed,
         "truncation": truncation,
         "photos": {"train": len(train.ids), "heldout": len(heldout.ids) if heldout else 0},
-        "heldout_best": best_matches(real_held, generated),
+        "heldout_best": best_matches(real_held, generated, held_matches),
         "train_best": best_matches(real_train, generated),
         "sample_nearest_train_ssim": float(
             np.mean([max(ssim(s, r) for r in real_train) for s in generated])
@@ -167,6 +180,10 @@ def evaluate(
             "identity": {k: v for k, v in ceiling_identity.items() if not k.startswith("_")},
             "diversity_ssim": pairwise_mean(list(real_held), ssim),
         }
+    if html is not None:
+        from gan_engine.report import write_html
+
+        write_html(report, real_held, generated, held_matches, html)
     if out is not None:
         target = Path(out)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,12 @@ from torch.nn.utils import spectral_norm
 from gan_engine import RESOLUTIONS
 
 #: Channels per feature-map size at width 1.0; scaled by ``NetConfig.width``.
-BASE_CHANNELS = {4: 256, 8: 256, 16: 128, 32: 128, 64: 64, 128: 32, 256: 16}
+#: Sized for a 2-core CPU and a 15-minute budget (bench/gan_speed.py, BENCHMARKS.md): the earlier
+#: table (256/256/128/128/64 from 4 to 64 px) cost 20.6 GFLOP per training image, 85 % of it in
+#: G's 32 and 64 px convolutions, i.e. ~3 images per CPU-second: a few hundred steps in the
+#: budget, too few to learn a face. Halving every size (5.2 GFLOP per image) trains ~4x more images
+#: per CPU-second at a similar share of the machine's matmul rate. On a GPU use ``width`` 2-4.
+BASE_CHANNELS = {4: 128, 8: 128, 16: 64, 32: 64, 64: 32, 128: 16, 256: 8}
 
 
 @dataclass(frozen=True)

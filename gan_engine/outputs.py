@@ -1,13 +1,15 @@
 """The one place where the engine writes image files.
 
 Every PNG the engine produces — aligned crops, sample grids, generated photos, interpolation frames,
-augmentation previews — goes through :func:`write_image`. Keeping a single door means that labelling
-(and, in a later issue, watermarking and signing of generated images) cannot be forgotten by one
-code path. Writes are atomic (temporary file, then rename) so that a crash never leaves half a PNG.
+augmentation previews — goes through :func:`write_image` (images embedded in the HTML report go
+through its twin :func:`encode_png`, which applies the same labels). Keeping a single door means
+that labelling (and, in a later issue, watermarking and signing of generated images) cannot be
+forgotten by one code path. Writes are atomic (temporary file, then rename) so that a crash never leaves half a PNG.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -56,6 +58,24 @@ def grid(images: Sequence[Any], columns: int, pad: int = 2) -> Image.Image:
     return sheet
 
 
+def _png_info(kind: str, metadata: Mapping[str, Any] | None) -> PngImagePlugin.PngInfo:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", f"memorial gan_engine {__version__}")
+    info.add_text("memorial:kind", kind)
+    info.add_text("memorial:generated", "true" if kind in GENERATED_KINDS else "false")
+    for key, value in (metadata or {}).items():
+        info.add_text(f"memorial:{key}", str(value))
+    return info
+
+
+def encode_png(image: Any, *, kind: ImageKind, metadata: Mapping[str, Any] | None = None) -> bytes:
+    """The labelled PNG bytes :func:`write_image` would write, for images embedded in a document
+    (the HTML report) rather than written as files; same labels, same single door."""
+    buffer = io.BytesIO()
+    to_pil(image).save(buffer, "PNG", pnginfo=_png_info(kind, metadata))
+    return buffer.getvalue()
+
+
 def write_image(
     image: Any,
     path: str | os.PathLike[str],
@@ -72,12 +92,7 @@ def write_image(
     if target.suffix.lower() != ".png":
         raise ValueError(f"the engine writes PNG files only, not {target.name!r}")
     picture = to_pil(image)
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Software", f"memorial gan_engine {__version__}")
-    info.add_text("memorial:kind", kind)
-    info.add_text("memorial:generated", "true" if kind in GENERATED_KINDS else "false")
-    for key, value in (metadata or {}).items():
-        info.add_text(f"memorial:{key}", str(value))
+    info = _png_info(kind, metadata)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"

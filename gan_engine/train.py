@@ -34,7 +34,7 @@ import torch
 from gan_engine import CHECKPOINT_FORMAT
 from gan_engine.augment import OPS, AdaController, Augment
 from gan_engine.checkpoint import find_resume_checkpoint, load_checkpoint, save_checkpoint
-from gan_engine.data import load_faces
+from gan_engine.data import load_faces, load_manifest
 from gan_engine.device import auto_batch, is_out_of_memory, resolve_device
 from gan_engine.errors import CheckpointError, DataError, EngineError, TrainingDiverged
 from gan_engine.loss import discriminator_loss, generator_loss, r1_penalty, reconstruction_loss
@@ -91,6 +91,7 @@ class TrainConfig:
     min_photos: int = 5
     max_rollbacks: int = 3
     init: str | None = None  # a prior's checkpoint to start from (transfer)
+    role: str = "person"  # "prior" for a general face prior made by pretrain()
     resume: bool = False
     text_cache: str | None = None  # default: <data>/text-cache
     #: Fault injection for tests of the recovery path: each listed step's loss is forced to NaN
@@ -200,7 +201,8 @@ class Trainer:
         if len(faces.ids) < config.min_photos:
             raise DataError(
                 f"only {len(faces.ids)} usable training photo(s) in {config.data}; "
-                f"at least {config.min_photos} are needed to learn a person"
+                f"at least {config.min_photos} are needed "
+                + ("for a general face prior" if config.role == "prior" else "to learn a person")
             )
         self.images = faces.images  # kept on the CPU; batches move to the device
         cache = config.text_cache or str(Path(config.data) / "text-cache")
@@ -287,6 +289,15 @@ class Trainer:
     def load_prior(self, path: str) -> None:
         """Start from a general face prior's weights (transfer); optimisers and step start fresh."""
         state = load_checkpoint(path, resolution=self.config.resolution)
+        saved = state["config"]
+        for name in ARCHITECTURE_FIELDS:
+            if saved.get(name) != getattr(self.config, name):
+                raise CheckpointError(
+                    f"the prior {path} was trained with {name}={saved.get(name)!r}; this run asks "
+                    f"for {name}={getattr(self.config, name)!r} (use the prior's settings)"
+                )
+        if saved.get("role", "person") != "prior":
+            self.notes.append(f"{path} is a person's model, not a general prior; starting from it")
         try:
             self.G.load_state_dict(state["G"])
             self.D.load_state_dict(state["D"])
@@ -432,6 +443,36 @@ def _rollback(trainer: Trainer, reason: str) -> None:
         load_checkpoint(path, resolution=trainer.config.resolution), restore_schedule=False
     )
     trainer.rollbacks, trainer.lr_scale = rollbacks, lr_scale * 0.5
+
+
+#: A general prior needs many faces; below this a corpus is too small to be worth pretraining on.
+PRETRAIN_MIN_PHOTOS = 200
+
+
+def pretrain(
+    config: TrainConfig,
+    progress: ProgressFn | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    *,
+    encoder: CaptionEncoder | None = None,
+    min_photos: int = PRETRAIN_MIN_PHOTOS,
+) -> TrainResult:
+    """Train a general face prior on a corpus of many people (``prepare(..., any_person=True)``).
+
+    Why a prior: 20-60 photos of one person are too few to learn what a face is *and* who this
+    face is; a prior trained on other people's faces knows faces, so the per-person run
+    (``train(TrainConfig(..., init=PRIOR))``) only has to learn the person. The prior is an
+    ordinary run (same loop, checkpoints, resume, cancel) marked ``role = "prior"``; a family's
+    model still trains without one.
+    """
+    manifest = load_manifest(config.data)
+    if manifest.get("mode") != "corpus":
+        raise DataError(
+            f"{config.data} is one person's data set; a prior needs a corpus of many people's "
+            "faces: prepare it with --any-person (python -m gan_engine prepare --any-person ...)"
+        )
+    config = dataclasses.replace(config, role="prior", min_photos=min_photos)
+    return train(config, progress, should_cancel, encoder=encoder)
 
 
 def train(

@@ -85,7 +85,7 @@ def tiny_config(prepared, tmp_path) -> Callable[..., object]:
             resolution=16,
             steps=4,
             batch=4,
-            width=0.125,
+            width=0.25,
             z_dim=32,
             cond_dim=32,
             device="cpu",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -45,7 +48,7 @@ def test_prepare_train_generate_evaluate_end_to_end(face_photos, tmp_path):
         "--batch",
         "4",
         "--width",
-        "0.125",
+        "0.25",
         "--device",
         "cpu",
         "--sample-every",
@@ -86,9 +89,20 @@ def test_prepare_train_generate_evaluate_end_to_end(face_photos, tmp_path):
         "4",
         "--out",
         str(tmp_path / "eval.json"),
+        "--html",
+        str(tmp_path / "eval.html"),
     )
     assert done.returncode == 0, done.stderr
     report = json.loads((tmp_path / "eval.json").read_text())
+    page = (tmp_path / "eval.html").read_text()
+    assert "real photos (ceiling)" in page and "identity match rate" in page
+    assert f"{report['heldout_best']['ssim']:.3f}" in page
+    assert "http" not in page  # self-contained: images are embedded, nothing is fetched
+    embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(embedded) == 2 + 4  # one held-out photo and its nearest sample, 4 samples
+    labels = [Image.open(io.BytesIO(base64.b64decode(b))).text for b in embedded]
+    assert labels[0]["memorial:generated"] == "false"  # the real held-out photo
+    assert all(label["memorial:generated"] == "true" for label in labels[1:])
     assert report["model_step"] == 4
     assert report["photos"] == {"train": 7, "heldout": 1}
     assert 0 <= report["identity"]["detection_rate"] <= 1

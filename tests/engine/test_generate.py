@@ -19,7 +19,7 @@ def model(prepared, encoder, tmp_path_factory):
         resolution=16,
         steps=3,
         batch=4,
-        width=0.125,
+        width=0.25,
         z_dim=32,
         cond_dim=32,
         device="cpu",

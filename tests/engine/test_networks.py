@@ -11,7 +11,7 @@ from gan_engine.networks import Discriminator, Generator, NetConfig, make_ema, u
 @pytest.mark.parametrize("resolution", [16, 64, 128, 256])
 def test_generator_and_discriminator_shapes(resolution):
     torch.manual_seed(0)
-    config = NetConfig(resolution=resolution, z_dim=32, cond_dim=32, width=0.125)
+    config = NetConfig(resolution=resolution, z_dim=32, cond_dim=32, width=0.25)
     generator, discriminator = Generator(config), Discriminator(config)
     text = torch.randn(2, 384)
     images = generator(torch.randn(2, 32), text)
@@ -31,7 +31,7 @@ def test_unsupported_resolution_is_refused():
 
 def test_caption_changes_the_image_and_the_logit():
     torch.manual_seed(0)
-    config = NetConfig(resolution=16, z_dim=32, cond_dim=32, width=0.125)
+    config = NetConfig(resolution=16, z_dim=32, cond_dim=32, width=0.25)
     generator, discriminator = Generator(config).eval(), Discriminator(config)
     z = torch.randn(1, 32)
     a, b = torch.randn(1, 384), torch.randn(1, 384)
@@ -41,7 +41,7 @@ def test_caption_changes_the_image_and_the_logit():
 
 
 def test_ema_follows_the_generator():
-    config = NetConfig(resolution=16, z_dim=32, cond_dim=32, width=0.125)
+    config = NetConfig(resolution=16, z_dim=32, cond_dim=32, width=0.25)
     generator = Generator(config)
     ema = make_ema(generator)
     assert all(not p.requires_grad for p in ema.parameters())

@@ -1,0 +1,349 @@
+#!/usr/bin/env python
+"""GAN quality at a fixed CPU budget: the engine's default 64 px model against both reference
+DCGANs, for six LFW people, with and without a prior trained on other people.
+
+A benchmark, not a test. Every run trains for the same budget of *process CPU seconds*
+(``time.process_time()``: both cores count, so a shared machine does not change the budget, only
+the wall time), then runs ``gan_engine.evaluate`` (64 samples, every metric, with the real-photo
+ceiling) and writes one JSON per run plus an HTML report for engine runs. Runs that finished are
+skipped on the next invocation; an interrupted run continues from its last checkpoint with the
+CPU seconds it had already spent (recorded beside the checkpoint), so the script can be stopped
+and resumed at any time, and a subset can be run with ``--people``, ``--models`` and ``--priors``.
+
+    .venv/bin/python bench/gan_quality.py --plan                      # what the full run takes
+    .venv/bin/python bench/gan_quality.py                             # everything (resumable)
+    .venv/bin/python bench/gan_quality.py --people Jennifer_Aniston --models engine --priors none
+    .venv/bin/python bench/gan_quality.py --summary                   # table of finished runs
+
+The six people (20 to 60 photos each in LFW) are fixed here, not chosen at run time; the
+held-out split is ``prepare``'s deterministic one (content-hash order, 15 %). The prior's corpus is
+every other LFW person, at most ``--corpus-per-person`` photos each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+#: Six LFW people with 20-60 photos: women and men, several ages and skin tones.
+PEOPLE = (
+    "Jennifer_Aniston",  # 21
+    "Hamid_Karzai",  # 22
+    "Laura_Bush",  # 41
+    "Vladimir_Putin",  # 49
+    "Serena_Williams",  # 52
+    "Junichiro_Koizumi",  # 60
+)
+MODELS = ("engine", "dcgan", "dcgan_bn")
+PRIORS = ("none", "prior")
+RESOLUTION, BATCH, SAMPLES, SEED = 64, 16, 64, 0
+DEFAULT_LFW = ROOT.parent / "shared" / "data" / "faces" / "lfw"
+#: Rough wall seconds per run for preparing and evaluating (dlib on 64 samples, SSIM pairs).
+EVALUATE_SECONDS, PREPARE_SECONDS_PER_PHOTO = 60, 0.3
+
+
+def cpu() -> float:
+    return time.process_time()
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def write_json(path: Path, payload: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(payload, indent=2))
+    os.replace(temporary, path)
+
+
+# ----- data --------------------------------------------------------------------------------------
+def prepare_person(lfw: Path, person: str, work: Path) -> Path:
+    from gan_engine.data import prepare
+
+    out = work / "data" / person
+    if not (out / "manifest.json").is_file():
+        prepare(lfw / person, out, sizes=(RESOLUTION,))
+    return out
+
+
+def prepare_corpus(lfw: Path, work: Path, per_person: int, people: int | None) -> Path:
+    """Every LFW person except the six, at most ``per_person`` photos each: the prior's corpus."""
+    from gan_engine.data import prepare
+
+    out = work / "data" / f"corpus-{per_person}-{people or 'all'}"
+    if not (out / "manifest.json").is_file():
+        others = sorted(p for p in lfw.iterdir() if p.is_dir() and p.name not in PEOPLE)
+        pairs = [
+            (photo, None)
+            for folder in others[:people]
+            for photo in sorted(folder.glob("*.jpg"))[:per_person]
+        ]
+        prepare(pairs, out, sizes=(RESOLUTION,), any_person=True)
+    return out
+
+
+# ----- training under a CPU budget ---------------------------------------------------------------
+class Budget:
+    """CPU seconds spent by a run, persisted beside its checkpoint so a resumed run continues."""
+
+    def __init__(self, run: Path, seconds: float) -> None:
+        self.file, self.seconds = run / "budget.json", seconds
+        saved = read_json(self.file) or {}
+        self.spent_before = float(saved.get("cpu_seconds", 0.0))
+        self.start = cpu()
+
+    @property
+    def spent(self) -> float:
+        return self.spent_before + cpu() - self.start
+
+    def exhausted(self) -> bool:
+        return self.spent >= self.seconds
+
+    def save(self, **extra: Any) -> None:
+        write_json(self.file, {"cpu_seconds": self.spent, "budget": self.seconds, **extra})
+
+
+def train_engine(data: Path, run: Path, seconds: float, init: Path | None, prior: bool) -> dict:
+    from gan_engine.train import TrainConfig, pretrain, train
+
+    budget = Budget(run, seconds)
+    if budget.exhausted():
+        return read_json(budget.file) or {}
+    config = TrainConfig(
+        data=str(data),
+        out=str(run),
+        resolution=RESOLUTION,
+        steps=10**9,  # the budget, not a step count, ends the run
+        batch=BATCH,
+        seed=SEED,
+        device="cpu",
+        sample_every=0,
+        checkpoint_every_steps=0,
+        checkpoint_every_seconds=60,
+        init=str(init) if init else None,
+        resume=(run / "checkpoint.pt").is_file(),
+    )
+    steps = {"step": 0}
+
+    def progress(report) -> None:
+        steps["step"] = report.step
+        if report.event == "checkpoint":
+            budget.save(step=report.step)
+
+    run_fn = pretrain if prior else train
+    kwargs = {"min_photos": 50} if prior else {}
+    result = run_fn(config, progress=progress, should_cancel=budget.exhausted, **kwargs)
+    budget.save(step=result.step, images=result.step * BATCH)
+    return read_json(budget.file) or {}
+
+
+def load_images(data: Path):
+    from gan_engine.data import load_faces
+
+    return load_faces(data, RESOLUTION, "train").images
+
+
+def train_reference(kind: str, data: Path, run: Path, seconds: float, init: Path | None) -> dict:
+    import torch
+
+    from bench.reference_models import ReferenceGAN
+
+    budget = Budget(run, seconds)
+    gan = ReferenceGAN(kind, RESOLUTION)
+    state_file = run / "reference.pt"
+    step = 0
+    if state_file.is_file():
+        state = torch.load(state_file, weights_only=False)
+        gan.load_state_dict(state)
+        step = state["step"]
+        torch.set_rng_state(state["rng"])
+    else:
+        torch.manual_seed(SEED)
+        if init is not None:
+            gan.load_state_dict(
+                torch.load(init / "reference.pt", weights_only=False), weights_only=True
+            )
+    images = load_images(data)
+    text = torch.zeros(BATCH, 384)
+    last_save = time.monotonic()
+
+    def save() -> None:
+        run.mkdir(parents=True, exist_ok=True)
+        temporary = state_file.with_suffix(".tmp")
+        torch.save({**gan.state_dict(), "step": step, "rng": torch.get_rng_state()}, temporary)
+        os.replace(temporary, state_file)
+        budget.save(step=step, images=step * BATCH)
+
+    while not budget.exhausted():
+        gan.train_step(images[torch.randint(len(images), (BATCH,))], text)
+        step += 1
+        if time.monotonic() - last_save > 60:
+            save()
+            last_save = time.monotonic()
+    save()
+    return read_json(budget.file) or {}
+
+
+def reference_model(kind: str, run: Path):
+    """Wrap a reference generator so ``gan_engine.evaluate`` samples it like an engine model."""
+    import torch
+
+    from bench.reference_models import ReferenceGAN
+    from gan_engine.generate import Model
+
+    state = torch.load(run / "reference.pt", weights_only=False)
+    gan = ReferenceGAN(kind, RESOLUTION)
+    gan.load_state_dict(state)
+    gan.G.eval().requires_grad_(False)
+    return Model(
+        gan.G, {"text_model": None}, int(state["step"]), torch.device("cpu"), run / "reference.pt"
+    )  # type: ignore[arg-type]
+
+
+# ----- the benchmark -----------------------------------------------------------------------------
+def ensure_prior(model: str, args: argparse.Namespace, work: Path) -> Path:
+    run = (
+        work
+        / "priors"
+        / f"{model}-{args.corpus_per_person}-{args.corpus_people or 'all'}-{args.prior_budget:g}"
+    )
+    corpus = prepare_corpus(args.lfw, work, args.corpus_per_person, args.corpus_people)
+    if model == "engine":
+        train_engine(corpus, run, args.prior_budget, None, prior=True)
+    else:
+        train_reference(model, corpus, run, args.prior_budget, None)
+    return run
+
+
+def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work: Path) -> dict:
+    from gan_engine.evaluate import evaluate
+
+    key = f"{person}--{model}--{prior}--{args.budget:g}"
+    result_file = work / "results" / f"{key}.json"
+    if (done := read_json(result_file)) is not None:
+        print(f"{key}: done earlier, skipped")
+        return done
+    data = prepare_person(args.lfw, person, work)
+    init = ensure_prior(model, args, work) if prior == "prior" else None
+    run = work / "runs" / key
+    print(f"{key}: training for {args.budget:g} CPU-seconds", flush=True)
+    tick = time.perf_counter()
+    if model == "engine":
+        spent = train_engine(
+            data, run, args.budget, init / "checkpoint.pt" if init else None, False
+        )
+        target: Any = run
+    else:
+        spent = train_reference(model, data, run, args.budget, init)
+        target = reference_model(model, run)
+    wall = time.perf_counter() - tick
+    report = evaluate(
+        target,
+        data,
+        samples=SAMPLES,
+        seed=SEED,
+        device="cpu",
+        html=work / "reports" / f"{key}.html",
+    )
+    result = {
+        "person": person,
+        "model": model,
+        "prior": prior,
+        "budget_cpu_seconds": args.budget,
+        "spent": spent,
+        "train_wall_seconds_this_invocation": wall,
+        "report": report,
+    }
+    write_json(result_file, result)
+    print(f"{key}: {summary_line(result)}", flush=True)
+    return result
+
+
+def summary_line(result: dict) -> str:
+    r = result["report"]
+    i, c = r["identity"], (r.get("ceiling") or {}).get("identity", {})
+    fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
+    return (
+        f"images {result['spent'].get('images', '?')} | identity {fmt(i['identity_match_rate'])} "
+        f"| distance {fmt(i['mean_distance'])} (real {fmt(c.get('mean_distance'))}) "
+        f"| detection {fmt(i['detection_rate'])} | held-out SSIM {fmt(r['heldout_best']['ssim'])} "
+        f"| train SSIM {fmt(r['train_best']['ssim'])} | diversity {fmt(i['diversity_descriptor'])} "
+        f"(real {fmt(c.get('diversity_descriptor'))})"
+    )
+
+
+def plan(args: argparse.Namespace) -> str:
+    runs = len(args.people) * len(args.models) * len(args.priors)
+    train_cpu = runs * args.budget
+    prior_cpu = len(args.models) * args.prior_budget if "prior" in args.priors else 0
+    corpus = (args.corpus_people or 136) * args.corpus_per_person if "prior" in args.priors else 0
+    prep = (60 * len(args.people) + corpus) * PREPARE_SECONDS_PER_PHOTO
+    wall = (train_cpu + prior_cpu) / (os.cpu_count() or 1) + runs * EVALUATE_SECONDS + prep
+    return (
+        f"{len(args.people)} people x {len(args.models)} models x {len(args.priors)} prior settings "
+        f"= {runs} runs of {args.budget:g} CPU-s ({train_cpu / 3600:.1f} CPU-hours)"
+        + (f", + {len(args.models)} priors of {args.prior_budget:g} CPU-s" if prior_cpu else "")
+        + f"; about {wall / 3600:.1f} hours of wall time on {os.cpu_count()} idle cores "
+        f"(preparing ~{prep / 60:.0f} min, evaluating ~{runs * EVALUATE_SECONDS / 60:.0f} min)"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lfw", type=Path, default=DEFAULT_LFW)
+    parser.add_argument("--work", type=Path, default=ROOT / "data" / "bench" / "gan_quality")
+    parser.add_argument("--people", default=",".join(PEOPLE))
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--priors", default=",".join(PRIORS), help="none, prior or both")
+    parser.add_argument("--budget", type=float, default=900.0, help="CPU seconds per run")
+    parser.add_argument("--prior-budget", type=float, default=3600.0, help="CPU seconds per prior")
+    parser.add_argument("--corpus-per-person", type=int, default=20)
+    parser.add_argument("--corpus-people", type=int, help="limit the corpus (smoke runs)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="PyTorch threads for every model (default: all cores; 1 trains more images per "
+        "CPU-second on a busy machine, see BENCHMARKS.md)",
+    )
+    parser.add_argument("--plan", action="store_true", help="print what the run takes and stop")
+    parser.add_argument("--summary", action="store_true", help="print finished results and stop")
+    args = parser.parse_args()
+    args.people = [p for p in args.people.split(",") if p]
+    args.models = [m for m in args.models.split(",") if m]
+    args.priors = [p for p in args.priors.split(",") if p]
+    for value, allowed in ((args.people, PEOPLE), (args.models, MODELS), (args.priors, PRIORS)):
+        if unknown := sorted(set(value) - set(allowed)):
+            parser.error(f"unknown {unknown}; choose from {', '.join(allowed)}")
+    print(plan(args), flush=True)
+    if args.plan:
+        return 0
+    if args.summary:
+        for file in sorted((args.work / "results").glob("*.json")):
+            result = json.loads(file.read_text())
+            print(f"{file.stem}: {summary_line(result)}")
+        return 0
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+
+    torch.set_num_threads(args.threads)  # the same for the engine and the references
+    if not args.lfw.is_dir():
+        raise SystemExit(f"LFW not found at {args.lfw} (--lfw)")
+    for person in args.people:
+        for model in args.models:
+            for prior in args.priors:
+                one_run(person, model, prior, args, args.work)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
