@@ -1,0 +1,286 @@
+"""The moderation steps, shared by the staff pages (and later the API): each one
+changes state, writes its audit entry and tells the people concerned."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from memorial.audit.actions import AuditAction
+from memorial.audit.services import record
+from memorial.consent.models import ConsentRecord, Status
+from memorial.memorials.models import Membership, Role
+from memorial.moderation import items as item_registry
+from memorial.moderation import notify
+from memorial.moderation.models import (
+    APPEALABLE_STATUSES,
+    TakedownRequest,
+    TakedownStatus,
+    deadline_for,
+)
+
+APPEAL_SALT = "memorial.moderation.appeal"
+
+
+class ModerationError(ValueError):
+    """A step that does not fit the current state; the message is shown as it is."""
+
+
+# --- Consent review
+
+
+def owner_emails(memorial_id) -> list[str]:
+    return list(
+        Membership.objects.filter(memorial_id=memorial_id, role=Role.OWNER)
+        .order_by("pk")
+        .values_list("user__email", flat=True)
+    )
+
+
+def review_consent(record_id, reviewer, *, approve: bool, reason: str) -> ConsentRecord:
+    """Approve or reject a pending record, with the reviewer's written reason."""
+    reason = reason.strip()
+    if not reason:
+        raise ModerationError(_("Please write the reason for your decision."))
+    with transaction.atomic():
+        consent = (
+            ConsentRecord.objects.select_for_update().select_related("memorial").get(pk=record_id)
+        )
+        if consent.status != Status.PENDING:
+            raise ModerationError(_("This consent record has already been reviewed."))
+        consent.status = Status.APPROVED if approve else Status.REJECTED
+        consent.reviewed_by = reviewer
+        consent.review_reason = reason
+        consent.status_changed_at = timezone.now()
+        consent.save(update_fields=["status", "reviewed_by", "review_reason", "status_changed_at"])
+        record(
+            reviewer,
+            AuditAction.CONSENT_APPROVED if approve else AuditAction.CONSENT_REJECTED,
+            consent,
+            reason,
+            scopes=list(consent.scopes),
+        )
+        recipients = owner_emails(consent.memorial_id)
+        context = {
+            "record": consent,
+            "memorial": consent.memorial,
+            "approved": approve,
+            "reason": reason,
+            "consent_url": settings.SITE_URL
+            + reverse("consent:list", kwargs={"memorial_id": consent.memorial_id}),
+        }
+        transaction.on_commit(lambda: notify.send("consent_decision", recipients, context))
+    return consent
+
+
+# --- Takedown requests
+
+
+def submit_takedown(request: TakedownRequest) -> TakedownRequest:
+    """Store a new request (unsaved instance from the form), log it and acknowledge it."""
+    located = item_registry.locate(request.url)
+    request.memorial_id = located.memorial.pk if located.memorial else None
+    request.photo_id = located.photo.pk if located.photo else None
+    request.status = TakedownStatus.RECEIVED
+    request.deadline = deadline_for(request.reason)
+    with transaction.atomic():
+        request.save(force_insert=True)
+        record(
+            None,
+            AuditAction.TAKEDOWN_RECEIVED,
+            request,
+            memorial=request.memorial_id,
+            reference=request.reference,
+            reason_code=request.reason,
+            photo=request.photo_id,
+        )
+        context = {"takedown": request}
+        transaction.on_commit(
+            lambda: notify.send(
+                "takedown_received", [request.contact_email], context, request.language
+            )
+        )
+    return request
+
+
+def _locked(takedown_id) -> TakedownRequest:
+    return TakedownRequest.objects.select_for_update().get(pk=takedown_id)
+
+
+def _log(staff, action: str, takedown: TakedownRequest, reason: str = "", **extra) -> None:
+    record(
+        staff,
+        action,
+        takedown,
+        reason,
+        memorial=takedown.memorial_id,
+        reference=takedown.reference,
+        **extra,
+    )
+
+
+def start_review(takedown_id, staff) -> TakedownRequest:
+    with transaction.atomic():
+        takedown = _locked(takedown_id)
+        if takedown.status not in (TakedownStatus.RECEIVED, TakedownStatus.APPEALED):
+            raise ModerationError(_("This request is not waiting for review."))
+        takedown.status = TakedownStatus.UNDER_REVIEW
+        takedown.save(update_fields=["status"])
+        _log(staff, AuditAction.TAKEDOWN_REVIEW_STARTED, takedown)
+    return takedown
+
+
+def _require_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise ModerationError(_("Please write the reasons for your decision."))
+    return reason
+
+
+def _decide(takedown: TakedownRequest, staff, status: str, reason: str) -> None:
+    takedown.status = status
+    takedown.decided_by = staff
+    takedown.decided_at = timezone.now()
+    takedown.decision_reason = reason
+    takedown.save(
+        update_fields=["status", "decided_by", "decided_at", "decision_reason", "removed_items"]
+    )
+
+
+def action_takedown(
+    takedown_id, staff, chosen: list[item_registry.Item], reason: str
+) -> TakedownRequest:
+    """Hide the chosen items and everything derived from them at once, then delete them all."""
+    reason = _require_reason(reason)
+    if not chosen:
+        raise ModerationError(_("Please choose at least one item to remove."))
+    with transaction.atomic():
+        takedown = _locked(takedown_id)
+        if not takedown.is_open:
+            raise ModerationError(_("This request has already been decided."))
+        everything = item_registry.impact(chosen)
+        for kind, group in item_registry.by_kind(everything).items():
+            item_registry.HANDLERS[kind].hide(group)
+            for item in group:
+                record(
+                    staff,
+                    f"{kind}.hidden",
+                    (kind, item.id),
+                    memorial=item.memorial_id,
+                    takedown=takedown.reference,
+                )
+        takedown.removed_items = [item.ref() for item in everything]
+        _decide(takedown, staff, TakedownStatus.ACTIONED, reason)
+        _log(staff, AuditAction.TAKEDOWN_ACTIONED, takedown, reason, items=takedown.removed_items)
+    # Hidden is committed: whatever happens below, nobody sees the items any more.
+    purge(takedown)
+    _tell_decision(takedown)
+    return takedown
+
+
+def remaining(takedown: TakedownRequest) -> list[item_registry.Item]:
+    """Items of an actioned request still stored (a failed deletion, to be retried)."""
+    return item_registry.resolve_items(f"{r['kind']}:{r['id']}" for r in takedown.removed_items)
+
+
+def purge(takedown: TakedownRequest) -> None:
+    """Delete what the takedown removed; safe to run again (gone items are skipped)."""
+    left = remaining(takedown)
+    if not left:
+        return
+    with transaction.atomic():
+        for kind, group in item_registry.by_kind(left).items():
+            handler = item_registry.HANDLERS[kind]
+            handler.delete(group)
+            transaction.on_commit(
+                lambda h=handler, g=group: item_registry.item_actioned.send(
+                    sender=type(h), items=g, takedown=takedown
+                )
+            )
+
+
+def reject_takedown(takedown_id, staff, reason: str) -> TakedownRequest:
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        takedown = _locked(takedown_id)
+        if not takedown.is_open:
+            raise ModerationError(_("This request has already been decided."))
+        _decide(takedown, staff, TakedownStatus.REJECTED, reason)
+        _log(staff, AuditAction.TAKEDOWN_REJECTED, takedown, reason)
+    _tell_decision(takedown)
+    return takedown
+
+
+def close_takedown(takedown_id, staff, reason: str) -> TakedownRequest:
+    """Final: no further appeal (for example after an appeal was reviewed)."""
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        takedown = _locked(takedown_id)
+        if takedown.status == TakedownStatus.CLOSED:
+            raise ModerationError(_("This request is already closed."))
+        takedown.status = TakedownStatus.CLOSED
+        takedown.decided_by = staff
+        takedown.decided_at = timezone.now()
+        takedown.decision_reason = reason
+        takedown.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+        _log(staff, AuditAction.TAKEDOWN_CLOSED, takedown, reason)
+    notify.send(
+        "takedown_closed", [takedown.contact_email], {"takedown": takedown}, takedown.language
+    )
+    return takedown
+
+
+def appeal_token(takedown: TakedownRequest) -> str:
+    """Signed, tied to this decision: a later decision needs a new link."""
+    return signing.dumps(
+        {"r": str(takedown.pk), "d": takedown.decided_at.isoformat()}, salt=APPEAL_SALT
+    )
+
+
+def appeal_max_age() -> timedelta:
+    return timedelta(days=settings.MEMORIAL_TAKEDOWN_APPEAL_DAYS)
+
+
+def takedown_from_token(token: str) -> TakedownRequest:
+    """The request an appeal link is for; raises signing.BadSignature (or SignatureExpired)."""
+    data = signing.loads(token, salt=APPEAL_SALT, max_age=appeal_max_age())
+    takedown = TakedownRequest.objects.filter(pk=data.get("r")).first()
+    if takedown is None or takedown.decided_at is None:
+        raise signing.BadSignature("unknown request")
+    if takedown.decided_at.isoformat() != data.get("d"):
+        raise signing.BadSignature("a later decision replaced this one")
+    return takedown
+
+
+def appeal(takedown_id, text: str) -> TakedownRequest:
+    text = text.strip()
+    if not text:
+        raise ModerationError(_("Please explain why the decision should be looked at again."))
+    with transaction.atomic():
+        takedown = _locked(takedown_id)
+        if takedown.status not in APPEALABLE_STATUSES:
+            raise ModerationError(_("This decision can no longer be appealed."))
+        takedown.status = TakedownStatus.APPEALED
+        takedown.appeal_text = text
+        takedown.appealed_at = timezone.now()
+        takedown.deadline = deadline_for(takedown.reason, takedown.appealed_at)
+        takedown.save(update_fields=["status", "appeal_text", "appealed_at", "deadline"])
+        _log(None, AuditAction.TAKEDOWN_APPEALED, takedown)
+    return takedown
+
+
+def _tell_decision(takedown: TakedownRequest) -> None:
+    context = {
+        "takedown": takedown,
+        "actioned": takedown.status == TakedownStatus.ACTIONED,
+        "appeal_url": settings.SITE_URL
+        + reverse("moderation:takedown_appeal", kwargs={"token": appeal_token(takedown)}),
+        "appeal_days": settings.MEMORIAL_TAKEDOWN_APPEAL_DAYS,
+    }
+    notify.send("takedown_decision", [takedown.contact_email], context, takedown.language)
