@@ -1,0 +1,73 @@
+"""Websockets for live job progress: one job, or all jobs of a memorial.
+
+Only people the policy lets see the memorial's jobs may subscribe (asked before accepting; the
+origin is checked by the ASGI stack). A client that connects, or reconnects, first receives the
+current state from the ledger, then every message the workers publish.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from memorial import policy
+from memorial.jobs.models import FINISHED, Job
+from memorial.jobs.progress import job_group, memorial_group, message
+from memorial.memorials.models import Memorial
+
+CLOSE_FORBIDDEN = 4403
+
+
+class _JobsConsumer(AsyncJsonWebsocketConsumer):
+    group: str | None = None
+
+    async def connect(self) -> None:
+        found = await self._subscribe()
+        if found is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.group, snapshot = found
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        for item in snapshot:
+            await self.send_json(item)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def job_message(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])
+
+    @database_sync_to_async
+    def _subscribe(self) -> tuple[str, list[dict]] | None:
+        raise NotImplementedError
+
+
+class JobConsumer(_JobsConsumer):
+    @database_sync_to_async
+    def _subscribe(self):
+        job = (
+            Job.objects.select_related("memorial")
+            .filter(pk=self.scope["url_route"]["kwargs"]["job_id"])
+            .first()
+        )
+        if job is None or not policy.allows(self.scope.get("user"), policy.Action.VIEW_JOBS, job):
+            return None
+        return job_group(job.pk), [message(job)]
+
+
+class MemorialJobsConsumer(_JobsConsumer):
+    @database_sync_to_async
+    def _subscribe(self):
+        memorial = Memorial.objects.filter(
+            pk=self.scope["url_route"]["kwargs"]["memorial_id"]
+        ).first()
+        if memorial is None or not policy.allows(
+            self.scope.get("user"), policy.Action.VIEW_JOBS, memorial
+        ):
+            return None
+        active = Job.objects.filter(memorial=memorial).exclude(state__in=FINISHED)[:50]
+        return memorial_group(memorial.pk), [message(job) for job in active]

@@ -1,0 +1,105 @@
+"""Live progress: versioned JSON messages about jobs, published through the Redis channel layer.
+
+Two groups: one per job (the job page) and one per memorial (its job list). The worker publishes
+through :class:`Reporter`, which writes the ledger and sends at most one message per
+``JOB_PROGRESS_INTERVAL`` seconds per job, but always on a state change or a new sample grid.
+A client that connects first gets :func:`message` for the current ledger row (see consumers).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.utils import timezone
+
+from memorial.jobs.models import Job
+
+log = logging.getLogger(__name__)
+VERSION = 1
+
+
+def job_group(job_id: Any) -> str:
+    return f"job-{job_id}"
+
+
+def memorial_group(memorial_id: Any) -> str:
+    return f"memorial-jobs-{memorial_id}"
+
+
+def message(job: Job) -> dict[str, Any]:
+    """The one shape of a job's progress, for websockets and the API alike."""
+    return {
+        "v": VERSION,
+        "type": "job.progress",
+        "job": str(job.pk),
+        "memorial": str(job.memorial_id),
+        "kind": job.kind,
+        "state": job.state,
+        "state_label": str(job.get_state_display()),
+        "step": job.step,
+        "total": job.total,
+        "percent": round(job.percent, 2),
+        "eta_seconds": None if job.eta_seconds is None else round(job.eta_seconds, 1),
+        "losses": job.losses,
+        "images_per_second": None
+        if job.images_per_second is None
+        else round(job.images_per_second, 2),
+        "message": job.message,
+        "error": job.error,
+        "sample_url": job.sample_url(),
+        "cancel_requested": job.cancel_requested,
+        "resumed_from": job.resumed_from,
+        "attempts": job.attempts,
+        "url": job.get_absolute_url(),
+        "result": job.result,
+    }
+
+
+def publish(job: Job) -> None:
+    """Best effort: a job must never fail because a browser cannot be told."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    payload = {"type": "job.message", "message": message(job)}
+    try:
+        send = async_to_sync(layer.group_send)
+        send(job_group(job.pk), payload)
+        send(memorial_group(job.memorial_id), payload)
+    except Exception:
+        log.warning("could not publish progress of job %s", job.pk, exc_info=True)
+
+
+class Reporter:
+    """Writes progress to the ledger and publishes it, throttled per job."""
+
+    def __init__(self, job: Job, interval: float | None = None) -> None:
+        self.job = job
+        self.interval = settings.JOB_PROGRESS_INTERVAL if interval is None else interval
+        self._last = 0.0
+        self._pending: set[str] = set()
+
+    def update(self, force: bool = False, **fields: Any) -> None:
+        """Set fields on the job; save and publish now if forced or the interval has passed."""
+        for name, value in fields.items():
+            setattr(self.job, name, value)
+        self._pending.update(fields)
+        now = time.monotonic()
+        if force or now - self._last >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        self.job.heartbeat_at = timezone.now()
+        fields = self._pending | {"heartbeat_at", "updated_at"}
+        self.job.save(update_fields=sorted(fields))
+        self._pending.clear()
+        self._last = time.monotonic()
+        publish(self.job)
+
+    def cancel_requested(self) -> bool:
+        """Read the flag from the ledger (a person sets it from the page or the API)."""
+        return Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists()

@@ -1,0 +1,116 @@
+"""What every job task does around its work: re-check the ledger, the consent gate and the
+lease, mark the job running, and record how it ended. No torch here (see tasks.py)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from memorial.consent.gate import may_use
+from memorial.jobs import lease as leases
+from memorial.jobs.models import FINISHED, Job, State
+from memorial.jobs.progress import Reporter, publish
+from memorial.jobs.services import SCOPES
+
+log = logging.getLogger(__name__)
+
+
+class Skip(Exception):
+    """This delivery must not run the job; ``outcome`` says why (returned as the task result)."""
+
+    def __init__(self, outcome: str, retry_in: float | None = None) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+        self.retry_in = retry_in
+
+
+@dataclass
+class Run:
+    job: Job
+    reporter: Reporter
+    lease: leases.Lease
+
+    def should_stop(self) -> bool:
+        return self.lease.lost.is_set() or self.reporter.cancel_requested()
+
+
+def finish(job: Job, state: str, **fields: Any) -> None:
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.state = state
+    job.finished_at = timezone.now()
+    job.eta_seconds = None if state != State.SUCCEEDED else 0.0
+    job.save()
+    publish(job)
+
+
+@contextmanager
+def running(job_id: str, hostname: str | None = None):
+    """Yield a :class:`Run` for a job this delivery may run, else raise :class:`Skip`."""
+    updated = Job.objects.filter(pk=job_id).update(deliveries=F("deliveries") + 1)
+    if not updated:
+        raise Skip("no such job")  # deleted with its memorial; nothing to do
+    job = Job.objects.select_related("memorial").get(pk=job_id)
+    if job.state in FINISHED:
+        raise Skip(f"already {job.state}")
+    if job.cancel_requested and job.state == State.QUEUED:
+        finish(job, State.CANCELLED, message=_("Cancelled before it started."))
+        raise Skip("cancelled before it started")
+    decision = may_use(job.memorial, SCOPES[job.kind])
+    if not decision:
+        finish(job, State.BLOCKED, error=decision.reason, message=decision.reason)
+        raise Skip("blocked: " + decision.reason)
+    lease = leases.acquire(job.pk)
+    if lease is None:
+        # Another worker runs it now. Do not drop this delivery: if that worker dies, its lease
+        # expires and this delivery, retried after the lease's lifetime, takes the job over.
+        wait = leases.remaining_seconds(job.pk) or 1.0
+        log.info(
+            "job %s is running elsewhere (%s); checking again in %.1fs",
+            job.pk,
+            leases.holder(job.pk),
+            wait,
+        )
+        raise Skip("lease held by another worker", retry_in=wait + 0.5)
+    try:
+        job.refresh_from_db()
+        if job.state in FINISHED:  # finished between our check and the lease
+            raise Skip(f"already {job.state}")
+        reporter = Reporter(job)
+        reporter.update(
+            force=True,
+            state=State.RUNNING,
+            started_at=job.started_at or timezone.now(),
+            worker=hostname or socket.gethostname(),
+            attempts=job.attempts + 1,
+            error="",
+        )
+        run = Run(job, reporter, lease)
+        yield run
+    finally:
+        lease.release()
+
+
+def succeed(run: Run, **fields: Any) -> None:
+    finish(run.job, State.SUCCEEDED, **fields)
+
+
+def cancelled(run: Run, message: str) -> None:
+    finish(run.job, State.CANCELLED, message=message)
+
+
+def fail(run: Run, error: str) -> None:
+    finish(run.job, State.FAILED, error=error, message=error)
+
+
+def fail_job(job_id: str, error: str) -> None:
+    job = Job.objects.filter(pk=job_id).first()
+    if job is not None and job.state not in FINISHED:
+        finish(job, State.FAILED, error=error, message=error)

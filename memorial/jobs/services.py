@@ -1,0 +1,174 @@
+"""Start, cancel and retry jobs: the rules shared by the pages and the API.
+
+The permission (memorial.policy) is checked by the caller; the consent gate is checked here,
+before anything is queued, and again by the task when it starts.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from memorial.consent.gate import may_use
+from memorial.consent.models import Scope
+from memorial.jobs import dispatch, presets, progress
+from memorial.jobs.models import QUEUES, Job, Kind, ModelVersion, State
+
+#: Which consent each kind of job needs.
+SCOPES = {
+    Kind.PREPARE: Scope.TRAINING,
+    Kind.TRAIN: Scope.TRAINING,
+    Kind.GENERATE: Scope.GENERATED_PHOTOS,
+}
+
+
+class Refused(Exception):
+    """Why a job cannot be started, cancelled or retried, written for a person, with a status."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def check_consent(memorial, kind: str) -> None:
+    decision = may_use(memorial, SCOPES[Kind(kind)])
+    if not decision:
+        raise Refused(decision.reason, 403)
+
+
+def start_training(memorial, user, preset: str, budget_minutes: int, engine=None) -> Job:
+    """Queue photo preparation and, after it, training. Returns the training job."""
+    check_consent(memorial, Kind.TRAIN)
+    if preset not in presets.PRESETS:
+        raise Refused(_("Choose a quality."))
+    params = presets.train_parameters(preset, budget_minutes, engine)
+    if (
+        not memorial.photos.filter(kind="uploaded", hidden=False)
+        .exclude(caption__regex=r"^\s*$")
+        .exists()
+    ):
+        raise Refused(
+            _("Add photos with captions first: the model learns from described photos."), 409
+        )
+    with transaction.atomic():
+        prepare = Job.objects.create(
+            kind=Kind.PREPARE,
+            memorial=memorial,
+            requested_by=user,
+            parameters={"sizes": [params["engine"]["resolution"]]},
+            queue=QUEUES[Kind.PREPARE],
+            total=0,
+        )
+        train = Job.objects.create(
+            kind=Kind.TRAIN,
+            memorial=memorial,
+            requested_by=user,
+            parameters=params,
+            after=prepare,
+            queue=QUEUES[Kind.TRAIN],
+            total=params["engine"]["steps"],
+            message=_("Waiting for the photos to be prepared."),
+        )
+        dispatch.send(prepare)
+    return train
+
+
+def start_generation(model: ModelVersion, user, caption: str, count: int, seed: int) -> Job:
+    check_consent(model.memorial, Kind.GENERATE)
+    if not 1 <= count <= presets.MAX_GENERATE:
+        raise Refused(_("Choose between 1 and %(max)d photos.") % {"max": presets.MAX_GENERATE})
+    if not 0 <= seed < 2**31:
+        raise Refused(_("The seed must be a whole number from 0 to 2147483647."))
+    with transaction.atomic():
+        job = Job.objects.create(
+            kind=Kind.GENERATE,
+            memorial=model.memorial,
+            requested_by=user,
+            parameters={
+                "model_version": str(model.pk),
+                "caption": caption.strip()[:1000],
+                "count": count,
+                "seed": seed,
+            },
+            queue=QUEUES[Kind.GENERATE],
+            total=count,
+        )
+        dispatch.send(job)
+    return job
+
+
+def create_job(memorial, user, kind: str, parameters: dict, *, after: Job | None = None) -> Job:
+    """A job with explicit parameters (tests, staff tools); consent is checked as everywhere."""
+    check_consent(memorial, kind)
+    with transaction.atomic():
+        job = Job.objects.create(
+            kind=kind,
+            memorial=memorial,
+            requested_by=user,
+            parameters=parameters,
+            after=after,
+            queue=QUEUES[Kind(kind)],
+            total=int(parameters.get("engine", {}).get("steps", parameters.get("count", 0)) or 0),
+        )
+        if after is None or after.state == State.SUCCEEDED:
+            dispatch.send(job)
+    return job
+
+
+def cancel(job: Job) -> Job:
+    """A queued job is cancelled at once (it will never start); a running one is asked to stop at
+    its next step. Cancelling a finished job changes nothing (safe to repeat)."""
+    now = timezone.now()
+    stopped = Job.objects.filter(pk=job.pk, state=State.QUEUED).update(
+        state=State.CANCELLED,
+        cancel_requested=True,
+        finished_at=now,
+        message=_("Cancelled before it started."),
+    )
+    if stopped:
+        dispatch.revoke(job)
+        # Its followers (training after preparation) cannot run either.
+        Job.objects.filter(after=job, state=State.QUEUED).update(
+            state=State.CANCELLED,
+            cancel_requested=True,
+            finished_at=now,
+            message=_("Cancelled before it started."),
+        )
+    else:
+        Job.objects.filter(pk=job.pk, state=State.RUNNING).update(
+            cancel_requested=True, message=_("Stopping at the next step…")
+        )
+    job.refresh_from_db()
+    progress.publish(job)
+    for follower in job.followers.filter(state=State.CANCELLED):
+        progress.publish(follower)
+    return job
+
+
+def retry(job: Job) -> Job:
+    """Queue a failed or cancelled job again; training continues from its last checkpoint."""
+    if not job.retryable:
+        raise Refused(_("Only a failed or cancelled job can be retried."), 409)
+    check_consent(job.memorial, job.kind)
+    with transaction.atomic():
+        updated = Job.objects.filter(pk=job.pk, state__in=[State.FAILED, State.CANCELLED]).update(
+            state=State.QUEUED,
+            cancel_requested=False,
+            error="",
+            finished_at=None,
+            message=_("Waiting to continue from step %(step)d.") % {"step": job.checkpoint_step}
+            if job.checkpoint_step
+            else _("Waiting for a worker."),
+        )
+        if not updated:
+            raise Refused(_("Only a failed or cancelled job can be retried."), 409)
+        job.refresh_from_db()
+        after = job.after
+        if after is None or after.state == State.SUCCEEDED:
+            dispatch.send(job)
+        elif after.retryable:  # its preparation must run again first, then starts it
+            retry(after)
+    progress.publish(job)
+    return job

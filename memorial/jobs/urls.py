@@ -1,0 +1,15 @@
+from django.urls import path
+
+from memorial.jobs import views
+
+app_name = "jobs"
+
+urlpatterns = [
+    path("m/<uuid:memorial_id>/jobs/", views.job_list, name="list"),
+    path("m/<uuid:memorial_id>/train/", views.train, name="train"),
+    path("m/<uuid:memorial_id>/jobs/<uuid:job_id>/", views.job_detail, name="detail"),
+    path("m/<uuid:memorial_id>/jobs/<uuid:job_id>/cancel/", views.job_cancel, name="cancel"),
+    path("m/<uuid:memorial_id>/jobs/<uuid:job_id>/retry/", views.job_retry, name="retry"),
+    path("m/<uuid:memorial_id>/models/<uuid:model_id>/", views.model_detail, name="model"),
+    path("media/jobs/<uuid:job_id>/sample/", views.job_sample, name="sample"),
+]

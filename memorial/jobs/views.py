@@ -1,0 +1,176 @@
+"""Pages for jobs and trained models. Every page reads the job ledger; access via memorial.policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from memorial.consent.gate import may_use
+from memorial.consent.models import Scope
+from memorial.core.private_media import serve_private
+from memorial.jobs import services
+from memorial.jobs.forms import GenerateForm, TrainForm
+from memorial.jobs.models import FINISHED, Job, Kind, ModelVersion
+from memorial.jobs.progress import message
+from memorial.memorials.models import Memorial
+from memorial.policy import Action, allows, require
+
+
+def _memorial(request: HttpRequest, memorial_id: Any, action: Action) -> Memorial:
+    memorial = get_object_or_404(Memorial, pk=memorial_id)
+    require(request.user, action, memorial)
+    return memorial
+
+
+def _job(request: HttpRequest, memorial_id: Any, job_id: Any, action: Action) -> Job:
+    job = get_object_or_404(
+        Job.objects.select_related("memorial"), pk=job_id, memorial_id=memorial_id
+    )
+    require(request.user, action, job)
+    return job
+
+
+@login_required
+def job_list(request: HttpRequest, memorial_id) -> HttpResponse:
+    memorial = _memorial(request, memorial_id, Action.VIEW_JOBS)
+    jobs = list(memorial.jobs.select_related("requested_by")[:100])
+    return render(
+        request,
+        "jobs/job_list.html",
+        {
+            "memorial": memorial,
+            "jobs": jobs,
+            "active": [j for j in jobs if j.state not in FINISHED],
+            "models": memorial.model_versions.select_related("job"),
+            "can_train": allows(request.user, Action.START_GENERATION, memorial),
+            "training_consent": may_use(memorial, Scope.TRAINING),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def train(request: HttpRequest, memorial_id) -> HttpResponse:
+    """The "Train a model" form; refused (with the gate's reason) without approved consent."""
+    memorial = _memorial(request, memorial_id, Action.START_GENERATION)
+    consent = may_use(memorial, Scope.TRAINING)
+    form = TrainForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.start_training(
+                memorial, request.user, form.cleaned_data["preset"], form.cleaned_data["budget"]
+            )
+        except services.Refused as refused:
+            form.add_error(None, refused.message)
+            status = refused.status
+        else:
+            messages.success(request, _("Training has been queued."))
+            return redirect(job)
+    elif request.method == "POST":
+        status = 400
+    context = {"memorial": memorial, "form": form, "consent": consent}
+    return render(request, "jobs/train.html", context, status=status)
+
+
+@login_required
+def job_detail(request: HttpRequest, memorial_id, job_id) -> HttpResponse:
+    job = _job(request, memorial_id, job_id, Action.VIEW_JOBS)
+    model = ModelVersion.objects.filter(job=job).first()
+    return render(
+        request,
+        "jobs/job_detail.html",
+        {
+            "memorial": job.memorial,
+            "job": job,
+            "snapshot": message(job),
+            "model": model,
+            "can_cancel": allows(request.user, Action.CANCEL_JOB, job),
+            "can_retry": allows(request.user, Action.START_GENERATION, job),
+            "photos": [g.photo for g in job.images.select_related("photo")]
+            if job.kind == Kind.GENERATE
+            else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, memorial_id, job_id) -> HttpResponse:
+    job = _job(request, memorial_id, job_id, Action.CANCEL_JOB)
+    services.cancel(job)
+    return redirect(job)
+
+
+@login_required
+@require_POST
+def job_retry(request: HttpRequest, memorial_id, job_id) -> HttpResponse:
+    job = _job(request, memorial_id, job_id, Action.START_GENERATION)
+    try:
+        services.retry(job)
+    except services.Refused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("The job has been queued again."))
+    return redirect(job)
+
+
+@login_required
+def job_sample(request: HttpRequest, job_id) -> HttpResponse:
+    """The newest sample grid of a training job, after the policy check (never a public URL)."""
+    job = get_object_or_404(Job.objects.select_related("memorial"), pk=job_id)
+    require(request.user, Action.VIEW_JOBS, job)
+    return serve_private(
+        job.sample, content_type="image/png", download_name=f"samples-{job.pk}.png"
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def model_detail(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
+    """A trained model: its figures, the photos it made, and the "Generate" form."""
+    model = get_object_or_404(
+        ModelVersion.objects.select_related("memorial", "job"), pk=model_id, memorial_id=memorial_id
+    )
+    require(request.user, Action.VIEW_JOBS, model)
+    if request.method == "POST":
+        require(request.user, Action.START_GENERATION, model)
+    form = GenerateForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = services.start_generation(
+                model, request.user, data["caption"], data["count"], data["seed"]
+            )
+        except services.Refused as refused:
+            form.add_error(None, refused.message)
+            status = refused.status
+        else:
+            return redirect(job)
+    elif request.method == "POST":
+        status = 400
+    images = (
+        model.images.select_related("photo")
+        .filter(photo__hidden=False)
+        .order_by("-created_at")[:48]
+    )
+    return render(
+        request,
+        "jobs/model_detail.html",
+        {
+            "memorial": model.memorial,
+            "model": model,
+            "form": form,
+            "images": images,
+            "can_generate": allows(request.user, Action.START_GENERATION, model),
+            "consent": may_use(model.memorial, Scope.GENERATED_PHOTOS),
+        },
+        status=status,
+    )

@@ -1,0 +1,74 @@
+/* The job page: live progress over the websocket ws/jobs/<id>/. The server sends the current
+   state first, then every change; this file only paints it. Reconnects with a growing delay. */
+(function () {
+  "use strict";
+
+  var gettext = window.gettext || function (s) { return s; };
+  var fmt = window.interpolate || function (s, o) {
+    return s.replace(/%\((\w+)\)s/g, function (_, k) { return o[k]; });
+  };
+  var root = document.getElementById("job");
+  if (!root || !window.WebSocket) { return; }
+
+  function field(name) { return root.querySelector('[data-field="' + name + '"]'); }
+
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) { return "—"; }
+    var s = Math.round(seconds);
+    if (s < 60) { return fmt(gettext("%(n)s s"), { n: s }, true); }
+    if (s < 3600) { return fmt(gettext("%(n)s min"), { n: Math.round(s / 60) }, true); }
+    return fmt(gettext("%(h)s h %(m)s min"), { h: Math.floor(s / 3600), m: Math.round((s % 3600) / 60) }, true);
+  }
+
+  function paint(m) {
+    if (m.job !== root.dataset.job) { return; }
+    var pill = field("state_label");
+    pill.textContent = m.state_label;
+    pill.className = "status-pill status-pill--" + m.state;
+    root.dataset.state = m.state;
+    if (m.message) { field("message").textContent = m.message; }
+    var error = field("error");
+    error.textContent = m.error || "";
+    error.hidden = !m.error;
+    var bar = document.getElementById("job-progress");
+    bar.max = m.total || 1;
+    bar.value = m.step;
+    bar.textContent = Math.round(m.percent) + "%";
+    field("steps").textContent = fmt(gettext("step %(step)s of %(total)s"), { step: m.step, total: m.total }, true);
+    field("eta").textContent = m.state === "running" ? duration(m.eta_seconds) : "—";
+    field("speed").textContent = m.images_per_second ? fmt(gettext("%(n)s images/s"), { n: m.images_per_second }, true) : "—";
+    var losses = Object.keys(m.losses || {}).map(function (k) { return k + " " + m.losses[k]; });
+    field("losses").textContent = losses.length ? losses.join(", ") : "—";
+    field("attempts").textContent = m.attempts;
+    var img = field("sample");
+    if (m.sample_url && img.getAttribute("src") !== m.sample_url) {
+      img.src = m.sample_url;
+      img.closest("figure").hidden = false;
+    }
+    var active = m.state === "queued" || m.state === "running";
+    root.querySelectorAll("[data-show-when]").forEach(function (form) {
+      var want = form.dataset.showWhen;
+      form.hidden = want === "cancellable" ? !(active && !m.cancel_requested) : !(m.state === "failed" || m.state === "cancelled");
+    });
+    var model = field("model");
+    if (m.result && m.result.model_version && model.hidden) {
+      model.href = m.url.replace(/jobs\/[^/]+\/$/, "models/" + m.result.model_version + "/");
+      model.hidden = false;
+    }
+  }
+
+  var delay = 1000;
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + root.dataset.ws);
+    socket.onopen = function () { delay = 1000; root.dataset.live = "1"; };
+    socket.onmessage = function (event) { paint(JSON.parse(event.data)); };
+    socket.onclose = function (event) {
+      root.dataset.live = "0";
+      if (event.code === 4403) { return; }
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    };
+  }
+  connect();
+}());
