@@ -31,7 +31,11 @@ class Action(StrEnum):
     VIEW_CONSENT = "consent.view"
     MANAGE_CONSENT = "consent.manage"
     START_GENERATION = "generation.start"
+    VIEW_JOBS = "jobs.view"
+    CANCEL_JOB = "jobs.cancel"
     REVIEW_CONSENT = "consent.review"
+    HANDLE_TAKEDOWNS = "takedown.handle"
+    VIEW_AUDIT = "audit.view"
 
 
 OWNER, CONTRIBUTOR, VIEWER, STAFF = "owner", "contributor", "viewer", "staff"
@@ -51,8 +55,15 @@ RULES: dict[Action, frozenset[str]] = {
     Action.VIEW_CONSENT: frozenset({OWNER, CONTRIBUTOR, VIEWER, STAFF}),
     Action.MANAGE_CONSENT: frozenset({OWNER}),
     Action.START_GENERATION: frozenset({OWNER, CONTRIBUTOR}),
+    Action.VIEW_JOBS: frozenset({OWNER, CONTRIBUTOR, VIEWER, STAFF}),
+    # Staff may stop a job (the queue monitor); starting one is for the family.
+    Action.CANCEL_JOB: frozenset({OWNER, CONTRIBUTOR, STAFF}),
     Action.REVIEW_CONSENT: frozenset({STAFF}),
+    Action.HANDLE_TAKEDOWNS: frozenset({STAFF}),
+    Action.VIEW_AUDIT: frozenset({STAFF}),
 }
+# Staff work that concerns no single memorial: decided by the staff flag alone.
+STAFF_ONLY = frozenset({Action.REVIEW_CONSENT, Action.HANDLE_TAKEDOWNS, Action.VIEW_AUDIT})
 
 
 def role_of(user: Any, memorial: Memorial) -> str | None:
@@ -90,7 +101,7 @@ def allows(user: Any, action: Action, target: Any = None) -> bool:
         return False
     if action == Action.CREATE_MEMORIAL:
         return True
-    if action == Action.REVIEW_CONSENT:
+    if action in STAFF_ONLY:
         return bool(user.is_staff)
     memorial = _memorial_of(target)
     if memorial is None:

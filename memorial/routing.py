@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from django.urls import path
 
+from memorial.jobs.consumers import JobConsumer, MemorialJobsConsumer
 from memorial.memorials.consumers import MemorialEventsConsumer
 
 websocket_urlpatterns = [
     path("ws/memorials/<uuid:memorial_id>/", MemorialEventsConsumer.as_asgi()),
+    path("ws/memorials/<uuid:memorial_id>/jobs/", MemorialJobsConsumer.as_asgi()),
+    path("ws/jobs/<uuid:job_id>/", JobConsumer.as_asgi()),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 from memorial import config
@@ -49,24 +50,31 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "storages",
     "memorial.core",
     "memorial.accounts",
     "memorial.memorials",
     "memorial.consent",
+    "memorial.jobs",
+    "memorial.audit",
+    "memorial.moderation",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "memorial.audit.context.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "memorial.urls"
@@ -104,7 +112,10 @@ REDIS_URL = env.str("REDIS_URL", default=config.default_redis_url(DATA_DIR))
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        # redis-py 8 times out socket reads after 5 s by default, the same 5 s for which
+        # channels_redis blocks waiting for a message (BZPOPMIN): an idle websocket then dies
+        # with "Timeout reading". Allow longer reads; a dead Redis is still noticed.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
     }
 }
 CELERY_BROKER_URL = config.celery_url(REDIS_URL)
@@ -115,6 +126,41 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Long jobs (training runs for hours on one GPU); see memorial/jobs/tasks.py for each task's limits.
+# Acknowledge a message only when its task has finished, so a worker that dies mid-job
+# (SIGKILL, lost node) does not lose it: the broker delivers it again to another worker.
+CELERY_TASK_ACKS_LATE = True
+# ... and when the pool process running it is killed, put it back rather than fail it.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A worker holds one message at a time: a second prefetched job would wait behind a
+# many-hour training run while another worker sits idle.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A fresh process per task: GPU memory (and the CPU allocator's) is returned to the system
+# after every job, and one job's CUDA state can never leak into the next.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = 1
+# The longest a job may run (the soft limit stops it cleanly with a checkpoint; the hard limit
+# follows a few minutes later).
+JOB_MAX_SECONDS = env.int("MEMORIAL_JOB_MAX_SECONDS", default=24 * 3600)
+# Redis redelivers an unacknowledged message after this long; it must be longer than the
+# longest job, or a running job would be delivered again (the lease would stop it running
+# twice, but it would wait for nothing). Tests lower it to prove redelivery after SIGKILL.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("MEMORIAL_VISIBILITY_TIMEOUT", default=JOB_MAX_SECONDS + 3600),
+    "unacked_restore_interval": env.int("MEMORIAL_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("MEMORIAL_UNACKED_RESTORE_THROTTLE", default=10),
+}
+CELERY_TASK_ROUTES = {
+    "memorial.jobs.prepare": {"queue": "cpu"},
+    "memorial.jobs.train": {"queue": "gpu"},
+    "memorial.jobs.generate": {"queue": "gpu"},
+}
+# At most one worker runs a job: a Redis lease renewed by a heartbeat, lost after this long.
+JOB_LEASE_SECONDS = env.float("MEMORIAL_JOB_LEASE_SECONDS", default=60.0)
+# Progress messages per job and second, at most (state changes are always sent).
+JOB_PROGRESS_INTERVAL = env.float("MEMORIAL_JOB_PROGRESS_INTERVAL", default=0.5)
+# Engine settings forced onto every training job (e.g. {"device": "cpu", "threads": 2} on a
+# machine without a GPU, or the tiny configurations of the tests).
+JOB_ENGINE_OVERRIDES = env.json("MEMORIAL_JOB_ENGINE_OVERRIDES", default={})
 
 # --- Accounts
 AUTH_USER_MODEL = "accounts.User"
@@ -145,32 +191,11 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 globals().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("MEMORIAL_FROM_EMAIL", default="Memorial <memorial@localhost>")
 
-# --- Storage: a local folder, or any S3-compatible store when MEMORIAL_S3_BUCKET is set.
+# --- Storage: a local folder, or a private S3-compatible bucket when MEMORIAL_S3_BUCKET is set
+# (see config.default_storage for every MEMORIAL_S3_* variable).
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = None  # never served directly: see memorial.memorials.media
-S3_BUCKET = env.str("MEMORIAL_S3_BUCKET", default="")
-if S3_BUCKET:
-    DEFAULT_STORAGE = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": S3_BUCKET,
-            "endpoint_url": env.str("MEMORIAL_S3_ENDPOINT_URL", default="") or None,
-            "access_key": env.str("MEMORIAL_S3_ACCESS_KEY", default="") or None,
-            "secret_key": env.str("MEMORIAL_S3_SECRET_KEY", default="") or None,
-            "region_name": env.str("MEMORIAL_S3_REGION", default="") or None,
-            "default_acl": "private",
-            "querystring_auth": True,
-            "querystring_expire": env.int("MEMORIAL_S3_URL_SECONDS", default=300),
-            "file_overwrite": False,
-            "addressing_style": "path",
-            "signature_version": "s3v4",
-        },
-    }
-else:
-    DEFAULT_STORAGE = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": None},
-    }
+DEFAULT_STORAGE = config.default_storage(MEDIA_ROOT)
 STORAGES = {
     "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -178,9 +203,61 @@ STORAGES = {
 # Behind nginx, hand private files to it after the permission check (internal location).
 MEDIA_X_ACCEL_PREFIX = env.str("MEMORIAL_X_ACCEL_PREFIX", default="")
 
+# Content-Security-Policy (django-csp): only this site's own files; the one inline script in
+# base.html carries the per-request nonce. Media from S3 comes from the bucket's endpoint.
+_s3 = DEFAULT_STORAGE.get("OPTIONS", {})
+_s3_endpoint = _s3.get("public_endpoint_url") or _s3.get("endpoint_url") or ""
+_s3_origins = (
+    ["/".join(_s3_endpoint.split("/")[:3])]
+    if _s3_endpoint
+    else (["https://*.amazonaws.com"] if "bucket_name" in _s3 else [])
+)
+_csp_media = ["'self'", "data:", "blob:", *_s3_origins]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "img-src": _csp_media,
+        "media-src": _csp_media,
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+if env.bool("MEMORIAL_CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY, None
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at every start when it is missing
+# With DEBUG off Django serves no static files: WhiteNoise does, from daphne itself, in the
+# embedded run and in docker alike. Finders let it serve them straight from the source folders,
+# so a fresh checkout and the test servers need no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+
+# --- Takedown requests (memorial.moderation): answer likeness and intimate-image claims first.
+MEMORIAL_TAKEDOWN_URGENT_HOURS = env.int("MEMORIAL_TAKEDOWN_URGENT_HOURS", default=48)
+MEMORIAL_TAKEDOWN_STANDARD_HOURS = env.int("MEMORIAL_TAKEDOWN_STANDARD_HOURS", default=7 * 24)
+MEMORIAL_TAKEDOWN_APPEAL_DAYS = env.int("MEMORIAL_TAKEDOWN_APPEAL_DAYS", default=183)
+MEMORIAL_TAKEDOWN_RATE = env.str("MEMORIAL_TAKEDOWN_RATE", default="5/h")
+# Rate limits (django-ratelimit) count in Redis, shared by every daphne process.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "memorial-rl",
+    },
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+# Behind a proxy, name the request header that carries the client's address, e.g.
+# HTTP_X_REAL_IP when the proxy sets X-Real-IP; unset, the direct peer address counts.
+RATELIMIT_IP_META_KEY = env.str("MEMORIAL_RATELIMIT_IP_META_KEY", default="") or None
 
 # --- Uploads
 UPLOAD_MAX_BYTES = env.int("MEMORIAL_UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
@@ -201,12 +278,18 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "memorial.core.api.exception_handler",
 }
+# Sign-in attempts for API tokens, per client address (DRF throttle rate syntax).
+MEMORIAL_API_TOKEN_RATE = env.str("MEMORIAL_API_TOKEN_RATE", default="30/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Memorial API",
     "DESCRIPTION": "Memorials, members, photos and consent records of a Memorial instance.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc from the drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Internationalisation: English and Simplified Chinese.

@@ -16,5 +16,8 @@ urlpatterns = [
     path("accounts/", include("memorial.accounts.urls")),
     path("api/", include("memorial.api_urls")),
     path("", include("memorial.consent.urls")),
+    path("", include("memorial.moderation.urls")),
+    path("", include("memorial.audit.urls")),
     path("", include("memorial.memorials.urls")),
+    path("", include("memorial.jobs.urls")),
 ]

@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from memorial.consent.models import ConsentRecord, Scope
 from memorial.memorials.ingest import ingest_photo
+from memorial.moderation.models import TakedownRequest
 from tests import images
 
 ROLES = ("anonymous", "outsider", "viewer", "contributor", "owner", "staff")
@@ -26,12 +27,14 @@ MEMBERS_AND_STAFF = MEMBERS | {"staff"}
 SIGNED_IN = frozenset(ROLES) - {"anonymous"}
 WRITERS = frozenset({"owner", "contributor"})
 OWNER = frozenset({"owner"})
+STAFF = frozenset({"staff"})
 
 
 @dataclass(frozen=True)
 class Row:
     method: str
-    path: str  # formatted with m (memorial), p (photo), c (consent record), v (viewer's user id)
+    path: str  # formatted with m (memorial), p (photo), c (consent record), v (viewer's user id),
+    # t (takedown request), j (job), x (trained model)
     allowed: frozenset[str]
     data: Any = None
     json: bool = False
@@ -57,6 +60,13 @@ TABLE: list[Row] = [
     Row("GET", "/m/{m}/photos/{p}/", MEMBERS_AND_STAFF),
     Row("POST", "/m/{m}/photos/{p}/delete/", WRITERS),
     Row("GET", "/admin/", frozenset({"staff"})),
+    # Staff work (memorial.moderation, memorial.audit): 404 to everyone else
+    Row("GET", "/moderation/consent/", STAFF),
+    Row("POST", "/moderation/consent/{c}/review/", STAFF, {"decision": "approve", "reason": "ok"}),
+    Row("GET", "/moderation/takedowns/", STAFF),
+    Row("GET", "/moderation/takedowns/{t}/", STAFF),
+    Row("GET", "/audit/", STAFF),
+    Row("GET", "/audit/export.csv", STAFF),
     # Media
     Row("GET", "/media/photos/{p}/thumb/", MEMBERS_AND_STAFF),
     Row("GET", "/media/photos/{p}/display/", MEMBERS_AND_STAFF),
@@ -92,6 +102,19 @@ TABLE: list[Row] = [
         json=True,
     ),
     Row("POST", "/api/consent/{c}/withdraw/", OWNER),
+    # Jobs and trained models (j: a failed training job with a sample grid, x: its model)
+    Row("GET", "/m/{m}/jobs/", MEMBERS_AND_STAFF),
+    Row("GET", "/m/{m}/train/", WRITERS),
+    Row("GET", "/m/{m}/jobs/{j}/", MEMBERS_AND_STAFF),
+    Row("POST", "/m/{m}/jobs/{j}/cancel/", WRITERS | STAFF),
+    Row("POST", "/m/{m}/jobs/{j}/retry/", WRITERS),
+    Row("GET", "/m/{m}/models/{x}/", MEMBERS_AND_STAFF),
+    Row("GET", "/media/jobs/{j}/sample/", MEMBERS_AND_STAFF),
+    Row("GET", "/api/memorials/{m}/jobs/", MEMBERS_AND_STAFF),
+    Row("POST", "/api/memorials/{m}/jobs/", WRITERS, {"kind": "train"}, json=True),
+    Row("GET", "/api/jobs/{j}/", MEMBERS_AND_STAFF),
+    Row("POST", "/api/jobs/{j}/cancel/", WRITERS | STAFF),
+    Row("POST", "/api/jobs/{j}/retry/", WRITERS),
 ]
 
 
@@ -115,8 +138,45 @@ def scene(family):
     )
     record.evidence.save("evidence", ContentFile(images.jpeg(seed=8)), save=False)
     record.save()
-    ids = {"m": family.memorial.pk, "p": photo.pk, "c": record.pk, "v": family.viewer.pk}
+    takedown = TakedownRequest.objects.create(
+        contact_name="Pat",
+        contact_email="pat@example.net",
+        relationship="neighbour",
+        url=f"/m/{family.memorial.pk}/",
+        reason="other",
+        explanation="test",
+        good_faith=True,
+    )
+    ids = {
+        "m": family.memorial.pk,
+        "p": photo.pk,
+        "c": record.pk,
+        "v": family.viewer.pk,
+        "t": takedown.pk,
+        **_jobs_scene(family),
+    }
     return family, ids
+
+
+def _jobs_scene(family) -> dict:
+    """Approved consent for training, a failed training job with a sample grid, and its model."""
+    from memorial.consent.models import Status
+    from memorial.jobs.models import Job, ModelVersion
+
+    ConsentRecord.objects.create(
+        memorial=family.memorial,
+        attester_name="Olive Owner",
+        relationship="daughter",
+        basis="next_of_kin",
+        scopes=[Scope.TRAINING],
+        status=Status.APPROVED,
+    )
+    job = Job.objects.create(kind="train", memorial=family.memorial, state="failed", total=10)
+    job.sample.save("sample.png", ContentFile(images.png(seed=3)), save=True)
+    model = ModelVersion.objects.create(
+        memorial=family.memorial, job=job, checkpoint="none", resolution=64
+    )
+    return {"j": job.pk, "x": model.pk}
 
 
 def _request(client, row: Row, path: str):
@@ -126,6 +186,8 @@ def _request(client, row: Row, path: str):
         return method(path, {"file": upload, "attested": "true"})
     if row.json:
         return method(path, json.dumps(row.data), content_type="application/json")
+    if row.data:
+        return method(path, row.data)
     return method(path)
 
 
@@ -184,6 +246,8 @@ def test_every_route_is_in_the_table():
         "api/schema/",
         "api/docs/",
         "api/auth/",
+        # Public by design, no account: takedown requests, their acknowledgement and appeals.
+        "takedown/",
     )
     covered = {row.path for row in TABLE}
 
@@ -193,6 +257,9 @@ def test_every_route_is_in_the_table():
         route = re.sub(r"<uuid:photo_id>", "{p}", route)
         route = re.sub(r"<uuid:record_id>", "{c}", route)
         route = re.sub(r"<int:user_id>", "{v}", route)
+        route = re.sub(r"<uuid:job_id>", "{j}", route)
+        route = re.sub(r"<uuid:model_id>", "{x}", route)
+        route = re.sub(r"<uuid:takedown_id>", "{t}", route)
         return "/" + route
 
     missing = []

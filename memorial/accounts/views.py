@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 
 from memorial.accounts.forms import EmailAuthenticationForm, InvitationSignupForm
 from memorial.accounts.models import Invitation
+from memorial.audit.actions import AuditAction
+from memorial.audit.services import record
 from memorial.memorials.models import Membership, Role
 from memorial.memorials.services import add_member
 
@@ -54,6 +56,7 @@ def _accept(invitation: Invitation, user) -> Membership | None:
         locked.accepted_by = user
         locked.accepted_at = timezone.now()
         locked.save(update_fields=["accepted_by", "accepted_at"])
+        record(user, AuditAction.INVITATION_ACCEPTED, locked, role=role)
     return membership
 
 

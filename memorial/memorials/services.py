@@ -6,6 +6,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from memorial.accounts.models import Family
+from memorial.audit.actions import AuditAction
+from memorial.audit.services import note
 from memorial.memorials.models import Membership, Memorial, Role
 from memorial.policy import forget_roles
 
@@ -26,10 +28,17 @@ def create_memorial(user, *, family: Family | None = None, **fields) -> Memorial
 
 
 def add_member(memorial: Memorial, user, role: str) -> Membership:
+    previous = (
+        Membership.objects.filter(memorial=memorial, user=user)
+        .values_list("role", flat=True)
+        .first()
+    )
     membership, _created = Membership.objects.update_or_create(
         memorial=memorial, user=user, defaults={"role": role}
     )
     forget_roles(user)
+    if previous != role:
+        note(AuditAction.MEMBER_ADDED, membership, user=user.pk, role=role, previous=previous)
     return membership
 
 
@@ -41,9 +50,17 @@ class LastOwnerError(ValueError):
 def change_role(membership: Membership, role: str) -> Membership:
     if membership.role == Role.OWNER and role != Role.OWNER:
         _ensure_another_owner(membership)
+    previous = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
     forget_roles(membership.user)
+    note(
+        AuditAction.MEMBER_ROLE_CHANGED,
+        membership,
+        user=membership.user_id,
+        role=role,
+        previous=previous,
+    )
     return membership
 
 
@@ -51,8 +68,16 @@ def change_role(membership: Membership, role: str) -> Membership:
 def remove_member(membership: Membership) -> None:
     if membership.role == Role.OWNER:
         _ensure_another_owner(membership)
+    target = ("memorials.membership", membership.pk)
     membership.delete()
     forget_roles(membership.user)
+    note(
+        AuditAction.MEMBER_REMOVED,
+        target,
+        memorial=membership.memorial_id,
+        user=membership.user_id,
+        role=membership.role,
+    )
 
 
 def _ensure_another_owner(membership: Membership) -> None:
