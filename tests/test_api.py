@@ -47,6 +47,11 @@ ENDPOINTS: list[tuple[str, str, Action | None]] = [
     ("GET", "/api/memorials/{memorial_id}/consent/", Action.VIEW_CONSENT),
     ("POST", "/api/memorials/{memorial_id}/consent/", Action.MANAGE_CONSENT),
     ("POST", "/api/consent/{record_id}/withdraw/", Action.MANAGE_CONSENT),
+    ("GET", "/api/memorials/{memorial_id}/jobs/", Action.VIEW_JOBS),
+    ("POST", "/api/memorials/{memorial_id}/jobs/", Action.START_GENERATION),
+    ("GET", "/api/jobs/{job_id}/", Action.VIEW_JOBS),
+    ("POST", "/api/jobs/{job_id}/cancel/", Action.CANCEL_JOB),
+    ("POST", "/api/jobs/{job_id}/retry/", Action.START_GENERATION),
 ]
 
 

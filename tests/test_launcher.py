@@ -118,7 +118,10 @@ class Launcher:
 
 
 def kind(process: psutil.Process) -> str | None:
-    command = " ".join(process.cmdline())
+    try:
+        command = " ".join(process.cmdline())
+    except (psutil.ZombieProcess, psutil.NoSuchProcess):  # a finished setup step, not yet reaped
+        return None
     for name in ("daphne", "celery", "redis-server"):
         if name in command:
             return name
