@@ -25,6 +25,7 @@ from memorial.memorials.models import Membership, Memorial, Photo, PhotoKind
 from memorial.policy import Action
 from tests import images
 from tests.conftest import PASSWORD
+from tests.factories import add_photo
 
 # (method, path, the policy action that decides; None = any signed-in user or anyone)
 ENDPOINTS: list[tuple[str, str, Action | None]] = [
@@ -66,19 +67,6 @@ def as_json(client: Client, method: str, url: str, body=None, **extra):
     data = body if isinstance(body, (str, bytes)) or body is None else json.dumps(body)
     return getattr(client, method.lower())(
         url, data=data or "", content_type="application/json", **extra
-    )
-
-
-def add_photo(family, seed: int, *, user=None, kind=PhotoKind.UPLOADED, **fields) -> Photo:
-    return ingest_photo(
-        memorial=family.memorial,
-        uploaded=SimpleUploadedFile(
-            f"photo-{seed}.jpg", images.jpeg(seed=seed, width=96, height=64)
-        ),
-        user=user or family.owner,
-        attested=True,
-        kind=kind,
-        **fields,
     )
 
 

@@ -18,22 +18,9 @@ from memorial.consent.models import ConsentRecord, Scope, Status
 from memorial.memorials.ingest import ingest_photo
 from memorial.memorials.models import Membership, Memorial, Photo, PhotoKind, Role
 from tests import images
+from tests.factories import add_photo
 
 pytestmark = pytest.mark.django_db
-
-
-def add_photo(family, seed: int, caption: str = "", *, kind=PhotoKind.UPLOADED, tags=(), user=None):
-    return ingest_photo(
-        memorial=family.memorial,
-        uploaded=SimpleUploadedFile(
-            f"photo-{seed}.jpg", images.jpeg(seed=seed, width=96, height=72)
-        ),
-        user=user or family.owner,
-        attested=True,
-        caption=caption,
-        tags=tags,
-        kind=kind,
-    )
 
 
 def url(name: str, family, *args) -> str:
