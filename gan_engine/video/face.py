@@ -1,0 +1,89 @@
+"""The portrait's 68 landmarks (dlib, ``face_recognition_models``), found once per render.
+
+The 68-point model gives the jaw line, both lips (outer and inner contour) and the eyelids, which
+is exactly what the motion model moves. Detection reuses :class:`gan_engine.faces.FaceTools`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from gan_engine.errors import EngineError
+from gan_engine.faces import FaceTools, models_dir
+
+MIN_FACE = 64
+#: Nose tip offset from the eye midpoint, as a fraction of the eye distance, above which the
+#: face is treated as a profile (the mesh warp needs both eyes and both mouth corners).
+MAX_TURN = 0.35
+
+
+class PortraitError(EngineError):
+    """The portrait cannot be animated (no face, too small, a profile, no such face index)."""
+
+
+@dataclass(frozen=True)
+class Portrait:
+    """One face's 68 landmarks (x, y) in image pixels and its detection box."""
+
+    points: np.ndarray  # 68x2 float
+    box: tuple[int, int, int, int]
+
+    @property
+    def size(self) -> int:
+        left, top, right, bottom = self.box
+        return int(min(right - left, bottom - top))
+
+
+@cache
+def _tools() -> FaceTools:
+    return FaceTools()
+
+
+@cache
+def _predictor():
+    import dlib
+
+    return dlib.shape_predictor(str(models_dir() / "shape_predictor_68_face_landmarks.dat"))
+
+
+def landmarks(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """68 landmarks inside a known face box."""
+    import dlib
+
+    shape = _predictor()(np.ascontiguousarray(image), dlib.rectangle(*box))
+    return np.array([[shape.part(i).x, shape.part(i).y] for i in range(68)], dtype=np.float64)
+
+
+def find_faces(image: np.ndarray) -> list[Portrait]:
+    """Every face with its 68 landmarks, largest first."""
+    faces = _tools().detect(image, describe=False)
+    return [Portrait(points=landmarks(image, face.box), box=face.box) for face in faces]
+
+
+def turn(points: np.ndarray) -> float:
+    """How far the head is turned: nose-tip offset from the eye midpoint over the eye distance."""
+    left_eye, right_eye = points[36:42].mean(axis=0), points[42:48].mean(axis=0)
+    eye_distance = float(np.linalg.norm(right_eye - left_eye)) + 1e-6
+    middle = (left_eye + right_eye) / 2
+    axis = (right_eye - left_eye) / eye_distance
+    return abs(float(np.dot(points[30] - middle, axis))) / eye_distance
+
+
+def portrait_face(image: np.ndarray, index: int = 0) -> Portrait:
+    """The face to animate: the largest by default, or ``index`` in size order; checked usable."""
+    faces = find_faces(image)
+    if not faces:
+        raise PortraitError("no face was found in the portrait")
+    if not 0 <= index < len(faces):
+        raise PortraitError(f"the portrait has {len(faces)} face(s); face {index} does not exist")
+    face = faces[index]
+    if face.size < MIN_FACE:
+        raise PortraitError(f"the face is {face.size} px; at least {MIN_FACE} px is needed")
+    if turn(face.points) > MAX_TURN:
+        raise PortraitError(
+            "the face is turned away (a profile view); a frontal portrait is needed"
+        )
+    return face

@@ -1,0 +1,73 @@
+"""Signals, recordings and portraits for the video tests (made on the fly; real ones when present)."""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gan_engine.video.audio import ffmpeg_exe
+from tests.images import ROOT, real_face_photos
+
+SHARED_AUDIO = ROOT.parent / "shared" / "data" / "audio"
+RATE = 16_000
+
+
+def syllables(seconds: float = 2.0, silence: float = 0.4, rate: int = RATE) -> np.ndarray:
+    """A speech-like syllable train: a voiced harmonic tone in bursts of 4 per second, after
+    ``silence`` seconds of silence."""
+    t = np.arange(int(seconds * rate)) / rate
+    voice = sum(np.sin(2 * np.pi * 120 * k * t) / k for k in range(1, 25))
+    phase = (t - silence) * 4.0
+    envelope = np.where(
+        (t >= silence) & (phase % 1 < 0.6), np.sin(np.pi * (phase % 1) / 0.6) ** 2, 0.0
+    )
+    return (0.3 * voice / np.abs(voice).max() * envelope).astype(np.float32)
+
+
+def write_wav(pcm: np.ndarray, path: Path, rate: int = RATE, channels: int = 1) -> Path:
+    data = np.repeat((pcm * 32767).astype("<i2")[:, None], channels, axis=1)
+    with wave.open(str(path), "wb") as stream:
+        stream.setnchannels(channels)
+        stream.setsampwidth(2)
+        stream.setframerate(rate)
+        stream.writeframes(data.tobytes())
+    return path
+
+
+def convert(source: Path, target: Path, *extra: str) -> Path:
+    """Transcode with the bundled ffmpeg (the format follows the target's extension)."""
+    subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-v", "error", "-y", "-i", str(source), *extra, str(target)],
+        check=True,
+    )
+    return target
+
+
+@pytest.fixture(scope="session")
+def portrait(tmp_path_factory) -> Path:
+    """A real face photo (LFW when present beside the checkout, else scikit-image's astronaut)."""
+    photos = real_face_photos(1)
+    if photos:
+        return photos[0]
+    from PIL import Image
+    from skimage import data
+
+    path = tmp_path_factory.mktemp("portrait") / "astronaut.png"
+    Image.fromarray(data.astronaut()).save(path)
+    return path
+
+
+@pytest.fixture(scope="session", params=[2.0, 5.0], ids=["2s", "5s"])
+def speech(request, tmp_path_factory) -> Path:
+    """A real recording (LibriSpeech/VCTK when present, else a syllable train), cut to 2 s (the
+    issue's short render) and 5 s (enough syllables for a stable lip-sync correlation)."""
+    seconds = request.param
+    folder = tmp_path_factory.mktemp("speech")
+    clips = sorted(SHARED_AUDIO.glob("*.mp3")) if SHARED_AUDIO.is_dir() else []
+    if clips:
+        return convert(clips[0], folder / "speech.wav", "-t", str(seconds))
+    return write_wav(syllables(seconds), folder / "speech.wav")
