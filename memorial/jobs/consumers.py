@@ -7,6 +7,7 @@ current state from the ledger, then every message the workers publish.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -71,3 +72,32 @@ class MemorialJobsConsumer(_JobsConsumer):
             return None
         active = Job.objects.filter(memorial=memorial).exclude(state__in=FINISHED)[:50]
         return memorial_group(memorial.pk), [message(job) for job in active]
+
+
+class QueueMonitorConsumer(AsyncJsonWebsocketConsumer):
+    """``ws/staff/queues/``: staff only; a snapshot of the queues and workers on connect and every
+    ``INTERVAL`` seconds (read from the ledger, the broker and the heartbeats, like the page)."""
+
+    INTERVAL = 2.0
+
+    async def connect(self) -> None:
+        allowed = await database_sync_to_async(policy.allows)(
+            self.scope.get("user"), policy.Action.MONITOR_QUEUES
+        )
+        if not allowed:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await self.accept()
+        self._loop = asyncio.ensure_future(self._push())
+
+    async def _push(self) -> None:
+        from memorial.jobs.monitor import snapshot
+
+        while True:
+            await self.send_json(await database_sync_to_async(snapshot)())
+            await asyncio.sleep(self.INTERVAL)
+
+    async def disconnect(self, code: int) -> None:
+        loop = getattr(self, "_loop", None)
+        if loop is not None:
+            loop.cancel()

@@ -80,6 +80,8 @@ class Job(models.Model):
     error = models.TextField(blank=True)
     result = models.JSONField(default=dict, blank=True)
     cancel_requested = models.BooleanField(default=False)
+    #: Staff cleared it from the queue monitor's failed list (the row stays, for the record).
+    dismissed = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -17,6 +17,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from memorial.jobs.fairness import place
 from memorial.jobs.models import Job
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def memorial_group(memorial_id: Any) -> str:
 
 def message(job: Job) -> dict[str, Any]:
     """The one shape of a job's progress, for websockets and the API alike."""
+    where = place(job)
     return {
         "v": VERSION,
         "type": "job.progress",
@@ -57,6 +59,11 @@ def message(job: Job) -> dict[str, Any]:
         "attempts": job.attempts,
         "url": job.get_absolute_url(),
         "result": job.result,
+        "queue_position": where.position if where else None,
+        "estimated_start": where.start.isoformat() if where and where.start else None,
+        "estimated_start_seconds": max(0.0, round((where.start - timezone.now()).total_seconds()))
+        if where and where.start
+        else None,
     }
 
 

@@ -9,11 +9,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from memorial.consent.gate import may_use
+from memorial.jobs import fairness, monitor
 from memorial.jobs import lease as leases
 from memorial.jobs.models import FINISHED, Job, State
 from memorial.jobs.progress import Reporter, publish
@@ -84,14 +86,25 @@ def running(job_id: str, hostname: str | None = None):
         if job.state in FINISHED:  # finished between our check and the lease
             raise Skip(f"already {job.state}")
         reporter = Reporter(job)
-        reporter.update(
-            force=True,
-            state=State.RUNNING,
-            started_at=job.started_at or timezone.now(),
-            worker=hostname or socket.gethostname(),
-            attempts=job.attempts + 1,
-            error="",
-        )
+        if monitor.is_paused(job.queue):
+            if job.message != monitor.pause_message():
+                reporter.update(force=True, message=monitor.pause_message())
+            raise Skip("queue paused", retry_in=settings.JOB_FAIRNESS_RECHECK_SECONDS)
+        with fairness.admission(job) as admitted:
+            wait = fairness.blocker(job) if admitted else None
+            if not admitted or wait is not None:
+                # Stay queued; Celery brings this delivery back (no scheduler of our own).
+                if wait is not None and job.message != wait.reason:
+                    reporter.update(force=True, message=wait.reason)
+                raise Skip("waiting for a GPU slot", retry_in=wait.retry_in() if wait else 1.0)
+            reporter.update(
+                force=True,
+                state=State.RUNNING,
+                started_at=job.started_at or timezone.now(),
+                worker=hostname or socket.gethostname(),
+                attempts=job.attempts + 1,
+                error="",
+            )
         run = Run(job, reporter, lease)
         yield run
     finally:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -43,10 +44,11 @@ from gan_engine.generate import generate as generate_images
 from gan_engine.generate import load_model
 from gan_engine.train import Progress, TrainConfig
 from gan_engine.train import train as train_model
-from memorial.jobs import dispatch, files, runner
+from memorial.jobs import dispatch, files, runner, workers
 from memorial.jobs.models import GeneratedImage, Job, Kind, ModelVersion, State
 from memorial.memorials.ingest import UploadRejected, ingest_photo
 from memorial.memorials.models import PhotoKind
+from memorial.provenance import signing
 
 log = logging.getLogger(__name__)
 STOP_MARGIN = 300  # seconds before the soft limit at which training checkpoints and stops
@@ -65,6 +67,27 @@ SKIP_REASONS = {
     "not_target_person": _("another person"),
     "duplicate": _("duplicate"),
 }
+
+
+_heartbeat: dict = {}
+
+
+@worker_ready.connect
+def _start_heartbeat(sender=None, **_kwargs) -> None:
+    """Tell the queue monitor and the metrics this worker is alive (see workers.py)."""
+    name = getattr(sender, "hostname", None) or "worker"
+    queues = sorted(sender.app.amqp.queues.consume_from) if sender is not None else []
+    _heartbeat[name] = workers.start(name, queues)
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(**_kwargs) -> None:
+    for name, stop in list(_heartbeat.items()):
+        stop.set()
+        try:
+            workers.forget(name)  # a clean stop is not a lost worker
+        except Exception:
+            log.warning("could not remove the heartbeat of %s", name, exc_info=True)
 
 
 def _run(task, job_id: str, body) -> str:
@@ -386,7 +409,15 @@ def _generate(run: runner.Run) -> str:
             if run.should_stop():
                 runner.cancelled(run, _("Cancelled after %(n)d photos.") % {"n": len(done)})
                 return "cancelled"
-            [path] = generate_images(loaded, root / "out", caption=caption or None, seeds=[seed])
+            provenance = signing.for_generated(
+                memorial=job.memorial,
+                model_version=str(model.pk),
+                item_id=f"{job.pk}/{seed}",
+                mark=signing.mark_corner(params.get("mark", signing.DEFAULT_MARK)),
+            )
+            [path] = generate_images(
+                loaded, root / "out", caption=caption or None, seeds=[seed], provenance=provenance
+            )
             with path.open("rb") as handle:
                 upload = File(handle, name=f"generated-{seed}.png")
                 try:

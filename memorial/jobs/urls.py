@@ -1,6 +1,6 @@
 from django.urls import path
 
-from memorial.jobs import views
+from memorial.jobs import metrics_view, monitor_views, views
 
 app_name = "jobs"
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("m/<uuid:memorial_id>/jobs/<uuid:job_id>/retry/", views.job_retry, name="retry"),
     path("m/<uuid:memorial_id>/models/<uuid:model_id>/", views.model_detail, name="model"),
     path("media/jobs/<uuid:job_id>/sample/", views.job_sample, name="sample"),
+    path("metrics", metrics_view.metrics_page, name="metrics"),
+    path("staff/queues/", monitor_views.queue_monitor, name="monitor"),
 ]

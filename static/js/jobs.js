@@ -40,6 +40,15 @@
     var losses = Object.keys(m.losses || {}).map(function (k) { return k + " " + m.losses[k]; });
     field("losses").textContent = losses.length ? losses.join(", ") : "—";
     field("attempts").textContent = m.attempts;
+    var queued = m.state === "queued" && m.queue_position;
+    root.querySelectorAll("[data-queued]").forEach(function (el) { el.hidden = !queued; });
+    if (queued) {
+      field("queue_position").textContent = m.queue_position;
+      var wait = m.estimated_start_seconds;
+      field("estimated_start").textContent = wait === null || wait === undefined
+        ? gettext("not known yet")
+        : (wait < 5 ? gettext("now") : fmt(gettext("in about %(when)s"), { when: duration(wait) }, true));
+    }
     var img = field("sample");
     if (m.sample_url && img.getAttribute("src") !== m.sample_url) {
       img.src = m.sample_url;

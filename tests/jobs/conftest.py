@@ -139,9 +139,9 @@ def train_job(family, dataset):
 class Broker:
     """A second private Redis: broker, lease store and channel layer of the workers below."""
 
-    def __init__(self) -> None:
+    def __init__(self, persist: bool = False) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="jobs-redis-"))
-        self.redis = PrivateRedis(self.folder)
+        self.redis = PrivateRedis(self.folder, persist=persist)
         self.redis.start()
         self.url = self.redis.url
         self.client = redis.Redis.from_url(self.url)
@@ -158,6 +158,11 @@ class Broker:
                 ignore_result=True,
                 **options,
             )
+
+    def restart(self) -> None:
+        """Stop Redis (it writes its append-only file) and start it again on the same socket."""
+        self.redis.stop()
+        self.redis.start()
 
     def stop(self) -> None:
         self.client.close()
