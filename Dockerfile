@@ -34,6 +34,7 @@ RUN pip install --index-url "${TORCH_INDEX_URL}" "torch==${TORCH_VERSION}"
 COPY pyproject.toml README.md ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
+    && pip install --no-deps "invisible-watermark==0.2.0" \
     && rm /tmp/requirements.txt
 COPY . .
 # Editable, so templates/, static/ and locale/ stay beside the code where settings look.

@@ -12,6 +12,8 @@ STAMP := $(VENV)/.memorial-installed
 DEV_STAMP := $(VENV)/.memorial-dev-installed
 # The CPU build of PyTorch for gan_engine; a looser pin would download gigabytes.
 TORCH := torch==2.13.0
+# Installed without its dependencies: they would add a second, non-headless OpenCV.
+WATERMARK := invisible-watermark==0.2.0
 
 .DEFAULT_GOAL := help
 .PHONY: help run install install-dev test lint format check-services bench clean-venv
@@ -31,13 +33,15 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install $(TORCH)
-	$(BIN)/pip install -e .
+	$(BIN)/pip install -e '.[engine]'
+	$(BIN)/pip install --no-deps $(WATERMARK)
 	@touch $@
 
 # Tests cover the GAN engine too, so the development install carries its extra.
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install $(TORCH)
 	$(BIN)/pip install -e '.[dev,engine]'
+	$(BIN)/pip install --no-deps $(WATERMARK)
 	@touch $@ $(STAMP)
 
 install: $(STAMP)

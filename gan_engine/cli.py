@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_engine prepare|train|generate|augment-preview|evaluate``.
+"""Command line: ``python -m gan_engine prepare|train|generate|augment-preview|evaluate|speak``.
 
 Progress bars show real progress (step of total, losses, augmentation p, images/s, ETA from the
 measured step time). Ctrl-C during training stops after the current step and leaves a checkpoint
@@ -124,6 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--samples", type=int, default=64)
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--device", default="auto")
+
+    speak = commands.add_parser("speak", help="make a portrait speak a voice recording (MP4)")
+    speak.add_argument("portrait", help="a photo with a frontal face")
+    speak.add_argument("audio", help="WAV, MP3, M4A, OGG or FLAC recording")
+    speak.add_argument("-o", "--out", required=True, help="the MP4 to write")
+    speak.add_argument("--seed", type=int, default=0, help="blink and sway pattern")
+    speak.add_argument("--size", type=int, default=512, help="largest side of the video, px")
+    speak.add_argument("--face", type=int, default=0, help="which face, largest first")
+    speak.add_argument("--max-seconds", type=float, default=60.0, help="longest recording")
     return parser
 
 
@@ -301,6 +310,25 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _speak(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from gan_engine.video.talking import speak
+
+    with tqdm(unit="frame", desc="speak") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = speak(args.portrait, args.audio, args.out, seed=args.seed, size=args.size,
+                       face_index=args.face, max_seconds=args.max_seconds, progress=progress)  # fmt: skip
+    if result.notice:
+        print(f"notice: {result.notice}", file=sys.stderr)
+    print(f"{result.path} ({result.frames} frames, {result.seconds:.2f} s)")
+    return 0
+
+
 HANDLERS = {
     "prepare": _prepare,
     "train": _train,
@@ -308,6 +336,7 @@ HANDLERS = {
     "generate": _generate,
     "augment-preview": _augment_preview,
     "evaluate": _evaluate,
+    "speak": _speak,
 }
 
 

@@ -18,6 +18,7 @@ from gan_engine.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from gan_engine.device import resolve_device
 from gan_engine.networks import Generator, NetConfig
 from gan_engine.outputs import write_image
+from gan_engine.provenance import Provenance
 from gan_engine.text import CaptionEncoder
 
 
@@ -99,8 +100,12 @@ def generate(
     device: str = "auto",
     encoder: CaptionEncoder | None = None,
     progress: Callable[[int, int], None] | None = None,
+    provenance: Provenance | None = None,
 ) -> list[Path]:
-    """Write ``count`` images (or one per seed) as PNG files; returns their paths."""
+    """Write ``count`` images (or one per seed) as PNG files; returns their paths.
+
+    With ``provenance`` every image is watermarked, marked and signed by :func:`write_image`.
+    """
     model = checkpoint if isinstance(checkpoint, Model) else load_model(checkpoint, device)
     seeds = list(seeds) if seeds is not None else list(range(count))
     if not seeds:
@@ -119,6 +124,7 @@ def generate(
                 "truncation": truncation,
                 "model_step": model.step,
             },
+            provenance=provenance,
         )
         paths.append(path)
         if progress:

@@ -36,6 +36,7 @@ class Action(StrEnum):
     REVIEW_CONSENT = "consent.review"
     HANDLE_TAKEDOWNS = "takedown.handle"
     VIEW_AUDIT = "audit.view"
+    MONITOR_QUEUES = "queues.monitor"
 
 
 OWNER, CONTRIBUTOR, VIEWER, STAFF = "owner", "contributor", "viewer", "staff"
@@ -61,9 +62,12 @@ RULES: dict[Action, frozenset[str]] = {
     Action.REVIEW_CONSENT: frozenset({STAFF}),
     Action.HANDLE_TAKEDOWNS: frozenset({STAFF}),
     Action.VIEW_AUDIT: frozenset({STAFF}),
+    Action.MONITOR_QUEUES: frozenset({STAFF}),
 }
 # Staff work that concerns no single memorial: decided by the staff flag alone.
-STAFF_ONLY = frozenset({Action.REVIEW_CONSENT, Action.HANDLE_TAKEDOWNS, Action.VIEW_AUDIT})
+STAFF_ONLY = frozenset(
+    {Action.REVIEW_CONSENT, Action.HANDLE_TAKEDOWNS, Action.VIEW_AUDIT, Action.MONITOR_QUEUES}
+)
 
 
 def role_of(user: Any, memorial: Memorial) -> str | None:

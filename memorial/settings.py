@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "memorial.jobs",
     "memorial.audit",
     "memorial.moderation",
+    "memorial.provenance",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,14 @@ CELERY_TASK_ROUTES = {
 }
 # At most one worker runs a job: a Redis lease renewed by a heartbeat, lost after this long.
 JOB_LEASE_SECONDS = env.float("MEMORIAL_JOB_LEASE_SECONDS", default=60.0)
+# Fairness: running GPU jobs per family at most (and always one per memorial); a job that must
+# wait stays queued and is delivered again after its blocker's ETA, at most this many seconds.
+JOBS_PER_FAMILY = env.int("MEMORIAL_JOBS_PER_FAMILY", default=2)
+JOB_FAIRNESS_RECHECK_SECONDS = env.float("MEMORIAL_JOB_FAIRNESS_RECHECK_SECONDS", default=30.0)
+# Workers write a heartbeat this often (seconds); three missed beats and a worker shows as lost.
+WORKER_HEARTBEAT_SECONDS = env.float("MEMORIAL_WORKER_HEARTBEAT_SECONDS", default=10.0)
+# Prometheus may read /metrics with "Authorization: Bearer <this>" (staff may always read it).
+METRICS_TOKEN = env.str("MEMORIAL_METRICS_TOKEN", default="")
 # Progress messages per job and second, at most (state changes are always sent).
 JOB_PROGRESS_INTERVAL = env.float("MEMORIAL_JOB_PROGRESS_INTERVAL", default=0.5)
 # Engine settings forced onto every training job (e.g. {"device": "cpu", "threads": 2} on a

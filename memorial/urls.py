@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("memorial.api_urls")),
     path("", include("memorial.consent.urls")),
     path("", include("memorial.moderation.urls")),
+    path("", include("memorial.provenance.urls")),
     path("", include("memorial.audit.urls")),
     path("", include("memorial.memorials.urls")),
     path("", include("memorial.jobs.urls")),

@@ -64,7 +64,7 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 60.0) ->
 
 
 class Daphne:
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log_dir / f"daphne-{self.port}.log", "wb")  # noqa: SIM115
@@ -80,7 +80,7 @@ class Daphne:
                 "memorial.asgi:application",
             ],
             cwd=ROOT,
-            env=child_env(),
+            env=child_env(**env),
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )

@@ -67,6 +67,9 @@ TABLE: list[Row] = [
     Row("GET", "/moderation/takedowns/{t}/", STAFF),
     Row("GET", "/audit/", STAFF),
     Row("GET", "/audit/export.csv", STAFF),
+    Row("GET", "/staff/queues/", STAFF),
+    Row("POST", "/staff/queues/", STAFF, {"action": "resume", "queue": "gpu"}),
+    Row("GET", "/metrics", STAFF),  # Prometheus; or a bearer token (tests/jobs/test_metrics.py)
     # Media
     Row("GET", "/media/photos/{p}/thumb/", MEMBERS_AND_STAFF),
     Row("GET", "/media/photos/{p}/display/", MEMBERS_AND_STAFF),
@@ -248,6 +251,8 @@ def test_every_route_is_in_the_table():
         "api/auth/",
         # Public by design, no account: takedown requests, their acknowledgement and appeals.
         "takedown/",
+        # Public by design, no account: "Verify a file" (tests/provenance/test_site.py).
+        "verify/",
     )
     covered = {row.path for row in TABLE}
 

@@ -24,7 +24,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from memorial.memorials import events
-from memorial.memorials.imaging import ImageRejected, normalise
+from memorial.memorials.imaging import ImageRejected, Rendition, normalise
 from memorial.memorials.models import Photo, PhotoKind, Tag, photo_path
 
 log = logging.getLogger(__name__)
@@ -119,16 +119,20 @@ def ingest_photo(
         image = normalise(data, settings.UPLOAD_MAX_PIXELS)
     except ImageRejected as exc:
         raise UploadRejected(_(exc.message), exc.status) from None
+    full = image.full
+    if kind == PhotoKind.GENERATED and image.source_format == "PNG":
+        # Keep the engine's PNG byte for byte: re-encoding would drop its C2PA signature.
+        full = Rendition(data, full.width, full.height, ".png", "image/png")
 
     photo = Photo(
         id=uuid.uuid4(),
         memorial=memorial,
         kind=kind,
         uploaded_by=user if getattr(user, "is_authenticated", False) else None,
-        content_type=image.full.content_type,
-        width=image.full.width,
-        height=image.full.height,
-        file_size=len(image.full.data),
+        content_type=full.content_type,
+        width=full.width,
+        height=full.height,
+        file_size=len(full.data),
         sha256=digest,
         original_filename=clean_filename(getattr(uploaded, "name", "")),
         caption=(caption or "").strip()[:1000],
@@ -139,7 +143,7 @@ def ingest_photo(
     written: list[str] = []
     try:
         for field, rendition, stem in (
-            ("image", image.full, "original"),
+            ("image", full, "original"),
             ("display", image.display, "display"),
             ("thumbnail", image.thumbnail, "thumb"),
         ):
