@@ -91,30 +91,24 @@ class Daphne:
         self.log.close()
 
 
+def celery_worker_command(
+    queues: str = "cpu,gpu", concurrency: int = 1, name: str | None = None
+) -> list[str]:
+    """The worker command line every test worker uses: prefork, quiet cluster chatter."""
+    command = [
+        sys.executable, "-m", "celery", "-A", "memorial", "worker",
+        "-Q", queues, "-c", str(concurrency), "--pool", "prefork", "--loglevel", "INFO",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    return [*command, "-n", name] if name else command
+
+
 class CeleryWorker:
     def __init__(self, log_dir: Path, queues: str = "cpu,gpu") -> None:
         self.log_path = log_dir / f"celery-{os.getpid()}-{time.monotonic_ns()}.log"
         self.log = open(self.log_path, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "memorial",
-                "worker",
-                "-Q",
-                queues,
-                "-c",
-                "1",
-                "--pool",
-                "prefork",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
+            celery_worker_command(queues),
             cwd=ROOT,
             env=child_env(),
             stdout=self.log,

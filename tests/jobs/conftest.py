@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,7 +22,7 @@ import redis
 
 from memorial import config
 from memorial.core.redis_server import PrivateRedis
-from tests.servers import ROOT, child_env, stop_process
+from tests.servers import ROOT, celery_worker_command, child_env, stop_process
 
 TINY = {
     "resolution": 16,
@@ -183,27 +182,7 @@ class Worker:
             **env,
         }
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "memorial",
-                "worker",
-                "-Q",
-                "cpu,gpu",
-                "-c",
-                str(concurrency),
-                "--pool",
-                "prefork",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"jobs-{time.monotonic_ns()}@%h",
-            ],
+            celery_worker_command(concurrency=concurrency, name=f"jobs-{time.monotonic_ns()}@%h"),
             cwd=ROOT,
             env=child_env(**extra),
             stdout=self.log,
