@@ -42,17 +42,19 @@ def decode(
     *,
     sample_rate: int = SAMPLE_RATE,
     max_seconds: float = DEFAULT_MAX_SECONDS,
+    trim: bool = False,
 ) -> np.ndarray:
     """Mono float32 PCM in [-1, 1] at ``sample_rate`` from any format ffmpeg reads.
 
     Any sample rate or channel count is resampled/down-mixed by ffmpeg. A recording longer than
-    ``max_seconds`` is refused with the limit stated (a silent cut would surprise the family).
+    ``max_seconds`` is refused with the limit stated (a silent cut would surprise the family),
+    unless ``trim`` asks for the first ``max_seconds`` (a film's music track).
     """
     if not os.path.isfile(path):
         raise AudioError(f"the recording {os.fspath(path)!r} does not exist")
     command = [
         ffmpeg_exe(), "-nostdin", "-v", "error", "-i", os.fspath(path),
-        "-t", f"{max_seconds + 1.0:.3f}", "-vn", "-ac", "1", "-ar", str(sample_rate),
+        "-t", f"{max_seconds + (0.0 if trim else 1.0):.3f}", "-vn", "-ac", "1", "-ar", str(sample_rate),
         "-f", "f32le", "pipe:1",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, check=False)
@@ -61,7 +63,7 @@ def decode(
     pcm = np.frombuffer(result.stdout, dtype="<f4").astype(np.float32)
     if pcm.size < sample_rate // FPS:
         raise AudioError("the recording is empty")
-    if pcm.size > max_seconds * sample_rate + sample_rate // FPS:
+    if not trim and pcm.size > max_seconds * sample_rate + sample_rate // FPS:
         raise AudioError(f"the recording is longer than the limit of {max_seconds:g} seconds")
     return np.clip(pcm, -1.0, 1.0)
 

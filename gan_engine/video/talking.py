@@ -11,15 +11,22 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageOps
 
+from gan_engine.provenance.watermark import MIN_SIDE
 from gan_engine.video import FPS, audio
-from gan_engine.video.face import Portrait, PortraitError, portrait_face
+from gan_engine.video.control import watched
+from gan_engine.video.face import Portrait, PortraitError, find_faces, portrait_face
 from gan_engine.video.motion import Motion
 from gan_engine.video.output import write_video
+from gan_engine.video.stamp import marked_size
 from gan_engine.video.warp import MeshWarp
+
+if TYPE_CHECKING:
+    from gan_engine.provenance import Provenance
 
 #: The crop around the face box: wide enough for hair, ears and some shoulders.
 CROP_FACTOR = 2.6
@@ -44,14 +51,37 @@ def load_portrait(path: str | os.PathLike[str]) -> np.ndarray:
         raise PortraitError("the portrait is not a readable image") from error
 
 
-def crop_portrait(image: np.ndarray, face: Portrait, size: int) -> tuple[np.ndarray, np.ndarray]:
+def _widen(low: int, high: int, want: int, limit: int) -> tuple[int, int]:
+    """Grow the span [low, high) to ``want`` pixels inside [0, limit), keeping it centred."""
+    missing = want - (high - low)
+    if missing <= 0:
+        return low, high
+    low = max(0, low - missing // 2)
+    high = min(limit, low + want)
+    return max(0, high - want), high
+
+
+def crop_portrait(
+    image: np.ndarray, face: Portrait, size: int, min_side: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Crop around the face (clamped to the photo), scale down to at most ``size`` px and to even
-    dimensions; returns the crop and the landmarks in its pixels."""
+    dimensions; returns the crop and the landmarks in its pixels.
+
+    ``min_side``: where the photo clipped the crop below this many pixels, take more of the photo
+    around it (not more resolution): the watermark needs 256 px, and upscaling every frame after
+    rendering would soften the video and change the face's scale.
+    """
     height, width = image.shape[:2]
     centre = face.points[[0, 16, 8, 27]].mean(0)
     half = CROP_FACTOR * face.size / 2
     left, top = max(0, int(centre[0] - half)), max(0, int(centre[1] - half))
     right, bottom = min(width, int(centre[0] + half)), min(height, int(centre[1] + half))
+    want = min(min_side, size)
+    if want:  # in photo pixels: the crop is scaled so that its long side is at most ``size``
+        long = max(right - left, bottom - top)
+        need = int(np.ceil((want + 2) * max(1.0, long / size)))  # +2: rounding to even sizes
+        left, right = _widen(left, right, need, width)
+        top, bottom = _widen(top, bottom, need, height)
     crop = image[top:bottom, left:right]
     scale = min(1.0, size / max(crop.shape[:2]))
     new_w = max(2, int(crop.shape[1] * scale) // 2 * 2)
@@ -73,9 +103,10 @@ class TalkingPortrait:
         size: int = 512,
         face_index: int = 0,
         sample_rate: int = audio.SAMPLE_RATE,
+        min_side: int = 0,
     ) -> None:
         face = portrait_face(portrait, face_index)
-        self.image, self.points = crop_portrait(portrait, face, size)
+        self.image, self.points = crop_portrait(portrait, face, size, min_side)
         self.pcm = pcm
         self.sample_rate = sample_rate
         self.features = audio.features(pcm, sample_rate=sample_rate)
@@ -90,6 +121,16 @@ class TalkingPortrait:
             yield self.warp.render(pose)
 
 
+def list_faces(portrait_path: str | os.PathLike[str]) -> list[dict[str, int]]:
+    """Every face in the portrait as a box ``{"x", "y", "w", "h"}`` in image pixels, largest
+    first: the order ``speak(face_index=...)`` uses, for a face picker."""
+    faces = find_faces(load_portrait(portrait_path))
+    return [
+        {"x": left, "y": top, "w": right - left, "h": bottom - top}
+        for left, top, right, bottom in (face.box for face in faces)
+    ]
+
+
 def speak(
     portrait_path: str | os.PathLike[str],
     audio_path: str | os.PathLike[str],
@@ -100,26 +141,36 @@ def speak(
     face_index: int = 0,
     max_seconds: float = audio.DEFAULT_MAX_SECONDS,
     progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    provenance: Provenance | None = None,
+    preview: Callable[[np.ndarray], None] | None = None,
 ) -> TalkingResult:
     """Render ``portrait_path`` speaking ``audio_path`` into the MP4 ``out``.
 
-    ``progress(done, total)`` is called after each frame. Raises :class:`EngineError` subclasses
+    ``progress(done, total)`` is called after each frame; ``should_cancel()`` is polled before
+    each frame and True raises :class:`~gan_engine.errors.Cancelled`; ``preview(frame)`` gets an
+    RGB frame about once a second of video; ``provenance`` marks, watermarks and signs the MP4
+    (see :func:`~gan_engine.video.output.write_video`). Raises :class:`EngineError` subclasses
     with a person-readable message for unusable input; never leaves a partial file.
     """
     pcm = audio.decode(audio_path, max_seconds=max_seconds)
     render = TalkingPortrait(load_portrait(portrait_path), pcm, seed=seed, size=size,
-                             face_index=face_index)  # fmt: skip
+                             face_index=face_index,
+                             min_side=MIN_SIDE if provenance is not None else 0)  # fmt: skip
     total = len(render)
     silent = render.features.silent
     notice = "the recording has no audible voice: the portrait only blinks" if silent else ""
     path = write_video(
-        render.frames(),
+        watched(render.frames(), fps=FPS, should_cancel=should_cancel, preview=preview),
         out,
         audio=pcm,
         sample_rate=render.sample_rate,
         metadata={"kind": "talking_portrait", "seed": seed},
         progress=(lambda done: progress(done, total)) if progress else None,
+        provenance=provenance,
     )
     height, width = render.image.shape[:2]
+    if provenance is not None:
+        width, height = marked_size(width, height)
     return TalkingResult(path=path, frames=total, seconds=total / FPS, size=(width, height),
                          silent=silent, notice=notice)  # fmt: skip

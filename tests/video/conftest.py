@@ -71,3 +71,25 @@ def speech(request, tmp_path_factory) -> Path:
     if clips:
         return convert(clips[0], folder / "speech.wav", "-t", str(seconds))
     return write_wav(syllables(seconds), folder / "speech.wav")
+
+
+# The tiny person model for film tests: the engine tests' real photos, prepared data set and
+# caption encoder (imported so pytest registers them here), trained for a few 16 px steps.
+from tests.engine.conftest import encoder, face_photos, prepared  # noqa: E402, F401
+from tests.provenance.conftest import authority, provenance  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session")
+def tiny_model(prepared, encoder, tmp_path_factory):  # noqa: F811 - fixtures imported above
+    """A 16 px, narrow model trained for 30 steps (~6 s): after 3 steps every seed still gives
+    the same flat picture, after 30 the seeds differ by ~10 grey levels, enough to see a walk."""
+    from gan_engine.generate import load_model
+    from gan_engine.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("film-model") / "run"
+    config = TrainConfig(
+        data=str(prepared), out=str(out), resolution=16, steps=30, batch=4, width=0.25,
+        z_dim=32, cond_dim=32, device="cpu", sample_every=0, min_photos=2,
+    )  # fmt: skip
+    train(config, encoder=encoder)
+    return load_model(out, device="cpu")
