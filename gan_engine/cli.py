@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_engine prepare|train|generate|augment-preview|evaluate|speak``.
+"""Command line: ``python -m gan_engine prepare|train|generate|augment-preview|evaluate|speak|film``.
 
 Progress bars show real progress (step of total, losses, augmentation p, images/s, ETA from the
 measured step time). Ctrl-C during training stops after the current step and leaves a checkpoint
@@ -133,6 +133,21 @@ def build_parser() -> argparse.ArgumentParser:
     speak.add_argument("--size", type=int, default=512, help="largest side of the video, px")
     speak.add_argument("--face", type=int, default=0, help="which face, largest first")
     speak.add_argument("--max-seconds", type=float, default=60.0, help="longest recording")
+
+    film = commands.add_parser("film", help="a latent-walk film through keyframes (MP4)")
+    film.add_argument("checkpoint", help="a run folder or checkpoint file")
+    film.add_argument("-o", "--out", required=True, help="the MP4 to write")
+    film.add_argument("--seeds", type=_ints, help="keyframe seeds, e.g. 1,2,3")
+    film.add_argument("--captions", nargs="+", help="one keyframe per caption")
+    film.add_argument("--seconds", type=float, default=8.0, help="length (at most 120)")
+    film.add_argument("--fps", type=int, default=24, help="24 or 30")
+    film.add_argument("--audio", help="music or voice track (trimmed or padded to the film)")
+    film.add_argument("--start-photo", help="a real photo to fade in from")
+    film.add_argument("--end-photo", help="a real photo to fade out to")
+    film.add_argument("--crossfade", type=float, default=1.0, help="seconds of each fade")
+    film.add_argument("--truncation", type=float, default=0.8)
+    film.add_argument("--size", type=int, help="frame side in px (default: the model's)")
+    film.add_argument("--device", default="cpu", help="cpu, auto, cuda or cuda:N")
     return parser
 
 
@@ -329,6 +344,37 @@ def _speak(args: argparse.Namespace) -> int:
     return 0
 
 
+def _film(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from gan_engine.video.film import make_film
+
+    with tqdm(unit="frame", desc="film") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = make_film(
+            args.checkpoint,
+            args.out,
+            seeds=args.seeds,
+            captions=args.captions,
+            seconds=args.seconds,
+            fps=args.fps,
+            audio_path=args.audio,
+            start_image=args.start_photo,
+            end_image=args.end_photo,
+            crossfade_seconds=args.crossfade,
+            truncation=args.truncation,
+            device=args.device,
+            size=args.size,
+            progress=progress,
+        )
+    print(f"{result.path} ({result.frames} frames, {result.seconds:.2f} s)")
+    return 0
+
+
 HANDLERS = {
     "prepare": _prepare,
     "train": _train,
@@ -337,6 +383,7 @@ HANDLERS = {
     "augment-preview": _augment_preview,
     "evaluate": _evaluate,
     "speak": _speak,
+    "film": _film,
 }
 
 

@@ -25,3 +25,11 @@ class TrainingDiverged(EngineError):
 
 class TextEncoderError(EngineError):
     """The caption encoder cannot be loaded from local files."""
+
+
+class OutOfMemory(EngineError):
+    """The GPU ran out of memory even at batch size 1 (smaller batches were tried first)."""
+
+
+class Cancelled(EngineError):
+    """The caller asked to stop (``should_cancel`` returned True); nothing was written."""

@@ -120,9 +120,12 @@ def evaluate(
     encoder: CaptionEncoder | None = None,
     out: str | os.PathLike[str] | None = None,
     html: str | os.PathLike[str] | None = None,
+    pictures: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """All metrics as a JSON-ready dict (also written to ``out`` when given), and with ``html``
-    a self-contained HTML report (see :mod:`gan_engine.report`)."""
+    a self-contained HTML report (see :mod:`gan_engine.report`). With ``pictures`` (a folder),
+    the report's pictures are also written as PNG files for a web page to show beside the
+    figures; their names are in ``report["pictures"]``."""
     model = checkpoint if isinstance(checkpoint, Model) else load_model(checkpoint, device)
     resolution = model.generator.config.resolution
     tools = tools or FaceTools()
@@ -180,6 +183,10 @@ def evaluate(
             "identity": {k: v for k, v in ceiling_identity.items() if not k.startswith("_")},
             "diversity_ssim": pairwise_mean(list(real_held), ssim),
         }
+    if pictures is not None:
+        from gan_engine.report import write_pictures
+
+        report["pictures"] = write_pictures(real_held, generated, held_matches, pictures)
     if html is not None:
         from gan_engine.report import write_html
 

@@ -118,9 +118,8 @@ def generate(
             image,
             Path(out_dir) / f"seed-{seed:06d}.png",
             kind="generated",
-            metadata={
+            metadata={  # no caption: it is personal text (outputs.PERSONAL_KEYS)
                 "seed": seed,
-                "caption": caption or "",
                 "truncation": truncation,
                 "model_step": model.step,
             },

@@ -61,12 +61,25 @@ def grid(images: Sequence[Any], columns: int, pad: int = 2) -> Image.Image:
     return sheet
 
 
+#: Metadata never written into a file: a caption or prompt describes a real person in the
+#: family's words, and a source file's name can carry a name or a date. Files are downloaded and
+#: shared; what stays is what the file is (kind, "generated", engine version) and technical
+#: values (seed, step, frame). Provenance itself is in the C2PA manifest and the watermark.
+PERSONAL_KEYS: frozenset[str] = frozenset(
+    {"caption", "captions", "prompt", "text", "source", "filename", "name", "person", "memorial"}
+)
+
+
 def _png_info(kind: str, metadata: Mapping[str, Any] | None) -> PngImagePlugin.PngInfo:
     info = PngImagePlugin.PngInfo()
     info.add_text("Software", f"memorial gan_engine {__version__}")
     info.add_text("memorial:kind", kind)
     info.add_text("memorial:generated", "true" if kind in GENERATED_KINDS else "false")
+    if kind in GENERATED_KINDS:
+        info.add_text("memorial:label", "AI-generated")
     for key, value in (metadata or {}).items():
+        if key.lower() in PERSONAL_KEYS:
+            continue
         info.add_text(f"memorial:{key}", str(value))
     return info
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gan_engine.outputs import ImageKind, encode_png
+from gan_engine.outputs import ImageKind, encode_png, grid, write_image
 
 #: The issue's targets for the default 64 px model, shown beside the measured figures.
 TARGETS = {
@@ -170,3 +170,43 @@ read every generated figure against it. {html.escape(report["kid_caveat"])}.</p>
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def write_pictures(
+    heldout: np.ndarray,
+    generated: np.ndarray,
+    matches: Sequence[tuple[int, float, float]],
+    folder: str | os.PathLike[str],
+    *,
+    grid_count: int = 32,
+) -> dict[str, str]:
+    """The report's pictures as PNG files (for a web page, where data URIs are not wanted):
+    ``heldout_pairs.png``, each held-out photo (left) beside its nearest generated sample
+    (right), one pair per row; ``samples.png``, a sheet of generated samples. Returns their file
+    names by role. Written through :func:`gan_engine.outputs.write_image`, labelled like every
+    picture the engine writes (the pairs as a report, the sheet as generated)."""
+    target = Path(folder)
+    tiles = [
+        tile
+        for real, (index, _s, _db) in zip(heldout, matches, strict=True)
+        for tile in (real, generated[index])
+    ]
+    written = {}
+    if tiles:
+        write_image(
+            grid(tiles, columns=2),
+            target / "heldout_pairs.png",
+            kind="report",
+            metadata={"report": "evaluate", "layout": "held-out | nearest generated"},
+        )
+        written["heldout_pairs"] = "heldout_pairs.png"
+    sheet = list(generated[:grid_count])
+    if sheet:
+        write_image(
+            grid(sheet, columns=min(8, len(sheet))),
+            target / "samples.png",
+            kind="sample_grid",
+            metadata={"report": "evaluate"},
+        )
+        written["samples"] = "samples.png"
+    return written

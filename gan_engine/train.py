@@ -36,7 +36,13 @@ from gan_engine.augment import OPS, AdaController, Augment
 from gan_engine.checkpoint import find_resume_checkpoint, load_checkpoint, save_checkpoint
 from gan_engine.data import load_faces, load_manifest
 from gan_engine.device import auto_batch, is_out_of_memory, resolve_device
-from gan_engine.errors import CheckpointError, DataError, EngineError, TrainingDiverged
+from gan_engine.errors import (
+    CheckpointError,
+    DataError,
+    EngineError,
+    OutOfMemory,
+    TrainingDiverged,
+)
 from gan_engine.loss import discriminator_loss, generator_loss, r1_penalty, reconstruction_loss
 from gan_engine.networks import Discriminator, Generator, NetConfig, make_ema, update_ema
 from gan_engine.outputs import grid, write_image
@@ -97,6 +103,9 @@ class TrainConfig:
     #: Fault injection for tests of the recovery path: each listed step's loss is forced to NaN
     #: once per occurrence in the list.
     inject_nan_steps: tuple[int, ...] = ()
+    #: Fault injection for tests of the out-of-memory path (no GPU needed): each listed step raises
+    #: a simulated CUDA out-of-memory error once per occurrence in the list.
+    inject_oom_steps: tuple[int, ...] = ()
 
     def net_config(self) -> NetConfig:
         return NetConfig(self.resolution, self.z_dim, 384, self.cond_dim, self.width)
@@ -111,7 +120,7 @@ class TrainConfig:
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         clean = {key: value for key, value in values.items() if key in known}
-        for key in ("augment", "inject_nan_steps"):
+        for key in ("augment", "inject_nan_steps", "inject_oom_steps"):
             if key in clean:
                 clean[key] = tuple(clean[key])
         return cls(**clean)
@@ -132,6 +141,7 @@ class Progress:
     eta_seconds: float | None = None
     path: str | None = None
     message: str | None = None
+    previous_batch: int | None = None  # batch_reduced: the batch size that ran out of memory
 
 
 @dataclass
@@ -149,6 +159,10 @@ ProgressFn = Callable[[Progress], None]
 
 class _NonFinite(Exception):
     """A loss was NaN or infinite; handled by rolling back."""
+
+
+class _InjectedOutOfMemory(RuntimeError):
+    """A simulated CUDA out-of-memory error (``inject_oom_steps``), handled like a real one."""
 
 
 class Trainer:
@@ -192,6 +206,7 @@ class Trainer:
         self.rollbacks = 0
         self.batch = config.batch or auto_batch(self.device, config.resolution, config.width)
         self.nan_faults = collections.Counter(config.inject_nan_steps)
+        self.oom_faults = collections.Counter(config.inject_oom_steps)
         self.samples: list[Path] = []
 
     # ----- data -----------------------------------------------------------------------------
@@ -527,6 +542,9 @@ def train(
             )
         tick = time.perf_counter()
         try:
+            if trainer.oom_faults[trainer.step + 1] > 0:
+                trainer.oom_faults[trainer.step + 1] -= 1
+                raise _InjectedOutOfMemory("CUDA out of memory (injected)")
             losses = trainer.train_step()
         except _NonFinite as error:
             _rollback(trainer, str(error))
@@ -542,15 +560,21 @@ def train(
             )
             continue
         except (RuntimeError, torch.cuda.OutOfMemoryError) as error:
-            if not (trainer.cuda and is_out_of_memory(error)):
+            injected = isinstance(error, _InjectedOutOfMemory)
+            if not (injected or (trainer.cuda and is_out_of_memory(error))):
                 raise
             if trainer.batch <= 1:
-                raise EngineError("the GPU ran out of memory even at batch size 1") from error
+                raise OutOfMemory("the GPU ran out of memory even at batch size 1") from error
+            previous = trainer.batch
             trainer.batch //= 2
             trainer.opt_g.zero_grad(set_to_none=True)
             trainer.opt_d.zero_grad(set_to_none=True)
-            torch.cuda.empty_cache()
-            message = f"out of GPU memory: retrying with batch size {trainer.batch}"
+            if trainer.cuda:
+                torch.cuda.empty_cache()
+            message = (
+                f"out of GPU memory at batch size {previous}: retrying with batch size "
+                f"{trainer.batch}"
+            )
             trainer.notes.append(message)
             report(
                 Progress(
@@ -559,6 +583,7 @@ def train(
                     config.steps,
                     message=message,
                     batch=trainer.batch,
+                    previous_batch=previous,
                 )
             )
             continue

@@ -17,7 +17,13 @@ from gan_engine.checkpoint import (
     read_checkpoint,
     save_checkpoint,
 )
-from gan_engine.errors import CheckpointError, DataError, DeviceError, TrainingDiverged
+from gan_engine.errors import (
+    CheckpointError,
+    DataError,
+    DeviceError,
+    OutOfMemory,
+    TrainingDiverged,
+)
 from gan_engine.train import train
 from tests.engine.conftest import state_equal
 
@@ -99,6 +105,25 @@ def test_repeated_nan_fails_clearly_after_three_rollbacks(tiny_config, encoder):
         train(config, encoder=encoder)
     # The good step-0 checkpoint is still there and loadable.
     assert load_checkpoint(config.out, resolution=16)["step"] == 0
+
+
+def test_out_of_memory_halves_the_batch_and_carries_on(tiny_config, encoder):
+    events = []
+    result = train(
+        tiny_config(steps=3, batch=4, inject_oom_steps=(2,)),
+        progress=events.append,
+        encoder=encoder,
+    )
+    assert result.status == "completed" and result.step == 3
+    reduced = next(e for e in events if e.event == "batch_reduced")
+    assert (reduced.step, reduced.previous_batch, reduced.batch) == (1, 4, 2)
+    assert reduced.message == "out of GPU memory at batch size 4: retrying with batch size 2"
+    assert [e.batch for e in events if e.event == "step"] == [4, 2, 2]
+
+
+def test_out_of_memory_even_at_batch_one_is_a_clear_error(tiny_config, encoder):
+    with pytest.raises(OutOfMemory, match="even at batch size 1"):
+        train(tiny_config(steps=3, batch=2, inject_oom_steps=(2, 2)), encoder=encoder)
 
 
 def test_cancel_stops_within_a_step_and_leaves_a_loadable_checkpoint(tiny_config, encoder):
