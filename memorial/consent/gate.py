@@ -6,17 +6,28 @@ Every generative feature (training, generated photos, videos, voice) calls
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from memorial.consent.models import ConsentRecord, Scope, Status
+
+PENDING = gettext_noop("Consent for “%(scope)s” is waiting for review.")
+WITHDRAWN = gettext_noop("Consent for “%(scope)s” was withdrawn.")
+REJECTED = gettext_noop("Consent for “%(scope)s” was not approved.")
+MISSING = gettext_noop("No consent for “%(scope)s” has been recorded for this memorial.")
 
 
 @dataclass(frozen=True)
 class ConsentDecision:
     allowed: bool
     reason: str
+    #: ``reason`` as message id + parameters, so a worker can store it and each reader sees it in
+    #: their own language (the format of memorial/jobs/texts.py).
+    code: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -30,13 +41,14 @@ def may_use(memorial, scope: Scope | str) -> ConsentDecision:
         return ConsentDecision(True, "")
     label = Scope(scope).label
     if any(r.status == Status.PENDING and r.covers(scope) for r in records):
-        reason = _("Consent for “%(scope)s” is waiting for review.") % {"scope": label}
+        msgid = PENDING
     elif any(r.status == Status.WITHDRAWN and r.covers(scope) for r in records):
-        reason = _("Consent for “%(scope)s” was withdrawn.") % {"scope": label}
+        msgid = WITHDRAWN
     elif any(r.status == Status.REJECTED and r.covers(scope) for r in records):
-        reason = _("Consent for “%(scope)s” was not approved.") % {"scope": label}
+        msgid = REJECTED
     else:
-        reason = _("No consent for “%(scope)s” has been recorded for this memorial.") % {
-            "scope": label
-        }
-    return ConsentDecision(False, reason)
+        msgid = MISSING
+    with translation.override(None):  # the label's msgid, untranslated
+        label_id = str(label)
+    code = {"id": msgid, "params": {"scope": {"id": label_id}}}
+    return ConsentDecision(False, _(msgid) % {"scope": label}, code)

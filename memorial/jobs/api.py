@@ -71,7 +71,11 @@ class JobListView(MemorialAPIView, GenericAPIView):
         try:
             if data["kind"] == Kind.TRAIN:
                 job = services.start_training(
-                    memorial, request.user, data["preset"], data["time_budget_minutes"]
+                    memorial,
+                    request.user,
+                    data["preset"],
+                    data["time_budget_minutes"],
+                    prior=data["prior"],
                 )
             else:
                 model = ModelVersion.objects.filter(
@@ -106,7 +110,7 @@ class JobCancelView(MemorialAPIView):
         responses={200: JobSerializer, **errors(401, 403, 404)},
     )
     def post(self, request: Request, job_id) -> Response:
-        job = services.cancel(job_for(request, job_id, Action.CANCEL_JOB))
+        job = services.cancel(job_for(request, job_id, Action.CANCEL_JOB), request.user)
         return Response(JobSerializer(job).data)
 
 
@@ -120,7 +124,7 @@ class JobRetryView(MemorialAPIView):
     def post(self, request: Request, job_id) -> Response:
         job = job_for(request, job_id, Action.START_GENERATION)
         try:
-            job = services.retry(job)
+            job = services.retry(job, request.user)
         except services.Refused as refused:
             raise _refused(refused) from None
         return Response(JobSerializer(job).data)

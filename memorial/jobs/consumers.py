@@ -12,10 +12,11 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import translation
 
 from memorial import policy
 from memorial.jobs.models import FINISHED, Job
-from memorial.jobs.progress import job_group, memorial_group, message
+from memorial.jobs.progress import job_group, language_of, localize, memorial_group, message
 from memorial.memorials.models import Memorial
 
 CLOSE_FORBIDDEN = 4403
@@ -23,6 +24,7 @@ CLOSE_FORBIDDEN = 4403
 
 class _JobsConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
+    language: str = "en"
 
     async def connect(self) -> None:
         found = await self._subscribe()
@@ -31,16 +33,18 @@ class _JobsConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group, snapshot = found
         await self.channel_layer.group_add(self.group, self.channel_name)
+        self.language = language_of(self.scope)
         await self.accept()
         for item in snapshot:
-            await self.send_json(item)
+            await self.send_json(localize(item, self.language))
 
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def job_message(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["message"])
+        """Workers publish English plus message codes; each reader gets their own language."""
+        await self.send_json(localize(event["message"], self.language))
 
     @database_sync_to_async
     def _subscribe(self) -> tuple[str, list[dict]] | None:
@@ -88,13 +92,19 @@ class QueueMonitorConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.accept()
+        self.language = language_of(self.scope)
         self._loop = asyncio.ensure_future(self._push())
 
-    async def _push(self) -> None:
+    def _snapshot(self) -> dict[str, Any]:
+        """In the reader's language (labels, and workers' error messages, see texts.py)."""
         from memorial.jobs.monitor import snapshot
 
+        with translation.override(self.language):
+            return snapshot()
+
+    async def _push(self) -> None:
         while True:
-            await self.send_json(await database_sync_to_async(snapshot)())
+            await self.send_json(await database_sync_to_async(self._snapshot)())
             await asyncio.sleep(self.INTERVAL)
 
     async def disconnect(self, code: int) -> None:

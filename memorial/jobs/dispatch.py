@@ -15,6 +15,9 @@ TASKS = {
     "prepare": "memorial.jobs.prepare",
     "train": "memorial.jobs.train",
     "generate": "memorial.jobs.generate",
+    "evaluate": "memorial.jobs.evaluate",
+    "speak": "memorial.videos.speak",
+    "film": "memorial.videos.film",
 }
 
 

@@ -20,10 +20,14 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from memorial.jobs import lease as leases
+from memorial.jobs import texts
 from memorial.jobs.models import QUEUES, Job, State
 
+SAME_MEMORIAL = gettext_noop("Waiting for another job of this memorial to finish.")
+SAME_FAMILY = gettext_noop("Waiting for another job of this family to finish.")
 GPU_KINDS = frozenset(kind for kind, queue in QUEUES.items() if queue == "gpu")
 
 
@@ -33,6 +37,12 @@ class Wait:
 
     reason: str
     running: Job
+    msgid: str = ""
+
+    @property
+    def code(self) -> texts.Msg:
+        """The reason as a message id, translated for each reader (see texts.py)."""
+        return texts.t(self.msgid) if self.msgid else texts.text(self.reason)
 
     def retry_in(self) -> float:
         return recheck_in(self.running)
@@ -67,10 +77,10 @@ def blocker(job: Job) -> Wait | None:
     )
     for other in running:
         if other.memorial_id == job.memorial_id:
-            return Wait(_("Waiting for another job of this memorial to finish."), other)
+            return Wait(_(SAME_MEMORIAL), other, SAME_MEMORIAL)
     if len(running) >= settings.JOBS_PER_FAMILY:
         first = min(running, key=lambda j: j.eta_seconds if j.eta_seconds is not None else 1e12)
-        return Wait(_("Waiting for another job of this family to finish."), first)
+        return Wait(_(SAME_FAMILY), first, SAME_FAMILY)
     return None
 
 
@@ -111,15 +121,21 @@ def place(job: Job) -> Place | None:
     ahead = Job.objects.filter(
         queue=job.queue, state=State.QUEUED, created_at__lt=job.created_at
     ).count()
-    etas = sorted(
-        Job.objects.filter(queue=job.queue, state=State.RUNNING, eta_seconds__isnull=False)
-        .exclude(pk=job.pk)
-        .values_list("eta_seconds", flat=True)
-    )
-    running = Job.objects.filter(queue=job.queue, state=State.RUNNING).count()
-    start = None
-    if running == 0:
-        start = timezone.now()
-    elif ahead < len(etas):
-        start = timezone.now() + timedelta(seconds=etas[ahead])
+    wait = _wait(job.queue, ahead, exclude=job.pk)
+    start = None if wait is None else timezone.now() + timedelta(seconds=wait)
     return Place(ahead + 1, start)
+
+
+def _wait(queue: str, ahead: int, exclude=None) -> float | None:
+    """Seconds until a worker of ``queue`` is free for the job behind ``ahead`` others."""
+    running = Job.objects.filter(queue=queue, state=State.RUNNING).exclude(pk=exclude)
+    if not running.exists():
+        return 0.0
+    etas = sorted(running.filter(eta_seconds__isnull=False).values_list("eta_seconds", flat=True))
+    return etas[ahead] if ahead < len(etas) else None
+
+
+def estimated_wait(queue: str) -> float | None:
+    """How long a job queued now would wait (same rule as :func:`place`); None if unknown."""
+    ahead = Job.objects.filter(queue=queue, state=State.QUEUED).count()
+    return _wait(queue, ahead)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from memorial.jobs.presets import BUDGETS, MAX_GENERATE, PRESETS
+from memorial.jobs.presets import BUDGETS, MAX_GENERATE, PRESETS, priors
 
 
 class TrainForm(forms.Form):
@@ -23,6 +23,23 @@ class TrainForm(forms.Form):
         initial=60,
         help_text=_("Training stops when the time is up; the model is usable at any point."),
     )
+    prior = forms.ChoiceField(
+        label=_("Start from a prior"),
+        required=False,
+        help_text=_(
+            "A general face model trained on many people's photos: the model then only has to "
+            "learn this person, so it needs fewer photos and less time."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        installed = priors()
+        self.fields["prior"].choices = [("", _("None: learn from these photos alone"))] + [
+            (name, name) for name in installed
+        ]
+        if not installed:  # nothing to choose: do not show an empty choice
+            del self.fields["prior"]
 
 
 class GenerateForm(forms.Form):

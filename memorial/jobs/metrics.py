@@ -105,6 +105,11 @@ class JobCollector:
             "GPU memory in use, per worker and GPU.",
             labels=["worker", "gpu", "name"],
         )
+        utilisation = GaugeMetricFamily(
+            "memorial_worker_gpu_utilisation_ratio",
+            "GPU utilisation (0 to 1) per worker and GPU, from nvidia-smi utilization.gpu.",
+            labels=["worker", "gpu", "name"],
+        )
         for record in workers.records():
             age.add_metric([record["name"], record.get("host", "")], round(record["age"], 3))
             online.add_metric([record["name"]], 1.0 if record["online"] else 0.0)
@@ -113,9 +118,14 @@ class JobCollector:
                     [record["name"], str(index), gpu.get("name", "")],
                     gpu.get("memory_used_bytes", 0),
                 )
+                if gpu.get("utilisation") is not None:
+                    utilisation.add_metric(
+                        [record["name"], str(index), gpu.get("name", "")], gpu["utilisation"]
+                    )
         yield age
         yield online
         yield memory
+        yield utilisation
 
 
 def render() -> bytes:

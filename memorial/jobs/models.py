@@ -14,12 +14,16 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from memorial.jobs import texts
+
 
 class Kind(models.TextChoices):
     PREPARE = "prepare", _("Preparing photos")
     TRAIN = "train", _("Training")
     GENERATE = "generate", _("Generating photos")
     EVALUATE = "evaluate", _("Evaluating")
+    SPEAK = "speak", _("Making a talking portrait")
+    FILM = "film", _("Making a film")
 
 
 class State(models.TextChoices):
@@ -35,7 +39,15 @@ class State(models.TextChoices):
 FINISHED = frozenset({State.SUCCEEDED, State.FAILED, State.CANCELLED, State.BLOCKED})
 RETRYABLE = frozenset({State.FAILED, State.CANCELLED})
 #: Which queue each kind runs on: GPU work on `gpu`, the rest on `cpu`.
-QUEUES = {Kind.PREPARE: "cpu", Kind.TRAIN: "gpu", Kind.GENERATE: "gpu", Kind.EVALUATE: "cpu"}
+QUEUES = {
+    Kind.PREPARE: "cpu",
+    Kind.TRAIN: "gpu",
+    Kind.GENERATE: "gpu",
+    Kind.EVALUATE: "cpu",
+    # Videos (memorial.videos): rendering is the long part; a film runs the generator.
+    Kind.SPEAK: "gpu",
+    Kind.FILM: "gpu",
+}
 
 
 def job_file_path(job: Job, filename: str) -> str:
@@ -66,6 +78,8 @@ class Job(models.Model):
     losses = models.JSONField(default=dict, blank=True)
     images_per_second = models.FloatField(null=True, blank=True)
     message = models.TextField(blank=True)
+    #: ``message`` as a message id and parameters, shown in the reader's language (see texts.py).
+    message_code = models.JSONField(default=dict, blank=True)
     # Where and how often it ran.
     queue = models.CharField(max_length=32, blank=True)
     celery_task_id = models.CharField(max_length=64, blank=True)
@@ -78,6 +92,7 @@ class Job(models.Model):
     resumed_from = models.PositiveIntegerField(null=True, blank=True)
     sample = models.FileField(upload_to=job_file_path, max_length=255, blank=True)
     error = models.TextField(blank=True)
+    error_code = models.JSONField(default=dict, blank=True)
     result = models.JSONField(default=dict, blank=True)
     cancel_requested = models.BooleanField(default=False)
     #: Staff cleared it from the queue monitor's failed list (the row stays, for the record).
@@ -96,6 +111,15 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.pk} ({self.state})"
+
+    @property
+    def shown_message(self) -> str:
+        """``message`` in the reader's language (workers write English plus a code)."""
+        return texts.shown(self.message, self.message_code)
+
+    @property
+    def shown_error(self) -> str:
+        return texts.shown(self.error, self.error_code)
 
     @property
     def finished(self) -> bool:

@@ -13,10 +13,10 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from memorial.jobs import lease as leases
-from memorial.jobs import metrics, services, workers
+from memorial.jobs import metrics, services, texts, workers
 from memorial.jobs.models import QUEUES, Job, State
 
 PAUSED_KEY = "memorial:queues:paused"
@@ -48,20 +48,25 @@ def resume(queue: str) -> None:
     leases.client().srem(PAUSED_KEY, queue)
 
 
+#: What a job of a paused queue says while it waits (translated when shown, see texts.py).
+PAUSED = texts.t(gettext_noop("Waiting: staff have paused this queue for a moment."))
+
+
 def pause_message() -> str:
-    return _("Waiting: staff have paused this queue for a moment.")
+    """The English a paused job's ledger row carries."""
+    return texts.english(PAUSED)
 
 
 def failed(queue: str):
     return Job.objects.filter(queue=queue, state=State.FAILED, dismissed=False)
 
 
-def retry_failed(queue: str) -> int:
+def retry_failed(queue: str, by=None) -> int:
     """Queue every failed job of the queue again (from its last checkpoint); returns how many."""
     done = 0
     for job in failed(queue):
         try:
-            services.retry(job)
+            services.retry(job, by)
             done += 1
         except services.Refused:  # e.g. consent withdrawn since: it stays failed
             continue
@@ -120,7 +125,7 @@ def snapshot() -> dict[str, Any]:
             "id": str(job.pk),
             "queue": job.queue,
             "kind_label": str(job.get_kind_display()),
-            "error": job.error,
+            "error": job.shown_error,
             "url": job.get_absolute_url(),
         }
         for job in Job.objects.filter(state=State.FAILED, dismissed=False)[:20]

@@ -27,7 +27,7 @@ def _act(request: HttpRequest) -> str | None:
             job = None
         if job is None:
             return _("There is no such job.")
-        services.cancel(job)
+        services.cancel(job, request.user)
         messages.success(request, _("The job was asked to stop."))
         return None
     queue = request.POST.get("queue", "")
@@ -40,7 +40,7 @@ def _act(request: HttpRequest) -> str | None:
         monitor.resume(queue)
         messages.success(request, _("Queue %(queue)s runs again.") % {"queue": queue})
     elif action == "retry_failed":
-        n = monitor.retry_failed(queue)
+        n = monitor.retry_failed(queue, request.user)
         messages.success(
             request,
             ngettext("%(n)d failed job queued again.", "%(n)d failed jobs queued again.", n)

@@ -15,10 +15,12 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 
+from memorial.jobs import texts
 from memorial.jobs.fairness import place
-from memorial.jobs.models import Job
+from memorial.jobs.models import Job, Kind, State
 
 log = logging.getLogger(__name__)
 VERSION = 1
@@ -51,8 +53,10 @@ def message(job: Job) -> dict[str, Any]:
         "images_per_second": None
         if job.images_per_second is None
         else round(job.images_per_second, 2),
-        "message": job.message,
-        "error": job.error,
+        "message": job.shown_message,
+        "error": job.shown_error,
+        "message_code": job.message_code or None,
+        "error_code": job.error_code or None,
         "sample_url": job.sample_url(),
         "cancel_requested": job.cancel_requested,
         "resumed_from": job.resumed_from,
@@ -64,7 +68,55 @@ def message(job: Job) -> dict[str, Any]:
         "estimated_start_seconds": max(0.0, round((where.start - timezone.now()).total_seconds()))
         if where and where.start
         else None,
+        "photos": _photos(job),
     }
+
+
+def _photos(job: Job) -> list[dict[str, Any]]:
+    """A generation job's finished photos so far, so the page can show each as it arrives."""
+    if job.kind != Kind.GENERATE:
+        return []
+    return [
+        {
+            "id": str(image.photo_id),
+            "url": image.photo.get_absolute_url(),
+            "src": image.photo.media_url(),
+            "caption": image.caption,
+            "seed": image.seed,
+        }
+        for image in job.images.select_related("photo").filter(photo__hidden=False)
+    ]
+
+
+def localize(payload: dict[str, Any], language: str) -> dict[str, Any]:
+    """A message as one reader sees it: state label, message and error in ``language``, rendered
+    from the codes the worker sent (the worker itself writes English)."""
+    out = dict(payload)
+    with translation.override(language):
+        out["state_label"] = str(State(payload["state"]).label)
+        for name in texts.FIELDS:
+            code = payload.get(f"{name}_code")
+            if code:
+                out[name] = texts.shown(payload.get(name) or "", code)
+    return out
+
+
+def language_of(scope: dict[str, Any]) -> str:
+    """The language a websocket client asked for: the language cookie, else Accept-Language
+    (as Django's LocaleMiddleware decides for pages), else the site's."""
+    cookie = (scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME)
+    candidates = [cookie] if cookie else []
+    for name, value in scope.get("headers") or []:
+        if name == b"accept-language":
+            candidates += [code for code, _q in parse_accept_lang_header(value.decode("latin-1"))]
+    for code in candidates:
+        if code == "*":
+            continue
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
 
 
 def publish(job: Job) -> None:
@@ -91,7 +143,10 @@ class Reporter:
         self._pending: set[str] = set()
 
     def update(self, force: bool = False, **fields: Any) -> None:
-        """Set fields on the job; save and publish now if forced or the interval has passed."""
+        """Set fields on the job; save and publish now if forced or the interval has passed.
+
+        ``message``/``error`` may be texts messages (stored as English plus code, see texts.py)."""
+        fields = texts.ledger_fields(fields)
         for name, value in fields.items():
             setattr(self.job, name, value)
         self._pending.update(fields)

@@ -12,16 +12,17 @@ from typing import Any
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from memorial.consent.gate import may_use
-from memorial.jobs import fairness, monitor
+from memorial.jobs import fairness, monitor, texts
 from memorial.jobs import lease as leases
 from memorial.jobs.models import FINISHED, Job, State
 from memorial.jobs.progress import Reporter, publish
 from memorial.jobs.services import SCOPES
 
 log = logging.getLogger(__name__)
+CANCELLED_BEFORE_START = gettext_noop("Cancelled before it started.")
 
 
 class Skip(Exception):
@@ -44,7 +45,8 @@ class Run:
 
 
 def finish(job: Job, state: str, **fields: Any) -> None:
-    for name, value in fields.items():
+    """Record how a job ended; ``message``/``error`` may be texts messages (see texts.py)."""
+    for name, value in texts.ledger_fields(fields).items():
         setattr(job, name, value)
     job.state = state
     job.finished_at = timezone.now()
@@ -63,11 +65,12 @@ def running(job_id: str, hostname: str | None = None):
     if job.state in FINISHED:
         raise Skip(f"already {job.state}")
     if job.cancel_requested and job.state == State.QUEUED:
-        finish(job, State.CANCELLED, message=_("Cancelled before it started."))
+        finish(job, State.CANCELLED, message=texts.t(CANCELLED_BEFORE_START))
         raise Skip("cancelled before it started")
     decision = may_use(job.memorial, SCOPES[job.kind])
     if not decision:
-        finish(job, State.BLOCKED, error=decision.reason, message=decision.reason)
+        reason = decision.code or texts.text(decision.reason)  # translated for each reader
+        finish(job, State.BLOCKED, error=reason, message=reason)
         raise Skip("blocked: " + decision.reason)
     lease = leases.acquire(job.pk)
     if lease is None:
@@ -87,15 +90,15 @@ def running(job_id: str, hostname: str | None = None):
             raise Skip(f"already {job.state}")
         reporter = Reporter(job)
         if monitor.is_paused(job.queue):
-            if job.message != monitor.pause_message():
-                reporter.update(force=True, message=monitor.pause_message())
+            if job.message != texts.english(monitor.PAUSED):
+                reporter.update(force=True, message=monitor.PAUSED)
             raise Skip("queue paused", retry_in=settings.JOB_FAIRNESS_RECHECK_SECONDS)
         with fairness.admission(job) as admitted:
             wait = fairness.blocker(job) if admitted else None
             if not admitted or wait is not None:
                 # Stay queued; Celery brings this delivery back (no scheduler of our own).
-                if wait is not None and job.message != wait.reason:
-                    reporter.update(force=True, message=wait.reason)
+                if wait is not None and job.message != texts.english(wait.code):
+                    reporter.update(force=True, message=wait.code)
                 raise Skip("waiting for a GPU slot", retry_in=wait.retry_in() if wait else 1.0)
             reporter.update(
                 force=True,
@@ -115,15 +118,15 @@ def succeed(run: Run, **fields: Any) -> None:
     finish(run.job, State.SUCCEEDED, **fields)
 
 
-def cancelled(run: Run, message: str) -> None:
+def cancelled(run: Run, message: texts.Msg | str) -> None:
     finish(run.job, State.CANCELLED, message=message)
 
 
-def fail(run: Run, error: str) -> None:
+def fail(run: Run, error: texts.Msg | str) -> None:
     finish(run.job, State.FAILED, error=error, message=error)
 
 
-def fail_job(job_id: str, error: str) -> None:
+def fail_job(job_id: str, error: texts.Msg | str) -> None:
     job = Job.objects.filter(pk=job_id).first()
     if job is not None and job.state not in FINISHED:
         finish(job, State.FAILED, error=error, message=error)

@@ -14,6 +14,9 @@ class JobSerializer(serializers.ModelSerializer):
     sample_url = serializers.SerializerMethodField()
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     requested_by = serializers.CharField(source="requested_by.email", read_only=True, default=None)
+    # Written by workers in English with a code; shown in the reader's language (texts.py).
+    message = serializers.CharField(source="shown_message", read_only=True)
+    error = serializers.CharField(source="shown_error", read_only=True)
 
     class Meta:
         model = Job
@@ -59,6 +62,9 @@ class JobCreateSerializer(StrictSerializerMixin, serializers.Serializer):
     )
     time_budget_minutes = serializers.ChoiceField(
         choices=list(BUDGETS), required=False, default=60, label=_("time budget")
+    )
+    prior = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, label=_("prior")
     )
     model_version = serializers.UUIDField(required=False, label=_("model"))
     caption = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")

@@ -9,17 +9,25 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from memorial.audit.actions import AuditAction
+from memorial.audit.services import record as audit
 from memorial.consent.gate import may_use
 from memorial.consent.models import Scope
-from memorial.jobs import dispatch, presets, progress
+from memorial.jobs import dispatch, presets, progress, texts
 from memorial.jobs.models import QUEUES, Job, Kind, ModelVersion, State
 
+CANCELLED_BEFORE_START = gettext_noop("Cancelled before it started.")
 #: Which consent each kind of job needs.
 SCOPES = {
     Kind.PREPARE: Scope.TRAINING,
     Kind.TRAIN: Scope.TRAINING,
     Kind.GENERATE: Scope.GENERATED_PHOTOS,
+    Kind.EVALUATE: Scope.TRAINING,  # measures the model against the person's own photos
+    # Videos; a talking portrait also needs VOICE (memorial.videos checks it in view, API, task).
+    Kind.SPEAK: Scope.GENERATED_VIDEOS,
+    Kind.FILM: Scope.GENERATED_VIDEOS,
 }
 
 
@@ -38,12 +46,18 @@ def check_consent(memorial, kind: str) -> None:
         raise Refused(decision.reason, 403)
 
 
-def start_training(memorial, user, preset: str, budget_minutes: int, engine=None) -> Job:
-    """Queue photo preparation and, after it, training. Returns the training job."""
+def start_training(
+    memorial, user, preset: str, budget_minutes: int, engine=None, prior: str = ""
+) -> Job:
+    """Queue photo preparation and, after it, training. Returns the training job.
+
+    ``prior``: the name of an installed general face prior to start from (presets.priors)."""
     check_consent(memorial, Kind.TRAIN)
     if preset not in presets.PRESETS:
         raise Refused(_("Choose a quality."))
-    params = presets.train_parameters(preset, budget_minutes, engine)
+    if prior and prior not in presets.priors():
+        raise Refused(_("This prior is not installed."))
+    params = presets.train_parameters(preset, budget_minutes, engine, prior=prior)
     if (
         not memorial.photos.filter(kind="uploaded", hidden=False)
         .exclude(caption__regex=r"^\s*$")
@@ -69,9 +83,21 @@ def start_training(memorial, user, preset: str, budget_minutes: int, engine=None
             after=prepare,
             queue=QUEUES[Kind.TRAIN],
             total=params["engine"]["steps"],
-            message=_("Waiting for the photos to be prepared."),
+            **texts.ledger_fields(
+                {"message": texts.t(gettext_noop("Waiting for the photos to be prepared."))}
+            ),
         )
         dispatch.send(prepare)
+        audit(
+            user,
+            AuditAction.JOB_STARTED,
+            train,
+            kind=Kind.TRAIN,
+            preset=preset,
+            budget_minutes=int(budget_minutes),
+            prior=prior,
+            prepare_job=str(prepare.pk),
+        )
     return train
 
 
@@ -96,6 +122,15 @@ def start_generation(model: ModelVersion, user, caption: str, count: int, seed: 
             total=count,
         )
         dispatch.send(job)
+        audit(
+            user,
+            AuditAction.JOB_STARTED,
+            job,
+            kind=Kind.GENERATE,
+            model_version=str(model.pk),
+            count=count,
+            seed=seed,
+        )
     return job
 
 
@@ -117,37 +152,39 @@ def create_job(memorial, user, kind: str, parameters: dict, *, after: Job | None
     return job
 
 
-def cancel(job: Job) -> Job:
+def cancel(job: Job, by=None) -> Job:
     """A queued job is cancelled at once (it will never start); a running one is asked to stop at
-    its next step. Cancelling a finished job changes nothing (safe to repeat)."""
+    its next step. Cancelling a finished job changes nothing (safe to repeat).
+
+    ``by``: who asked (a user; None for the system), written to the audit log when it changed
+    something."""
     now = timezone.now()
+    before_start = texts.ledger_fields({"message": texts.t(CANCELLED_BEFORE_START)})
     stopped = Job.objects.filter(pk=job.pk, state=State.QUEUED).update(
-        state=State.CANCELLED,
-        cancel_requested=True,
-        finished_at=now,
-        message=_("Cancelled before it started."),
+        state=State.CANCELLED, cancel_requested=True, finished_at=now, **before_start
     )
     if stopped:
         dispatch.revoke(job)
         # Its followers (training after preparation) cannot run either.
         Job.objects.filter(after=job, state=State.QUEUED).update(
-            state=State.CANCELLED,
-            cancel_requested=True,
-            finished_at=now,
-            message=_("Cancelled before it started."),
+            state=State.CANCELLED, cancel_requested=True, finished_at=now, **before_start
         )
     else:
-        Job.objects.filter(pk=job.pk, state=State.RUNNING).update(
-            cancel_requested=True, message=_("Stopping at the next step…")
+        stopping = Job.objects.filter(pk=job.pk, state=State.RUNNING, cancel_requested=False)
+        stopped = stopping.update(
+            cancel_requested=True,
+            **texts.ledger_fields({"message": texts.t(gettext_noop("Stopping at the next step…"))}),
         )
     job.refresh_from_db()
+    if stopped:
+        audit(by, AuditAction.JOB_CANCELLED, job, kind=job.kind, state=job.state, step=job.step)
     progress.publish(job)
     for follower in job.followers.filter(state=State.CANCELLED):
         progress.publish(follower)
     return job
 
 
-def retry(job: Job) -> Job:
+def retry(job: Job, by=None) -> Job:
     """Queue a failed or cancelled job again; training continues from its last checkpoint."""
     if not job.retryable:
         raise Refused(_("Only a failed or cancelled job can be retried."), 409)
@@ -156,19 +193,27 @@ def retry(job: Job) -> Job:
         updated = Job.objects.filter(pk=job.pk, state__in=[State.FAILED, State.CANCELLED]).update(
             state=State.QUEUED,
             cancel_requested=False,
-            error="",
             finished_at=None,
-            message=_("Waiting to continue from step %(step)d.") % {"step": job.checkpoint_step}
-            if job.checkpoint_step
-            else _("Waiting for a worker."),
+            **texts.ledger_fields(
+                {
+                    "error": "",
+                    "message": texts.t(
+                        gettext_noop("Waiting to continue from step %(step)d."),
+                        step=job.checkpoint_step,
+                    )
+                    if job.checkpoint_step
+                    else texts.t(gettext_noop("Waiting for a worker.")),
+                }
+            ),
         )
         if not updated:
             raise Refused(_("Only a failed or cancelled job can be retried."), 409)
         job.refresh_from_db()
+        audit(by, AuditAction.JOB_STARTED, job, kind=job.kind, retry=True, step=job.checkpoint_step)
         after = job.after
         if after is None or after.state == State.SUCCEEDED:
             dispatch.send(job)
         elif after.retryable:  # its preparation must run again first, then starts it
-            retry(after)
+            retry(after, by)
     progress.publish(job)
     return job

@@ -33,19 +33,19 @@ from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 from gan_engine.checkpoint import CHECKPOINT_NAME
 from gan_engine.data import MANIFEST_NAME
 from gan_engine.data import prepare as prepare_photos
-from gan_engine.errors import DataError, EngineError
+from gan_engine.errors import DataError, EngineError, OutOfMemory
 from gan_engine.generate import generate as generate_images
 from gan_engine.generate import load_model
 from gan_engine.train import Progress, TrainConfig
 from gan_engine.train import train as train_model
-from memorial.jobs import dispatch, files, runner, workers
+from memorial.jobs import dispatch, files, presets, retirement, runner, texts, workers
 from memorial.jobs.models import GeneratedImage, Job, Kind, ModelVersion, State
+from memorial.jobs.texts import nt, t
 from memorial.memorials.ingest import UploadRejected, ingest_photo
 from memorial.memorials.models import PhotoKind
 from memorial.provenance import signing
@@ -61,13 +61,36 @@ LIMITS = {
 }
 #: Reasons from gan_engine.data.prepare, for people.
 SKIP_REASONS = {
-    "unreadable": _("could not be read"),
-    "no_face": _("no face found"),
-    "face_too_small": _("face too small"),
-    "not_target_person": _("another person"),
-    "duplicate": _("duplicate"),
+    "unreadable": gettext_noop("could not be read"),
+    "no_face": gettext_noop("no face found"),
+    "face_too_small": gettext_noop("face too small"),
+    "not_target_person": gettext_noop("another person"),
+    "duplicate": gettext_noop("duplicate"),
 }
 
+
+class JobError(DataError):
+    """An expected failure whose words are a texts message (translated for each reader)."""
+
+    def __init__(self, msg: texts.Msg) -> None:
+        super().__init__(texts.english(msg))
+        self.msg = msg
+
+
+def _said(error: EngineError) -> texts.Msg:
+    """An engine error for the ledger: our own messages stay translatable, the engine's English
+    (it knows no Django) is shown as it is."""
+    return getattr(error, "msg", None) or texts.text(str(error))
+
+
+#: Plural pairs (ngettext_lazy only marks them for makemessages; texts.nt renders them).
+USABLE = (
+    "%(used)d of %(photos)d photo can be used.",
+    "%(used)d of %(photos)d photos can be used.",
+)
+GENERATED = ("%(n)d photo generated.", "%(n)d photos generated.")
+ngettext_lazy(*USABLE)
+ngettext_lazy(*GENERATED)
 
 _heartbeat: dict = {}
 
@@ -95,18 +118,27 @@ def _run(task, job_id: str, body) -> str:
         with runner.running(job_id, task.request.hostname) as run:
             try:
                 return body(run)
+            except OutOfMemory:
+                runner.fail(run, _failure(run.job, _out_of_memory_failed(run)))
             except EngineError as error:
-                runner.fail(run, _failure(run.job, str(error)))
+                runner.fail(run, _failure(run.job, _said(error)))
             except SoftTimeLimitExceeded:
-                runner.fail(run, _failure(run.job, _("The job ran past the longest time allowed.")))
+                runner.fail(
+                    run,
+                    _failure(
+                        run.job, t(gettext_noop("The job ran past the longest time allowed."))
+                    ),
+                )
             except Exception as error:
                 log.exception("job %s failed", job_id)
                 runner.fail(
                     run,
                     _failure(
                         run.job,
-                        _("Something went wrong on the worker (%(error)s).")
-                        % {"error": type(error).__name__},
+                        t(
+                            gettext_noop("Something went wrong on the worker (%(error)s)."),
+                            error=type(error).__name__,
+                        ),
                     ),
                 )
             _after(run.job)
@@ -118,12 +150,50 @@ def _run(task, job_id: str, body) -> str:
         return skip.outcome
 
 
-def _failure(job: Job, error: str) -> str:
+def _failure(job: Job, error: texts.Msg) -> texts.Msg:
     if job.kind == Kind.TRAIN and job.checkpoint_step:
-        return (
-            error + " " + _("It can be retried from step %(step)d.") % {"step": job.checkpoint_step}
+        return texts.join(
+            error,
+            t(gettext_noop("It can be retried from step %(step)d."), step=job.checkpoint_step),
         )
     return error
+
+
+def _out_of_memory_failed(run: runner.Run) -> texts.Msg:
+    """Even batch size 1 did not fit: say where it started and what a person can do."""
+    first = run.job.result.get("oom", {}).get("from")
+    if first:
+        return t(
+            gettext_noop(
+                "Ran out of GPU memory at batch %(batch)d and still at batch 1; choose a lower "
+                "quality or a worker with more GPU memory."
+            ),
+            batch=first,
+        )
+    return t(
+        gettext_noop(
+            "Ran out of GPU memory even at batch 1; choose a lower quality or a worker with "
+            "more GPU memory."
+        )
+    )
+
+
+def _out_of_memory_note(result: dict) -> texts.Msg | None:
+    """The ledger's sentence about smaller batches after running out of GPU memory."""
+    oom = result.get("oom")
+    if not oom:
+        return None
+    if oom.get("succeeded"):
+        return t(
+            gettext_noop(
+                "Ran out of GPU memory at batch %(from)d; retried at %(to)d and succeeded."
+            ),
+            **{"from": oom["from"], "to": oom["to"]},
+        )
+    return t(
+        gettext_noop("Ran out of GPU memory at batch %(from)d; retrying at %(to)d."),
+        **{"from": oom["from"], "to": oom["to"]},
+    )
 
 
 def _after(job: Job | None) -> None:
@@ -137,9 +207,14 @@ def _after(job: Job | None) -> None:
             state = State.BLOCKED if job.state == State.BLOCKED else State.FAILED
             if job.state == State.CANCELLED:
                 state = State.CANCELLED
-            reason = _("The photos could not be prepared: %(error)s") % {
-                "error": job.error or job.get_state_display()
-            }
+            cause = (
+                job.error_code
+                if job.error_code and job.error_code.get("en") == job.error
+                else texts.text(job.error)
+                if job.error
+                else texts.label(State(job.state).label)
+            )
+            reason = t(gettext_noop("The photos could not be prepared: %(error)s"), error=cause)
             runner.finish(follower, state, error=reason, message=reason)
 
 
@@ -155,8 +230,14 @@ def _skip_summary(manifest: dict) -> str:
     counts: dict[str, int] = {}
     for item in manifest.get("skipped", []):
         counts[item["reason"]] = counts.get(item["reason"], 0) + 1
-    return "; ".join(
-        f"{SKIP_REASONS.get(reason, reason)}: {n}" for reason, n in sorted(counts.items())
+    return texts.join(
+        *(
+            t(gettext_noop("%(reason)s: %(n)d"), reason=t(SKIP_REASONS[reason]), n=n)
+            if reason in SKIP_REASONS
+            else texts.text(f"{reason}: {n}")
+            for reason, n in sorted(counts.items())
+        ),
+        sep="; ",
     )
 
 
@@ -169,9 +250,11 @@ def _prepare(run: runner.Run) -> str:
         if p.ready_for_training
     ]
     if not photos:
-        raise DataError(_("There are no captioned photos to learn from."))
+        raise JobError(t(gettext_noop("There are no captioned photos to learn from.")))
     sizes = job.parameters.get("sizes") or [64]
-    reporter.update(force=True, total=len(photos), message=_("Finding the face in each photo."))
+    reporter.update(
+        force=True, total=len(photos), message=t(gettext_noop("Finding the face in each photo."))
+    )
     with tempfile.TemporaryDirectory(prefix="memorial-prepare-") as scratch:
         root = Path(scratch)
         pairs = []
@@ -191,15 +274,24 @@ def _prepare(run: runner.Run) -> str:
             written = out / MANIFEST_NAME
             if written.is_file():
                 summary = _skip_summary(json.loads(written.read_text()))
-                raise DataError(
-                    _("None of the %(n)d photos shows a usable face (%(reasons)s).")
-                    % {"n": len(pairs), "reasons": summary}
+                raise JobError(
+                    t(
+                        gettext_noop("None of the %(n)d photos shows a usable face (%(reasons)s)."),
+                        n=len(pairs),
+                        reasons=summary,
+                    )
                 ) from error
             raise
         # Sources are scratch paths: record the photo ids instead.
         for item in manifest["entries"] + manifest["skipped"]:
             item["source"] = Path(item["source"]).stem
         (out / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
+        refusal = retirement.refusal_to_store(job)
+        if refusal:  # consent withdrawn (or the job retired) while it ran: store nothing
+            runner.finish(job, State.BLOCKED, error=refusal, message=refusal)
+            _after(job)
+            retirement.settle(job)  # a deletion waiting for this job to stop finishes now
+            return "blocked"
         key = files.prefix(memorial.pk, "datasets", job.pk)
         for entry in manifest["entries"]:
             for relative in entry["crops"].values():
@@ -209,16 +301,16 @@ def _prepare(run: runner.Run) -> str:
         files.delete(f"{key}/{MANIFEST_NAME}")  # the manifest is written last, once complete
         files.upload(out / MANIFEST_NAME, f"{key}/{MANIFEST_NAME}")
     counts = manifest["counts"]
-    message = (
-        ngettext(
-            "%(used)d of %(photos)d photo can be used.",
-            "%(used)d of %(photos)d photos can be used.",
-            counts["photos"],
-        )
-        % counts
+    message = nt(
+        *USABLE,
+        counts["photos"],
+        used=counts["used"],
+        photos=counts["photos"],
     )
     if counts["skipped"]:
-        message += " " + _("Left out: %(reasons)s.") % {"reasons": _skip_summary(manifest)}
+        message = texts.join(
+            message, t(gettext_noop("Left out: %(reasons)s."), reasons=_skip_summary(manifest))
+        )
     runner.succeed(
         run,
         step=len(photos),
@@ -226,6 +318,8 @@ def _prepare(run: runner.Run) -> str:
         message=message,
         result={
             "dataset": key,
+            # Which photos the data set holds: a takedown of one retires what was trained on it.
+            "photos": [entry["source"] for entry in manifest["entries"]],
             "counts": counts,
             "skipped": [{"photo": s["source"], "reason": s["reason"]} for s in manifest["skipped"]],
         },
@@ -254,8 +348,9 @@ def _download_dataset(key: str, target: Path) -> Path:
 def _engine_config(engine: dict, data: Path, out: Path, resume: bool) -> TrainConfig:
     values = dict(engine)
     values.setdefault("checkpoint_every_seconds", 300.0)
-    if "inject_nan_steps" in values:
-        values["inject_nan_steps"] = tuple(values["inject_nan_steps"])
+    for fault in ("inject_nan_steps", "inject_oom_steps"):
+        if fault in values:
+            values[fault] = tuple(values[fault])
     return TrainConfig(data=str(data), out=str(out), resume=resume, **values)
 
 
@@ -265,7 +360,7 @@ def _train(run: runner.Run) -> str:
     engine = dict(params.get("engine", {}))
     dataset = params.get("dataset") or (job.after.result.get("dataset") if job.after else None)
     if not dataset:
-        raise DataError(_("The photos have not been prepared for training."))
+        raise JobError(t(gettext_noop("The photos have not been prepared for training.")))
     started = time.monotonic()
     budget = params.get("time_budget_seconds") or math.inf
     deadline = started + min(budget, settings.JOB_MAX_SECONDS - STOP_MARGIN)
@@ -283,7 +378,16 @@ def _train(run: runner.Run) -> str:
                 stop["why"] = "cancel"
         return stop["why"] is not None
 
+    def may_store() -> bool:
+        """Nothing is stored once consent is withdrawn or the job was retired (retirement.py)."""
+        stop["refused"] = retirement.refusal_to_store(job)
+        if stop["refused"] and stop["why"] in (None, "cancel"):
+            stop["why"] = "refused"
+        return not stop["refused"]
+
     def store_checkpoint(step: int, path: str) -> None:
+        if not may_store():
+            return
         key = files.upload(
             Path(path), files.prefix(job.memorial_id, job.pk, "checkpoints", f"step-{step:08d}.pt")
         )
@@ -293,6 +397,8 @@ def _train(run: runner.Run) -> str:
             files.delete(old)
 
     def store_sample(path: Path, step: int) -> None:
+        if not may_store():
+            return
         old = job.sample.name
         key = files.upload(path, files.prefix(job.memorial_id, job.pk, "samples", path.name))
         job.sample.name = key
@@ -302,6 +408,10 @@ def _train(run: runner.Run) -> str:
 
     def on_progress(p: Progress) -> None:
         if p.event == "step":
+            oom = job.result.get("oom")
+            if oom and not oom.get("succeeded"):  # a step at the smaller batch went through
+                result = {**job.result, "oom": {**oom, "succeeded": True}}
+                reporter.update(force=True, result=result, message=_out_of_memory_note(result))
             reporter.update(
                 step=p.step,
                 total=p.total,
@@ -314,22 +424,44 @@ def _train(run: runner.Run) -> str:
             store_sample(Path(p.path), p.step)
         elif p.event in ("checkpoint", "cancelled", "done") and p.path:
             store_checkpoint(p.step, p.path)
-        elif p.event in ("rollback", "batch_reduced") and p.message:
-            reporter.update(force=True, message=p.message)
+        elif p.event == "batch_reduced":
+            before = job.result.get("oom") or {"from": p.previous_batch or p.batch * 2}
+            result = {**job.result, "oom": {"from": before["from"], "to": p.batch}}
+            reporter.update(force=True, result=result, message=_out_of_memory_note(result))
+        elif p.event == "rollback" and p.message:
+            reporter.update(
+                force=True,
+                message=t(
+                    gettext_noop(
+                        "Training went unstable (%(why)s); went back to the last checkpoint."
+                    ),
+                    why=p.message,
+                ),
+            )
 
     with tempfile.TemporaryDirectory(prefix="memorial-train-") as scratch:
         root = Path(scratch)
         data = _download_dataset(dataset, root / "data")
         out = root / "run"
         resume = bool(job.checkpoint) and default_storage.exists(job.checkpoint)
-        resumed = ""
+        resumed = None
         if resume:
             files.download(job.checkpoint, out / CHECKPOINT_NAME)
-            resumed = _("Resumed from step %(step)d.") % {"step": job.checkpoint_step}
+            resumed = t(gettext_noop("Resumed from step %(step)d."), step=job.checkpoint_step)
             reporter.update(force=True, resumed_from=job.checkpoint_step, message=resumed)
         else:
-            reporter.update(force=True, message=_("Training started."))
+            reporter.update(force=True, message=t(gettext_noop("Training started.")))
         config = _engine_config(engine, data, out, resume)
+        if params.get("prior") and not resume:  # a resumed run already holds the prior's weights
+            prior = presets.prior_path(params["prior"])
+            if prior is None:
+                raise JobError(
+                    t(
+                        gettext_noop("The prior “%(name)s” is not installed on this worker."),
+                        name=params["prior"],
+                    )
+                )
+            config.init = str(prior)
         reporter.update(force=True, total=config.steps)
         result = train_model(config, progress=on_progress, should_cancel=should_cancel)
         samples = sorted((out / "samples").glob("step-*.png"))
@@ -337,14 +469,28 @@ def _train(run: runner.Run) -> str:
             store_sample(samples[-1], result.step)
     if stop["why"] == "lost":
         return "lease lost"  # another worker owns the job now; leave the ledger to it
+    if stop["why"] in ("cancel", "refused") and may_store() is False:
+        refusal = stop["refused"]  # consent withdrawn or retired: it ends blocked, keeps nothing
+        runner.finish(job, State.BLOCKED, error=refusal, message=refusal)
+        retirement.settle(job)  # a deletion waiting for this job to stop finishes now
+        return "blocked"
     if result.status == "cancelled" and stop["why"] == "cancel":
         runner.cancelled(
             run,
-            _("Cancelled at step %(step)d; the last checkpoint is kept.") % {"step": result.step},
+            texts.join(
+                t(
+                    gettext_noop("Cancelled at step %(step)d; the last checkpoint is kept."),
+                    step=result.step,
+                ),
+                _out_of_memory_note(job.result),
+            ),
         )
         return "cancelled"
     if result.status == "cancelled" and stop["why"] == "limit":
-        runner.fail(run, _failure(job, _("The job reached the longest time allowed for one run.")))
+        runner.fail(
+            run,
+            _failure(job, t(gettext_noop("The job reached the longest time allowed for one run."))),
+        )
         return "failed"
     model, _created = ModelVersion.objects.update_or_create(
         job=job,
@@ -356,14 +502,16 @@ def _train(run: runner.Run) -> str:
         },
     )
     if result.status == "cancelled":  # the time budget ended it: the model is usable
-        message = _("Stopped at the time budget after step %(step)d of %(total)d.") % {
-            "step": result.step,
-            "total": config.steps,
-        }
+        message = t(
+            gettext_noop("Stopped at the time budget after step %(step)d of %(total)d."),
+            step=result.step,
+            total=config.steps,
+        )
     else:
-        message = _("Finished after %(step)d steps.") % {"step": result.step}
-    if resumed:
-        message += " " + resumed
+        message = t(gettext_noop("Finished after %(step)d steps."), step=result.step)
+    message = texts.join(message, resumed, _out_of_memory_note(job.result))
+    # Queued before the ledger says "Finished": it is ahead of whatever a person starts next.
+    _queue_evaluation(job, model, dataset)
     runner.succeed(
         run,
         message=message,
@@ -394,11 +542,16 @@ def _generate(run: runner.Run) -> str:
         pk=params.get("model_version"), memorial=job.memorial
     ).first()
     if model is None:
-        raise EngineError(_("The trained model no longer exists."))
+        raise JobError(t(gettext_noop("The trained model no longer exists.")))
     caption = params.get("caption") or ""
     seeds = [int(params.get("seed", 0)) + i for i in range(int(params.get("count", 1)))]
     done = set(GeneratedImage.objects.filter(job=job).values_list("seed", flat=True))
-    reporter.update(force=True, total=len(seeds), step=len(done), message=_("Generating photos."))
+    reporter.update(
+        force=True,
+        total=len(seeds),
+        step=len(done),
+        message=t(gettext_noop("Generating photos.")),
+    )
     with tempfile.TemporaryDirectory(prefix="memorial-generate-") as scratch:
         root = Path(scratch)
         checkpoint = files.download(model.checkpoint, root / "model" / CHECKPOINT_NAME)
@@ -406,14 +559,19 @@ def _generate(run: runner.Run) -> str:
         for seed in seeds:
             if seed in done:
                 continue  # a retry: this one is already in the gallery
+            refusal = retirement.refusal_to_store(job)
+            if refusal:  # consent withdrawn or the model retired: store nothing more
+                runner.finish(job, State.BLOCKED, error=refusal, message=refusal)
+                retirement.settle(job)  # a deletion waiting for this job to stop finishes now
+                return "blocked"
             if run.should_stop():
-                runner.cancelled(run, _("Cancelled after %(n)d photos.") % {"n": len(done)})
+                runner.cancelled(run, t(gettext_noop("Cancelled after %(n)d photos."), n=len(done)))
                 return "cancelled"
             provenance = signing.for_generated(
                 memorial=job.memorial,
                 model_version=str(model.pk),
                 item_id=f"{job.pk}/{seed}",
-                mark=signing.mark_corner(params.get("mark", signing.DEFAULT_MARK)),
+                mark=signing.mark_corner(params.get("mark", signing.memorial_mark(job.memorial))),
             )
             [path] = generate_images(
                 loaded, root / "out", caption=caption or None, seeds=[seed], provenance=provenance
@@ -431,7 +589,7 @@ def _generate(run: runner.Run) -> str:
                     )
                 except UploadRejected as rejected:
                     if rejected.existing is None:
-                        raise EngineError(rejected.message) from None
+                        raise EngineError(str(rejected.message)) from None
                     photo = rejected.existing  # the same image already stored: link it
             GeneratedImage.objects.get_or_create(
                 photo=photo,
@@ -441,13 +599,88 @@ def _generate(run: runner.Run) -> str:
             reporter.update(force=True, step=len(done), percent=100.0 * len(done) / len(seeds))
     runner.succeed(
         run,
-        message=ngettext("%(n)d photo generated.", "%(n)d photos generated.", len(done))
-        % {"n": len(done)},
+        message=nt(*GENERATED, len(done)),
         result={
             "photos": [
                 str(p)
                 for p in GeneratedImage.objects.filter(job=job).values_list("photo_id", flat=True)
             ]
         },
+    )
+    return "succeeded"
+
+
+# --- evaluate
+
+
+def _queue_evaluation(job: Job, model: ModelVersion, dataset: str) -> None:
+    """After training, measure the model on the held-out photos (queue ``cpu``); jobs that did
+    not ask for it (``parameters["evaluation"]``, set by the "Train a model" form) skip it."""
+    wanted = job.parameters.get("evaluation")
+    if not wanted:
+        return
+    from memorial.jobs import services
+
+    try:
+        services.create_job(
+            job.memorial,
+            job.requested_by,
+            Kind.EVALUATE,
+            {"model_version": str(model.pk), "dataset": dataset, **wanted},
+        )
+    except services.Refused as refused:  # consent changed meanwhile: no report, the model stays
+        log.info("no evaluation of model %s: %s", model.pk, refused.message)
+
+
+@shared_task(bind=True, name="memorial.jobs.evaluate", **LIMITS)
+def evaluate(self, job_id: str) -> str:
+    return _run(self, job_id, _evaluate)
+
+
+def _evaluate(run: runner.Run) -> str:
+    from gan_engine.evaluate import evaluate as evaluate_model
+
+    job, reporter = run.job, run.reporter
+    params = job.parameters
+    model = ModelVersion.objects.filter(
+        pk=params.get("model_version"), memorial=job.memorial
+    ).first()
+    if model is None:
+        raise JobError(t(gettext_noop("The trained model no longer exists.")))
+    reporter.update(
+        force=True,
+        total=1,
+        message=t(gettext_noop("Measuring the model against photos it has not seen.")),
+    )
+    with tempfile.TemporaryDirectory(prefix="memorial-evaluate-") as scratch:
+        root = Path(scratch)
+        data = _download_dataset(params["dataset"], root / "data")
+        checkpoint = files.download(model.checkpoint, root / "model" / CHECKPOINT_NAME)
+        report = evaluate_model(
+            checkpoint,
+            data,
+            samples=int(params.get("samples", 64)),
+            seed=int(params.get("seed", 0)),
+            device=params.get("device", "cpu"),
+            out=root / "report.json",
+            pictures=root / "pictures",
+        )
+        refusal = retirement.refusal_to_store(job)
+        if refusal:  # consent withdrawn or the model retired meanwhile: store nothing
+            runner.finish(job, State.BLOCKED, error=refusal, message=refusal)
+            retirement.settle(job)  # a deletion waiting for this job to stop finishes now
+            return "blocked"
+        # Under the model's folder (its training job's), one sub-folder per evaluation.
+        key = files.prefix(job.memorial_id, model.job_id, "evaluation", job.pk)
+        stored = {"json": files.upload(root / "report.json", f"{key}/report.json")}
+        for role, name in report.get("pictures", {}).items():
+            stored[role] = files.upload(root / "pictures" / name, f"{key}/{name}")
+    report.pop("checkpoint", None)  # a scratch path, meaningless later
+    runner.succeed(
+        run,
+        step=1,
+        percent=100.0,
+        message=t(gettext_noop("The evaluation report is ready.")),
+        result={"model_version": str(model.pk), "report": report, "files": stored},
     )
     return "succeeded"

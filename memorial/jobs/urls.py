@@ -12,6 +12,11 @@ urlpatterns = [
     path("m/<uuid:memorial_id>/jobs/<uuid:job_id>/retry/", views.job_retry, name="retry"),
     path("m/<uuid:memorial_id>/models/<uuid:model_id>/", views.model_detail, name="model"),
     path("media/jobs/<uuid:job_id>/sample/", views.job_sample, name="sample"),
+    path(
+        "m/<uuid:memorial_id>/models/<uuid:model_id>/evaluation/<slug:role>.png",
+        views.evaluation_picture,
+        name="evaluation_picture",
+    ),
     path("metrics", metrics_view.metrics_page, name="metrics"),
     path("staff/queues/", monitor_views.queue_monitor, name="monitor"),
 ]

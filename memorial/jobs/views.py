@@ -6,7 +6,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.db.models import FileField
+from django.db.models.fields.files import FieldFile
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,9 +16,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from memorial.consent.gate import may_use
 from memorial.consent.models import Scope
 from memorial.core.private_media import serve_private
-from memorial.jobs import services
+from memorial.jobs import estimate, evaluation, services
 from memorial.jobs.forms import GenerateForm, TrainForm
-from memorial.jobs.models import FINISHED, Job, Kind, ModelVersion
+from memorial.jobs.models import FINISHED, Job, Kind, ModelVersion, State
 from memorial.jobs.progress import message
 from memorial.memorials.models import Memorial
 from memorial.policy import Action, allows, require
@@ -65,7 +67,11 @@ def train(request: HttpRequest, memorial_id) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             job = services.start_training(
-                memorial, request.user, form.cleaned_data["preset"], form.cleaned_data["budget"]
+                memorial,
+                request.user,
+                form.cleaned_data["preset"],
+                form.cleaned_data["budget"],
+                prior=form.cleaned_data.get("prior") or "",
             )
         except services.Refused as refused:
             form.add_error(None, refused.message)
@@ -75,7 +81,21 @@ def train(request: HttpRequest, memorial_id) -> HttpResponse:
             return redirect(job)
     elif request.method == "POST":
         status = 400
-    context = {"memorial": memorial, "form": form, "consent": consent}
+    guess = estimate.for_memorial(memorial)
+    preset = form["preset"].value() or "quick"
+    budget = form["budget"].value() or 60
+    try:
+        total = guess.total(preset, int(budget))
+    except (KeyError, ValueError):
+        total = guess.total("quick", 60)
+    context = {
+        "memorial": memorial,
+        "form": form,
+        "consent": consent,
+        "estimate": guess,
+        "estimate_data": guess.as_data(),
+        "estimate_total_minutes": max(1, round(total / 60)),
+    }
     return render(request, "jobs/train.html", context, status=status)
 
 
@@ -104,7 +124,7 @@ def job_detail(request: HttpRequest, memorial_id, job_id) -> HttpResponse:
 @require_POST
 def job_cancel(request: HttpRequest, memorial_id, job_id) -> HttpResponse:
     job = _job(request, memorial_id, job_id, Action.CANCEL_JOB)
-    services.cancel(job)
+    services.cancel(job, request.user)
     return redirect(job)
 
 
@@ -113,7 +133,7 @@ def job_cancel(request: HttpRequest, memorial_id, job_id) -> HttpResponse:
 def job_retry(request: HttpRequest, memorial_id, job_id) -> HttpResponse:
     job = _job(request, memorial_id, job_id, Action.START_GENERATION)
     try:
-        services.retry(job)
+        services.retry(job, request.user)
     except services.Refused as refused:
         messages.error(request, refused.message)
     else:
@@ -156,6 +176,12 @@ def model_detail(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
             return redirect(job)
     elif request.method == "POST":
         status = 400
+    report_job = evaluation.latest(model)
+    report = (
+        report_job.result.get("report")
+        if report_job is not None and report_job.state == State.SUCCEEDED
+        else None
+    )
     images = (
         model.images.select_related("photo")
         .filter(photo__hidden=False)
@@ -171,6 +197,33 @@ def model_detail(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
             "images": images,
             "can_generate": allows(request.user, Action.START_GENERATION, model),
             "consent": may_use(model.memorial, Scope.GENERATED_PHOTOS),
+            "report_job": report_job,
+            "report": report,
+            "figures": evaluation.figures(report) if report else [],
+            "pictures": [
+                (role, alt)
+                for role, alt in evaluation.PICTURES.items()
+                if role in (report_job.result.get("files") or {})
+            ]
+            if report
+            else [],
         },
         status=status,
+    )
+
+
+@login_required
+def evaluation_picture(request: HttpRequest, memorial_id, model_id, role: str) -> HttpResponse:
+    """A picture of a model's evaluation report, after the policy check (never a public URL)."""
+    model = get_object_or_404(
+        ModelVersion.objects.select_related("memorial"), pk=model_id, memorial_id=memorial_id
+    )
+    require(request.user, Action.VIEW_JOBS, model)
+    key = evaluation.picture_key(model, role)
+    if not key:
+        raise Http404
+    return serve_private(
+        FieldFile(None, FileField(), key),
+        content_type="image/png",
+        download_name=f"evaluation-{role}-{model.pk}.png",
     )

@@ -59,6 +59,26 @@
       var want = form.dataset.showWhen;
       form.hidden = want === "cancellable" ? !(active && !m.cancel_requested) : !(m.state === "failed" || m.state === "cancelled");
     });
+    var list = field("photos");
+    (m.photos || []).forEach(function (p) {
+      if (!list || list.querySelector('[data-photo="' + p.id + '"]')) { return; }
+      var li = document.createElement("li");
+      li.dataset.photo = p.id;
+      var a = document.createElement("a");
+      a.href = p.url;
+      var img = document.createElement("img");
+      img.src = p.src;
+      img.alt = p.caption || gettext("Generated photo");
+      img.width = 128;
+      a.appendChild(img);
+      var pill = document.createElement("span");
+      pill.className = "status-pill";
+      pill.textContent = list.dataset.aiLabel;
+      li.appendChild(a);
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(pill);
+      list.appendChild(li);
+    });
     var model = field("model");
     if (m.result && m.result.model_version && model.hidden) {
       model.href = m.url.replace(/jobs\/[^/]+\/$/, "models/" + m.result.model_version + "/");
@@ -80,4 +100,53 @@
     };
   }
   connect();
+}());
+
+/* The "Train a model" form: the estimated duration follows the chosen quality and time budget.
+   The server sends its parts (preparation, queue wait, each preset's training time from the
+   measured throughput); this adds them up as estimate.py's Estimate.total does. */
+(function () {
+  "use strict";
+
+  var gettext = window.gettext || function (s) { return s; };
+  var ngettext = window.ngettext || function (s, p, n) { return n === 1 ? s : p; };
+  var fmt = window.interpolate || function (s, o) {
+    return s.replace(/%\((\w+)\)s/g, function (_, k) { return o[k]; });
+  };
+  var form = document.getElementById("train-form");
+  var source = document.getElementById("train-estimate-data");
+  if (!form || !source) { return; }
+  var data = JSON.parse(source.textContent);
+  var box = document.getElementById("train-estimate");
+
+  function minutes(seconds) {
+    if (seconds < 60) { return gettext("less than a minute"); }
+    var n = Math.max(1, Math.round(seconds / 60));
+    if (n < 120) { return fmt(ngettext("about %(n)s minute", "about %(n)s minutes", n), { n: n }, true); }
+    var h = Math.round(n / 6) / 10;
+    return fmt(gettext("about %(n)s hours"), { n: h }, true);
+  }
+
+  function paint() {
+    var chosen = form.querySelector('input[name="preset"]:checked');
+    var budget = form.querySelector('[name="budget"]');
+    var preset = data.presets[chosen ? chosen.value : "quick"];
+    if (!preset || !budget) { return; }
+    var training = Math.min(preset.training_seconds, Number(budget.value) * 60);
+    var wait = data.wait_seconds;
+    box.querySelector('[data-estimate="total"]').textContent = minutes(data.prepare_seconds + (wait || 0) + training);
+    var parts = [
+      fmt(gettext("preparing the photos: %(t)s"), { t: minutes(data.prepare_seconds) }, true),
+      wait === null ? gettext("waiting for a free GPU: not known yet") : fmt(gettext("waiting for a free GPU: %(t)s"), { t: minutes(wait) }, true),
+      fmt(gettext("training: %(t)s"), { t: minutes(training) }, true)
+    ];
+    var speed = preset.measured
+      ? fmt(gettext("measured on this server: %(n)s images/s"), { n: preset.images_per_second }, true)
+      : fmt(gettext("a typical speed until a training run has finished here: %(n)s images/s"), { n: preset.images_per_second }, true);
+    box.querySelector('[data-estimate="detail"]').textContent = parts.join(" · ") + " (" + speed + ")";
+    box.dataset.seconds = String(Math.round(data.prepare_seconds + (wait || 0) + training));
+  }
+
+  form.addEventListener("change", paint);
+  paint();
 }());

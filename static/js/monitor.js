@@ -32,11 +32,17 @@
         row.querySelector('[data-field="' + k + '"]').textContent = q[k];
       });
       row.querySelector('[data-field="paused"]').textContent = q.paused ? gettext("yes") : gettext("no");
+      row.dataset.paused = q.paused ? "1" : "0";
+      row.querySelectorAll("[data-when]").forEach(function (button) {
+        button.hidden = (button.dataset.when === "paused") !== q.paused;
+      });
     });
     var body = root.querySelector('[data-field="workers"]');
     body.textContent = "";
     m.workers.forEach(function (w) {
       var tr = document.createElement("tr");
+      tr.dataset.worker = w.name;
+      tr.dataset.online = w.online ? "1" : "0";
       tr.appendChild(cell(w.name));
       tr.appendChild(cell(w.host));
       tr.appendChild(cell(w.online ? gettext("online") : gettext("lost")));
@@ -44,6 +50,11 @@
       tr.appendChild(cell(w.gpus.length ? w.gpus.map(function (g) {
         return g.name + " (" + Math.round(g.memory_used_bytes / 1048576) + " / " + Math.round(g.memory_total_bytes / 1048576) + " MiB)";
       }).join(", ") : "—"));
+      var use = cell(w.gpus.length ? w.gpus.map(function (g) {
+        return g.utilisation === null || g.utilisation === undefined ? "—" : Math.round(g.utilisation * 100) + " %";
+      }).join(", ") : "—");
+      use.dataset.field = "utilisation";
+      tr.appendChild(use);
       tr.appendChild(w.job ? cell(w.job.kind_label + " " + w.job.percent + "%", w.job.url) : cell("—"));
       body.appendChild(tr);
     });
