@@ -6,7 +6,6 @@ import uuid
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -16,6 +15,7 @@ from rest_framework.response import Response
 
 from memorial.consent.models import ConsentRecord, Status
 from memorial.consent.serializers import ConsentRecordSerializer, check_evidence
+from memorial.consent.services import WithdrawalError, withdraw
 from memorial.core.api import (
     BODY,
     ApiError,
@@ -96,18 +96,18 @@ class ConsentWithdrawView(MemorialAPIView):
         )
         if record is None:
             raise not_found_error("consent")
-        permit(request, Action.MANAGE_CONSENT, record, thing="consent")
-        with transaction.atomic():
-            record = ConsentRecord.objects.select_for_update().get(pk=record.pk)
-            if record.status == Status.WITHDRAWN:
-                raise ApiError(gettext("This consent has already been withdrawn."), 409)
-            if record.status not in WITHDRAWABLE:
-                raise ApiError(
-                    gettext("This consent was not approved, so there is nothing to withdraw."),
-                    409,
-                )
-            record.status = Status.WITHDRAWN
-            record.status_changed_at = timezone.now()
-            record.save(update_fields=["status", "status_changed_at"])
+        permit(request, Action.WITHDRAW_CONSENT, record, thing="consent")
+        if record.status == Status.WITHDRAWN:
+            raise ApiError(gettext("This consent has already been withdrawn."), 409)
+        if record.status not in WITHDRAWABLE:
+            raise ApiError(
+                gettext("This consent was not approved, so there is nothing to withdraw."),
+                409,
+            )
+        # Same cascade as the page: jobs stopped, everything generated deleted (consent.services).
+        try:
+            withdraw(record.pk, record.memorial, request.user)
+        except WithdrawalError as exc:
+            raise ApiError(str(exc), 409) from exc
         record = ConsentRecord.objects.select_related("attested_by").get(pk=record.pk)
         return Response(ConsentRecordSerializer(record).data)

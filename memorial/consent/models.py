@@ -75,3 +75,40 @@ class ConsentRecord(models.Model):
     def get_scopes_display(self) -> list[str]:
         labels = dict(Scope.choices)
         return [str(labels.get(s, s)) for s in self.scopes]
+
+
+class Withdrawal(models.Model):
+    """One withdrawal of consent and the deletion it set off: what was planned, what went,
+    what is still stored (a failed deletion is run again until nothing remains)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    memorial = models.ForeignKey(
+        "memorials.Memorial", on_delete=models.CASCADE, related_name="withdrawals"
+    )
+    record = models.ForeignKey(ConsentRecord, on_delete=models.CASCADE, related_name="withdrawals")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    include_uploads = models.BooleanField(default=False)
+    #: Scopes no longer covered by any approved record once this one was withdrawn.
+    lost_scopes = models.JSONField(default=list)
+    #: Identifiers only ({"kind", "id", "memorial"}), never labels or content.
+    planned = models.JSONField(default=list)
+    removed = models.JSONField(default=list)
+    remaining = models.JSONField(default=list)
+    cancelled_jobs = models.JSONField(default=list)
+    runs = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("consent withdrawal")
+        verbose_name_plural = _("consent withdrawals")
+
+    def __str__(self) -> str:
+        return f"{self.memorial} — {self.created_at:%Y-%m-%d}"
+
+    @property
+    def complete(self) -> bool:
+        return self.finished_at is not None and not self.remaining

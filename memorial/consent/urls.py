@@ -11,5 +11,10 @@ urlpatterns = [
         views.consent_withdraw,
         name="withdraw",
     ),
+    path(
+        "m/<uuid:memorial_id>/consent/withdrawals/<uuid:withdrawal_id>/",
+        views.withdrawal_result,
+        name="withdrawal",
+    ),
     path("media/consent/<uuid:record_id>/evidence/", views.evidence_file, name="evidence"),
 ]

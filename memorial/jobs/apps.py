@@ -10,4 +10,4 @@ class JobsConfig(AppConfig):
     verbose_name = _("Jobs and models")
 
     def ready(self) -> None:
-        from memorial.jobs import signals  # noqa: F401
+        from memorial.jobs import items, signals  # noqa: F401

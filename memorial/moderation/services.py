@@ -16,14 +16,15 @@ from memorial.audit.actions import AuditAction
 from memorial.audit.services import record
 from memorial.consent.models import ConsentRecord, Status
 from memorial.memorials.models import Membership, Role
+from memorial.moderation import deletion, notify
 from memorial.moderation import items as item_registry
-from memorial.moderation import notify
 from memorial.moderation.models import (
     APPEALABLE_STATUSES,
     TakedownRequest,
     TakedownStatus,
     deadline_for,
 )
+from memorial.moderation.storage import stored_keys
 
 APPEAL_SALT = "memorial.moderation.appeal"
 
@@ -166,7 +167,7 @@ def action_takedown(
             raise ModerationError(_("This request has already been decided."))
         everything = item_registry.impact(chosen)
         for kind, group in item_registry.by_kind(everything).items():
-            item_registry.HANDLERS[kind].hide(group)
+            item_registry.HANDLERS[kind].hide(group)  # jobs: retired and stopped at once
             for item in group:
                 record(
                     staff,
@@ -185,24 +186,27 @@ def action_takedown(
 
 
 def remaining(takedown: TakedownRequest) -> list[item_registry.Item]:
-    """Items of an actioned request still stored (a failed deletion, to be retried)."""
-    return item_registry.resolve_items(f"{r['kind']}:{r['id']}" for r in takedown.removed_items)
-
-
-def purge(takedown: TakedownRequest) -> None:
-    """Delete what the takedown removed; safe to run again (gone items are skipped)."""
-    left = remaining(takedown)
-    if not left:
-        return
-    with transaction.atomic():
-        for kind, group in item_registry.by_kind(left).items():
-            handler = item_registry.HANDLERS[kind]
-            handler.delete(group)
-            transaction.on_commit(
-                lambda h=handler, g=group: item_registry.item_actioned.send(
-                    sender=type(h), items=g, takedown=takedown
-                )
+    """Items of an actioned request still stored (a failed deletion, to be retried), and the
+    files still found in the storage folders of those already gone."""
+    refs = takedown.removed_items
+    left = item_registry.resolve_items(f"{r['kind']}:{r['id']}" for r in refs)
+    present = {(i.kind, i.id) for i in left}
+    for ref in refs:
+        if (ref["kind"], str(ref["id"])) in present:
+            continue
+        for folder in item_registry.stored_under(ref):
+            left.extend(
+                item_registry.Item(deletion.FILE, key, str(ref.get("memorial", "")))
+                for key in stored_keys(folder)
             )
+    return left
+
+
+def purge(takedown: TakedownRequest) -> deletion.Outcome | None:
+    """Delete what the takedown removed, files included; safe to run again."""
+    if not remaining(takedown):
+        return None
+    return deletion.delete(list(takedown.removed_items), takedown=takedown)
 
 
 def reject_takedown(takedown_id, staff, reason: str) -> TakedownRequest:

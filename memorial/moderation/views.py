@@ -294,7 +294,9 @@ def takedown_detail(request: HttpRequest, takedown_id) -> HttpResponse:
         {
             "takedown": takedown,
             "located": located,
-            "preview": [(item, photos.get(item.id)) for item in preview],
+            "preview": [
+                (item, photos.get(item.id), item_registry.title(item.kind)) for item in preview
+            ],
             "remaining": services.remaining(takedown) if takedown.removed_items else [],
             "form": form,
             "now": timezone.now(),

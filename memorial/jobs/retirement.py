@@ -1,0 +1,64 @@
+"""Jobs whose results must not be kept: consent withdrawn, or retired by a takedown/withdrawal.
+
+A task asks :func:`refusal_to_store` before it stores any file (a checkpoint, a sample grid, a
+data set, a generated photo), so a job that is still running when consent is withdrawn stops at
+its next step and writes nothing afterwards. No torch here (the web side retires jobs too).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_noop
+
+from memorial.consent.gate import may_use
+from memorial.jobs import texts
+from memorial.jobs.models import Job, State
+from memorial.jobs.services import SCOPES
+
+RETIRED = gettext_noop("This job was stopped because what it used or made has been removed.")
+
+
+def retire(job: Job) -> None:
+    """Mark a job so it stores nothing more, and ask it to stop (a queued one never starts)."""
+    from memorial.jobs import services
+
+    parameters = {**(job.parameters or {}), "retired": True}
+    Job.objects.filter(pk=job.pk).update(parameters=parameters)
+    job.parameters = parameters
+    if job.state in (State.QUEUED, State.RUNNING):
+        services.cancel(job)
+
+
+def refusal_to_store(job: Job) -> texts.Msg | None:
+    """Why this job must store nothing more, or None when it may."""
+    scope = SCOPES.get(job.kind)
+    decision = may_use(job.memorial, scope) if scope is not None else None
+    if decision is not None and not decision:
+        return texts.text(decision.reason)
+    parameters = Job.objects.filter(pk=job.pk).values_list("parameters", flat=True).first()
+    if parameters is None or (parameters or {}).get("retired"):
+        return texts.t(RETIRED)
+    return None
+
+
+def settle(job: Job) -> None:
+    """After a retired job stopped: run again the deletions that were waiting for it to stop
+    (a withdrawal or takedown that found it still running kept its row as "remaining")."""
+    from memorial.consent.models import Withdrawal
+    from memorial.consent.services import run as run_withdrawal
+    from memorial.moderation.models import TakedownRequest, TakedownStatus
+    from memorial.moderation.services import purge
+
+    mine = str(job.pk)
+
+    def names_me(refs) -> bool:
+        return any(r.get("kind") == "job" and str(r.get("id")) == mine for r in refs or [])
+
+    for withdrawal in Withdrawal.objects.filter(memorial_id=job.memorial_id).exclude(remaining=[]):
+        if names_me(withdrawal.remaining):
+            run_withdrawal(withdrawal, None)
+    actioned = TakedownRequest.objects.filter(
+        memorial_id=job.memorial_id, status=TakedownStatus.ACTIONED
+    )
+    for takedown in actioned:
+        if names_me(takedown.removed_items):
+            purge(takedown)
