@@ -1,7 +1,7 @@
 """The Celery application: two queues, `cpu` and `gpu`, on the Redis broker.
 
 GPU workers run `celery -A memorial worker -Q gpu -c 1`; CPU workers `-Q cpu`.
-The embedded run starts one worker that consumes both.
+The embedded run starts one worker that consumes both, with the beat scheduler inside it.
 """
 
 from __future__ import annotations
@@ -18,3 +18,14 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = (Queue("cpu"), Queue("gpu"))
 app.conf.task_default_queue = "cpu"
 app.autodiscover_tasks()
+
+# Periodic tasks, sent by `celery beat` (a service of its own in docker-compose.yml; the
+# embedded run starts it inside its one worker with `--beat`).
+PURGE_INTERVAL_SECONDS = 3600.0
+app.conf.beat_schedule = {
+    "purge-deleted-memorials": {
+        "task": "memorial.memorials.purge_due",
+        "schedule": PURGE_INTERVAL_SECONDS,
+        "options": {"queue": "cpu", "expires": PURGE_INTERVAL_SECONDS},
+    },
+}

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from memorial.accounts import views
+from memorial.accounts import two_factor_views, views
 
 app_name = "accounts"
 
@@ -39,4 +39,6 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("invite/<str:token>/", views.invitation, name="invitation"),
+    path("2fa/", two_factor_views.setup, name="two_factor"),
+    path("2fa/verify/", two_factor_views.verify, name="two_factor_verify"),
 ]

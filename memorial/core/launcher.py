@@ -3,8 +3,8 @@
 One process supervises the same pieces production runs, on one machine:
 a private Redis on a unix socket in the data folder (unless REDIS_URL names one),
 the database migrations, the first administrator, daphne for HTTP and websockets,
-and one Celery worker that consumes both queues. Their logs are streamed with a
-prefix. Ctrl-C or SIGTERM stops the children, then Redis, and exits 0; a child that
+and one Celery worker that consumes both queues and runs the beat scheduler.
+Their logs are streamed with a prefix. Ctrl-C or SIGTERM stops the children, then Redis, and exits 0; a child that
 dies on its own stops the rest and the launcher exits 1.
 
 Children run in their own sessions, so a Ctrl-C in the terminal reaches only this
@@ -132,7 +132,11 @@ class Launcher:
             self.step("Collecting static files", "collectstatic", "--noinput", "--verbosity", "0")
             self.create_admin()
             self.spawn("web", web_command(self.bind, self.port), f"daphne on {self.url}")
-            self.spawn("worker", worker_command(), "Celery worker for queues cpu and gpu")
+            self.spawn(
+                "worker",
+                worker_command(self.data_dir),
+                "Celery worker for queues cpu and gpu, with the beat scheduler",
+            )
             self.write_run_file()
             threading.Thread(target=self.announce_when_ready, daemon=True).start()
             return self.supervise()
@@ -320,8 +324,13 @@ def web_command(bind: str, port: int) -> list[str]:
     ]
 
 
-def worker_command() -> list[str]:
-    """One worker for both queues: the embedded run has one machine and at most one GPU."""
+def worker_command(data_dir: Path | None = None) -> list[str]:
+    """One worker for both queues: the embedded run has one machine and at most one GPU.
+
+    It also runs the beat scheduler (`--beat`) for periodic tasks such as deleting memorials
+    whose cooling-off period is over; its schedule file lives in the data folder.
+    """
+    schedule = (data_dir or config.data_dir()) / "celerybeat-schedule"
     return [
         sys.executable,
         "-m",
@@ -340,6 +349,9 @@ def worker_command() -> list[str]:
         "--without-gossip",
         "--without-mingle",
         "--without-heartbeat",
+        "--beat",
+        "--schedule",
+        str(schedule),
     ]
 
 

@@ -28,10 +28,11 @@ from memorial.core.api import (
     not_found_error,
     permit,
 )
-from memorial.memorials import events
+from memorial.memorials import events, retire
 from memorial.memorials.ingest import UploadRejected, clean_tags, ingest_photo
 from memorial.memorials.models import Membership, Photo, Tag
 from memorial.memorials.serializers import (
+    DeletionSerializer,
     MemberRoleSerializer,
     MemberSerializer,
     MemorialSerializer,
@@ -144,15 +145,23 @@ class MemorialDetailView(MemorialAPIView):
         return Response(serializer.data)
 
     @extend_schema(
-        summary="Delete a memorial with all its photos and records",
+        summary="Request the deletion of a memorial, after the cooling-off period",
+        description=(
+            "The memorial becomes read-only and is deleted with all its photos, generated "
+            "items, models, records and files at `delete_after` (settings: "
+            "MEMORIAL_DELETION_COOLING_OFF_DAYS, 14 by default). Until then "
+            "`POST /api/memorials/{memorial_id}/restore/` cancels it. A second request is a 409."
+        ),
         request=None,
-        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 403, 404)},
+        responses={202: DeletionSerializer, **errors(401, 403, 404, 409)},
     )
     def delete(self, request: Request, memorial_id) -> Response:
         memorial = memorial_for(request, memorial_id, Action.DELETE_MEMORIAL)
-        with transaction.atomic():
-            memorial.delete()  # files go with their rows (memorials.signals, consent.signals)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        try:
+            retire.request_deletion(memorial, request.user)
+        except retire.RetireError as exc:
+            raise ApiError(str(exc), 409) from None
+        return Response(DeletionSerializer(memorial).data, status=status.HTTP_202_ACCEPTED)
 
 
 # --- Members

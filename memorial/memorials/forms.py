@@ -28,11 +28,12 @@ class CoverChoiceField(forms.ModelChoiceField):
 class MemorialForm(forms.ModelForm):
     class Meta:
         model = Memorial
-        fields = ["name", "birth_date", "death_date", "biography", "cover_photo"]
+        fields = ["name", "birth_date", "death_date", "biography", "cover_photo", "mark_position"]
         widgets = {
             "birth_date": DateInput(),
             "death_date": DateInput(),
             "biography": forms.Textarea(attrs={"rows": 6}),
+            "mark_position": forms.RadioSelect(),
         }
         help_texts = {
             "name": _("The name the family used for them."),
@@ -42,6 +43,7 @@ class MemorialForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["name"].widget.attrs["autocomplete"] = "off"
+        self.fields["mark_position"].required = False
         if self.instance.pk is None:
             self.fields["name"].widget.attrs["autofocus"] = True
             # A new memorial has no photos yet to choose a cover from.
@@ -55,6 +57,10 @@ class MemorialForm(forms.ModelForm):
                 widget=forms.RadioSelect,
                 blank=True,
             )
+
+    def clean_mark_position(self) -> str:
+        """Optional in a post (API clients and older forms leave it out): keep what it was."""
+        return self.cleaned_data.get("mark_position") or self.instance.mark_position
 
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())

@@ -16,6 +16,15 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
 
 
+class MarkPosition(models.TextChoices):
+    """Where the visible "AI-generated" mark goes on generated files (gan_engine CORNERS)."""
+
+    BOTTOM_RIGHT = "bottom-right", _("Bottom right")
+    BOTTOM_LEFT = "bottom-left", _("Bottom left")
+    TOP_RIGHT = "top-right", _("Top right")
+    TOP_LEFT = "top-left", _("Top left")
+
+
 class Memorial(models.Model):
     """One person who has died. Private: only members (and staff, for review) see it."""
 
@@ -41,6 +50,24 @@ class Memorial(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    mark_position = models.CharField(
+        _("position of the “AI-generated” mark"),
+        max_length=16,
+        choices=MarkPosition.choices,
+        default=MarkPosition.BOTTOM_RIGHT,
+        help_text=_("The corner of generated pictures and films where the mark is drawn."),
+    )
+    # Retiring: archived (read-only) and/or deletion requested, undone until `delete_after`.
+    archived_at = models.DateTimeField(_("archived on"), null=True, blank=True)
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    deletion_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    delete_after = models.DateTimeField(_("to be deleted on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -54,6 +81,19 @@ class Memorial(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("memorials:gallery", kwargs={"memorial_id": self.pk})
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+    @property
+    def deletion_pending(self) -> bool:
+        return self.delete_after is not None
+
+    @property
+    def is_read_only(self) -> bool:
+        """Archived or waiting for deletion: it can be looked at and exported, not changed."""
+        return self.is_archived or self.deletion_pending
 
 
 class Membership(models.Model):

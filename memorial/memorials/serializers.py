@@ -39,6 +39,8 @@ MEMORIAL_ACTIONS = {
     "manage_members": Action.MANAGE_MEMBERS,
     "upload": Action.UPLOAD_PHOTOS,
     "manage_consent": Action.MANAGE_CONSENT,
+    "archive": Action.ARCHIVE_MEMORIAL,
+    "export": Action.EXPORT_MEMORIAL,
 }
 PHOTO_ACTIONS = {"edit": Action.EDIT_PHOTO, "delete": Action.DELETE_PHOTO}
 
@@ -76,6 +78,7 @@ class MemorialSerializer(StrictModelSerializer):
     cover_url = serializers.SerializerMethodField()
     page = serializers.CharField(source="get_absolute_url", read_only=True)
     can = MemorialPermissionsField()
+    is_archived = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = Memorial
@@ -91,10 +94,21 @@ class MemorialSerializer(StrictModelSerializer):
             "role",
             "page",
             "can",
+            "mark_position",
+            "is_archived",
+            "archived_at",
+            "delete_after",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "is_archived",
+            "archived_at",
+            "delete_after",
+            "created_at",
+            "updated_at",
+        ]
         extra_kwargs = {
             "birth_date": {"validators": [_not_in_future]},
             "death_date": {"validators": [_not_in_future]},
@@ -260,3 +274,15 @@ class PhotoUploadSerializer(StrictSerializer):
 class PhotoFilterSerializer(serializers.Serializer):
     tag = serializers.CharField(required=False, max_length=50, label=_("tag"))
     kind = serializers.ChoiceField(choices=PhotoKind.choices, required=False, label=_("kind"))
+
+
+class ArchiveSerializer(StrictSerializer):
+    archived = serializers.BooleanField(
+        label=_("archived"), help_text="true archives the memorial (read-only); false reopens it."
+    )
+
+
+class DeletionSerializer(StrictSerializer):
+    delete_after = serializers.DateTimeField(
+        read_only=True, help_text="When the memorial and all its files will be deleted."
+    )

@@ -21,6 +21,18 @@ def allowed(context: template.Context, action: str, target: Any = None) -> bool:
     return policy.allows(user, policy.Action(action), target)
 
 
+@register.simple_tag(takes_context=True)
+def blocked(context: template.Context, action: str, target: Any = None) -> str:
+    """`{% blocked "photos.upload" memorial as reason %}`: why the user's role would allow it
+    but the memorial's state (archived, deletion pending) does not; "" otherwise."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    act = policy.Action(action)
+    if policy.allows(user, act, target) or not policy.allows(user, act, target, ignore_state=True):
+        return ""
+    return policy.read_only_reason(act, target)
+
+
 @register.filter
 def role_label(value: str) -> str:
     """The translated name of a role value such as "owner"."""
