@@ -1,0 +1,220 @@
+"""Start talking-portrait and film jobs: the rules shared by the pages and the API.
+
+The permission (memorial.policy) is checked by the caller. Here, in this order: consent (a
+talking portrait needs "generated videos" and "voice"; a film "generated videos", and "voice"
+too when it has a sound track), then the input (checks.py), and only then is anything stored.
+The task checks consent again when it starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from memorial.consent.gate import may_use
+from memorial.consent.models import Scope
+from memorial.jobs import dispatch
+from memorial.jobs.models import QUEUES, Job, Kind, ModelVersion
+from memorial.jobs.services import Refused
+from memorial.memorials.models import Photo
+from memorial.videos import checks
+from memorial.videos.models import VoiceRecording
+
+FPS_CHOICES = (24, 30)
+MAX_FILM_SECONDS = 60
+MAX_KEYFRAMES = 12
+MAX_CAPTION = 200
+TALKING_FPS = 25
+TALKING_SIZE = 512
+
+log = logging.getLogger(__name__)
+__all__ = ["Refused", "start_film", "start_speak", "video_scopes"]
+
+
+def video_scopes(kind: str, *, with_voice: bool = False) -> list[Scope]:
+    scopes = [Scope.GENERATED_VIDEOS]
+    if kind == Kind.SPEAK or with_voice:
+        scopes.append(Scope.VOICE)
+    return scopes
+
+
+def check_consent(memorial, kind: str, *, with_voice: bool = False) -> None:
+    for scope in video_scopes(kind, with_voice=with_voice):
+        decision = may_use(memorial, scope)
+        if not decision:
+            raise Refused(decision.reason, 403)
+
+
+def _rejected(error: checks.Rejected) -> Refused:
+    return Refused(error.message, error.status)
+
+
+def _stored_recording(memorial, recording_id) -> VoiceRecording:
+    recording = VoiceRecording.objects.filter(pk=recording_id, memorial=memorial).first()
+    if recording is None:
+        raise Refused(_("That voice recording does not exist."), 404)
+    return recording
+
+
+def _save_recording(memorial, user, uploaded, info: checks.Recording) -> VoiceRecording:
+    recording = VoiceRecording(
+        memorial=memorial,
+        uploaded_by=user,
+        duration=round(info.duration, 3),
+        content_type=info.content_type,
+        original_filename=(uploaded.name or "")[:255],
+    )
+    recording.file.save(f"recording{info.suffix}", uploaded, save=False)
+    recording.save()
+    return recording
+
+
+def _recording(memorial, user, uploaded, recording_id, *, required: bool):
+    """A checked recording: the upload (stored only after every check passed, see callers) or a
+    stored one. Returns (recording or None, info of a new upload or None)."""
+    if uploaded is not None:
+        try:
+            return None, checks.check_recording(uploaded)
+        except checks.Rejected as error:
+            raise _rejected(error) from None
+    if recording_id:
+        return _stored_recording(memorial, recording_id), None
+    if required:
+        raise Refused(_("Choose a voice recording, or one that is already stored."))
+    return None, None
+
+
+def _forget(stored: list) -> None:
+    for field in stored:
+        try:
+            field.storage.delete(field.name)
+        except Exception:
+            log.warning("could not delete %s", field.name, exc_info=True)
+
+
+def _create(memorial, user, kind: str, parameters: dict[str, Any], total: int) -> Job:
+    job = Job.objects.create(
+        kind=kind,
+        memorial=memorial,
+        requested_by=user,
+        parameters=parameters,
+        queue=QUEUES[Kind(kind)],
+        total=total,
+    )
+    dispatch.send(job)
+    return job
+
+
+def start_speak(
+    photo: Photo,
+    user,
+    *,
+    uploaded=None,
+    recording_id=None,
+    face_index: int = 0,
+    seed: int = 0,
+) -> Job:
+    """Queue a talking portrait of ``photo`` speaking a new or stored recording."""
+    memorial = photo.memorial
+    check_consent(memorial, Kind.SPEAK)
+    if not 0 <= seed < 2**31:
+        raise Refused(_("The seed must be a whole number from 0 to 2147483647."))
+    try:
+        checks.check_portrait(photo, face_index)
+    except checks.Rejected as error:
+        raise _rejected(error) from None
+    recording, info = _recording(memorial, user, uploaded, recording_id, required=True)
+    stored: list = []
+    try:
+        with transaction.atomic():
+            if info is not None:
+                recording = _save_recording(memorial, user, uploaded, info)
+                stored.append(recording.file)
+            parameters = {
+                "photo": str(photo.pk),
+                "recording": str(recording.pk),
+                "face_index": face_index,
+                "seed": seed,
+                "size": TALKING_SIZE,
+                "max_seconds": checks.max_seconds(),
+            }
+            total = max(1, math.ceil(recording.duration * TALKING_FPS))
+            return _create(memorial, user, Kind.SPEAK, parameters, total)
+    except BaseException:
+        _forget(stored)  # the row was rolled back: its file must not stay
+        raise
+
+
+def _keyframes(seeds: Sequence[int], captions: Sequence[str]) -> dict[str, list]:
+    """One keyframe per caption (the seeds, if any, go with them in order), else per seed."""
+    captions = [" ".join(c.split()) for c in captions if c and c.strip()]
+    count = max(len(captions), len(seeds))
+    if count < 1:
+        raise Refused(_("Give at least one seed or one caption."))
+    if count > MAX_KEYFRAMES:
+        raise Refused(_("Give at most %(n)d seeds or captions.") % {"n": MAX_KEYFRAMES})
+    if any(len(c) > MAX_CAPTION for c in captions):
+        raise Refused(_("Each caption may be at most %(n)d characters long.") % {"n": MAX_CAPTION})
+    if any(not 0 <= s < 2**31 for s in seeds):
+        raise Refused(_("The seed must be a whole number from 0 to 2147483647."))
+    return {"seeds": [int(s) for s in seeds], "captions": captions}
+
+
+def _photo_of(memorial, photo_id) -> str | None:
+    if not photo_id:
+        return None
+    photo = Photo.objects.filter(pk=photo_id, memorial=memorial, hidden=False).first()
+    if photo is None:
+        raise Refused(_("That photo does not exist."), 404)
+    return str(photo.pk)
+
+
+def start_film(
+    model: ModelVersion,
+    user,
+    *,
+    seeds: Sequence[int] = (),
+    captions: Sequence[str] = (),
+    seconds: float = 8.0,
+    fps: int = 24,
+    uploaded=None,
+    recording_id=None,
+    start_photo=None,
+    end_photo=None,
+) -> Job:
+    """Queue a latent-walk film from ``model`` through seeds or captions."""
+    memorial = model.memorial
+    with_voice = uploaded is not None or bool(recording_id)
+    check_consent(memorial, Kind.FILM, with_voice=with_voice)
+    frames = _keyframes(seeds, captions)
+    if fps not in FPS_CHOICES:
+        raise Refused(_("Choose 24 or 30 frames per second."))
+    if not 1 <= seconds <= MAX_FILM_SECONDS:
+        raise Refused(_("A film may last from 1 to %(n)d seconds.") % {"n": MAX_FILM_SECONDS})
+    start, end = _photo_of(memorial, start_photo), _photo_of(memorial, end_photo)
+    recording, info = _recording(memorial, user, uploaded, recording_id, required=False)
+    stored: list = []
+    try:
+        with transaction.atomic():
+            if info is not None:
+                recording = _save_recording(memorial, user, uploaded, info)
+                stored.append(recording.file)
+            parameters = {
+                "model_version": str(model.pk),
+                **frames,
+                "seconds": float(seconds),
+                "fps": int(fps),
+                "recording": str(recording.pk) if recording else None,
+                "start_photo": start,
+                "end_photo": end,
+            }
+            total = max(1, math.ceil(seconds * fps))
+            return _create(memorial, user, Kind.FILM, parameters, total)
+    except BaseException:
+        _forget(stored)  # the row was rolled back: its file must not stay
+        raise

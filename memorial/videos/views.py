@@ -1,0 +1,151 @@
+"""Pages for videos: "Make it speak" on a photo, "Make a film" on a trained model, the videos of
+a memorial and one video with its player. Access via memorial.policy; consent via services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from memorial.consent.gate import may_use
+from memorial.jobs.models import Kind, ModelVersion
+from memorial.memorials.models import Memorial, Photo
+from memorial.policy import Action, allows, require
+from memorial.videos import checks, services
+from memorial.videos.forms import FilmForm, SpeakForm
+
+
+def _memorial(request: HttpRequest, memorial_id: Any, action: Action) -> Memorial:
+    memorial = get_object_or_404(Memorial, pk=memorial_id)
+    require(request.user, action, memorial)
+    return memorial
+
+
+def _consent(memorial: Memorial, kind: str, with_voice: bool = False) -> list:
+    """The refusals (empty when allowed) for the page's notice."""
+    decisions = [may_use(memorial, s) for s in services.video_scopes(kind, with_voice=with_voice)]
+    return [d for d in decisions if not d]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def speak(request: HttpRequest, memorial_id, photo_id) -> HttpResponse:
+    """ "Make it speak": a photo plus a new or stored voice recording → a talking-portrait job."""
+    memorial = _memorial(request, memorial_id, Action.START_GENERATION)
+    photo = get_object_or_404(Photo, pk=photo_id, memorial=memorial, hidden=False)
+    refusals = _consent(memorial, Kind.SPEAK)
+    faces = checks.faces_of(photo)
+    recordings = memorial.voice_recordings.all()[:50]
+    form = SpeakForm(
+        request.POST or None, request.FILES or None, recordings=recordings, faces=faces
+    )
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = services.start_speak(
+                photo,
+                request.user,
+                uploaded=data.get("audio"),
+                recording_id=data.get("recording") or None,
+                face_index=data["face"],
+                seed=data["seed"],
+            )
+        except services.Refused as refused:
+            form.add_error(None, refused.message)
+            status = refused.status
+        else:
+            messages.success(request, _("The talking portrait is being made."))
+            return redirect(job)
+    elif request.method == "POST":
+        status = 400
+    context = {
+        "memorial": memorial,
+        "photo": photo,
+        "form": form,
+        "faces": faces,
+        "usable_faces": [f for f in faces if f.usable],
+        "refusals": refusals,
+        "max_seconds": f"{checks.max_seconds():g}",
+    }
+    return render(request, "videos/speak.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def film(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
+    """ "Make a film": a latent walk through seeds or captions of a trained model."""
+    memorial = _memorial(request, memorial_id, Action.START_GENERATION)
+    model = get_object_or_404(ModelVersion, pk=model_id, memorial=memorial)
+    photos = memorial.photos.filter(hidden=False, kind="uploaded")[:100]
+    form = FilmForm(
+        request.POST or None,
+        request.FILES or None,
+        recordings=memorial.voice_recordings.all()[:50],
+        photos=photos,
+    )
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = services.start_film(
+                model,
+                request.user,
+                seeds=data["seeds"],
+                captions=data["captions"],
+                seconds=data["seconds"],
+                fps=data["fps"],
+                uploaded=data.get("audio"),
+                recording_id=data.get("recording") or None,
+                start_photo=data.get("start_photo") or None,
+                end_photo=data.get("end_photo") or None,
+            )
+        except services.Refused as refused:
+            form.add_error(None, refused.message)
+            status = refused.status
+        else:
+            messages.success(request, _("The film is being made."))
+            return redirect(job)
+    elif request.method == "POST":
+        status = 400
+    context = {
+        "memorial": memorial,
+        "model": model,
+        "form": form,
+        "refusals": _consent(memorial, Kind.FILM),
+    }
+    return render(request, "videos/film.html", context, status=status)
+
+
+def visible_videos(memorial: Memorial):
+    return memorial.videos.filter(hidden=False).select_related("source_photo", "source_model")
+
+
+@login_required
+def video_list(request: HttpRequest, memorial_id) -> HttpResponse:
+    memorial = _memorial(request, memorial_id, Action.VIEW_PHOTOS)
+    return render(
+        request,
+        "videos/video_list.html",
+        {"memorial": memorial, "videos": visible_videos(memorial)[:100]},
+    )
+
+
+@login_required
+def video_detail(request: HttpRequest, memorial_id, video_id) -> HttpResponse:
+    memorial = _memorial(request, memorial_id, Action.VIEW_PHOTOS)
+    video = get_object_or_404(visible_videos(memorial), pk=video_id)
+    return render(
+        request,
+        "videos/video_detail.html",
+        {
+            "memorial": memorial,
+            "video": video,
+            "can_make": allows(request.user, Action.START_GENERATION, memorial),
+        },
+    )
