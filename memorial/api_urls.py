@@ -21,6 +21,13 @@ from memorial.memorials.api import (
     PhotoDetailView,
     PhotoListView,
 )
+from memorial.memorials.retire_api import (
+    MemorialArchiveView,
+    MemorialExportView,
+    MemorialRestoreView,
+)
+from memorial.moderation.api import ConsentReviewView, PendingConsentView
+from memorial.videos.api import FilmView, SpeakView, VideoDetailView, VideoListView
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -36,6 +43,21 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("memorials/", MemorialListView.as_view(), name="api-memorials"),
     path("memorials/<uuid:memorial_id>/", MemorialDetailView.as_view(), name="api-memorial"),
+    path(
+        "memorials/<uuid:memorial_id>/archive/",
+        MemorialArchiveView.as_view(),
+        name="api-memorial-archive",
+    ),
+    path(
+        "memorials/<uuid:memorial_id>/restore/",
+        MemorialRestoreView.as_view(),
+        name="api-memorial-restore",
+    ),
+    path(
+        "memorials/<uuid:memorial_id>/export/",
+        MemorialExportView.as_view(),
+        name="api-memorial-export",
+    ),
     path("memorials/<uuid:memorial_id>/members/", MemberListView.as_view(), name="api-members"),
     path(
         "memorials/<uuid:memorial_id>/members/<int:user_id>/",
@@ -50,6 +72,12 @@ urlpatterns = [
     path("memorials/<uuid:memorial_id>/photos/", PhotoListView.as_view(), name="api-photos"),
     path("memorials/<uuid:memorial_id>/consent/", ConsentListView.as_view(), name="api-consent"),
     path("photos/<uuid:photo_id>/", PhotoDetailView.as_view(), name="api-photo"),
+    path("consent/pending/", PendingConsentView.as_view(), name="api-consent-pending"),
+    path(
+        "consent/<uuid:record_id>/review/",
+        ConsentReviewView.as_view(),
+        name="api-consent-review",
+    ),
     path(
         "consent/<uuid:record_id>/withdraw/",
         ConsentWithdrawView.as_view(),
@@ -59,5 +87,9 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/", JobDetailView.as_view(), name="api-job"),
     path("jobs/<uuid:job_id>/cancel/", JobCancelView.as_view(), name="api-job-cancel"),
     path("jobs/<uuid:job_id>/retry/", JobRetryView.as_view(), name="api-job-retry"),
+    path("memorials/<uuid:memorial_id>/videos/", VideoListView.as_view(), name="api-videos"),
+    path("videos/<uuid:video_id>/", VideoDetailView.as_view(), name="api-video"),
+    path("photos/<uuid:photo_id>/speak/", SpeakView.as_view(), name="api-photo-speak"),
+    path("models/<uuid:model_id>/film/", FilmView.as_view(), name="api-model-film"),
     re_path(r"^.*$", not_found, name="api-not-found"),
 ]

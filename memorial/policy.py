@@ -30,6 +30,7 @@ class Action(StrEnum):
     DELETE_PHOTO = "photo.delete"
     VIEW_CONSENT = "consent.view"
     MANAGE_CONSENT = "consent.manage"
+    WITHDRAW_CONSENT = "consent.withdraw"
     START_GENERATION = "generation.start"
     VIEW_JOBS = "jobs.view"
     CANCEL_JOB = "jobs.cancel"
@@ -37,6 +38,8 @@ class Action(StrEnum):
     HANDLE_TAKEDOWNS = "takedown.handle"
     VIEW_AUDIT = "audit.view"
     MONITOR_QUEUES = "queues.monitor"
+    ARCHIVE_MEMORIAL = "memorial.archive"
+    EXPORT_MEMORIAL = "memorial.export"
 
 
 OWNER, CONTRIBUTOR, VIEWER, STAFF = "owner", "contributor", "viewer", "staff"
@@ -55,6 +58,7 @@ RULES: dict[Action, frozenset[str]] = {
     Action.DELETE_PHOTO: frozenset({OWNER, CONTRIBUTOR}),
     Action.VIEW_CONSENT: frozenset({OWNER, CONTRIBUTOR, VIEWER, STAFF}),
     Action.MANAGE_CONSENT: frozenset({OWNER}),
+    Action.WITHDRAW_CONSENT: frozenset({OWNER}),
     Action.START_GENERATION: frozenset({OWNER, CONTRIBUTOR}),
     Action.VIEW_JOBS: frozenset({OWNER, CONTRIBUTOR, VIEWER, STAFF}),
     # Staff may stop a job (the queue monitor); starting one is for the family.
@@ -63,7 +67,24 @@ RULES: dict[Action, frozenset[str]] = {
     Action.HANDLE_TAKEDOWNS: frozenset({STAFF}),
     Action.VIEW_AUDIT: frozenset({STAFF}),
     Action.MONITOR_QUEUES: frozenset({STAFF}),
+    Action.ARCHIVE_MEMORIAL: frozenset({OWNER}),
+    # The family's own copy of everything: owners only (contributors see the gallery already,
+    # but the zip also holds consent records and every member's uploads in one go).
+    Action.EXPORT_MEMORIAL: frozenset({OWNER}),
 }
+# Refused while a memorial is archived or waiting for deletion: it stays viewable and
+# exportable, consent can still be withdrawn, jobs can still be cancelled, members managed,
+# and the owner can unarchive it or cancel the deletion.
+BLOCKED_WHEN_READ_ONLY = frozenset(
+    {
+        Action.CHANGE_MEMORIAL,
+        Action.UPLOAD_PHOTOS,
+        Action.EDIT_PHOTO,
+        Action.DELETE_PHOTO,
+        Action.MANAGE_CONSENT,
+        Action.START_GENERATION,
+    }
+)
 # Staff work that concerns no single memorial: decided by the staff flag alone.
 STAFF_ONLY = frozenset(
     {Action.REVIEW_CONSENT, Action.HANDLE_TAKEDOWNS, Action.VIEW_AUDIT, Action.MONITOR_QUEUES}
@@ -99,8 +120,12 @@ def _memorial_of(target: Any) -> Memorial | None:
     return target.memorial
 
 
-def allows(user: Any, action: Action, target: Any = None) -> bool:
-    """May `user` do `action` on `target` (a memorial, or anything with `.memorial`)?"""
+def allows(user: Any, action: Action, target: Any = None, *, ignore_state: bool = False) -> bool:
+    """May `user` do `action` on `target` (a memorial, or anything with `.memorial`)?
+
+    `ignore_state` asks about the role alone, as if the memorial were not read-only (to show
+    a disabled control with its reason rather than hide it).
+    """
     if user is None or not user.is_authenticated or not user.is_active:
         return False
     if action == Action.CREATE_MEMORIAL:
@@ -110,6 +135,8 @@ def allows(user: Any, action: Action, target: Any = None) -> bool:
     memorial = _memorial_of(target)
     if memorial is None:
         return False
+    if action in BLOCKED_WHEN_READ_ONLY and memorial.is_read_only and not ignore_state:
+        return False
     allowed = RULES[action]
     role = role_of(user, memorial)
     if role is not None and role in allowed:
@@ -118,6 +145,26 @@ def allows(user: Any, action: Action, target: Any = None) -> bool:
             return getattr(target, "uploaded_by_id", None) == user.pk
         return True
     return bool(user.is_staff) and STAFF in allowed
+
+
+def read_only_reason(action: Action, target: Any = None) -> str:
+    """Why `action` is refused because of the memorial's state ("" when that is not why)."""
+    from django.utils.formats import date_format
+    from django.utils.timezone import localtime
+    from django.utils.translation import gettext
+
+    memorial = _memorial_of(target)
+    if memorial is None or action not in BLOCKED_WHEN_READ_ONLY or not memorial.is_read_only:
+        return ""
+    if memorial.deletion_pending:
+        return gettext(
+            "This memorial will be deleted on %(date)s, so it can no longer be changed. "
+            "Its owner can cancel the deletion until then."
+        ) % {"date": date_format(localtime(memorial.delete_after), "DATE_FORMAT")}
+    return gettext(
+        "This memorial is archived: it can be viewed and downloaded, but not changed. "
+        "Its owner can unarchive it."
+    )
 
 
 def can_see(user: Any, memorial: Memorial) -> bool:
@@ -143,4 +190,5 @@ def require(user: Any, action: Action, target: Any = None) -> None:
     memorial = _memorial_of(target)
     if memorial is not None and not can_see(user, memorial):
         raise Http404
-    raise PermissionDenied
+    # The 403 page shows the reason when the memorial's state is why (archived, deleting).
+    raise PermissionDenied(read_only_reason(action, target))

@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "storages",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "memorial.core",
     "memorial.accounts",
     "memorial.memorials",
@@ -61,6 +63,7 @@ INSTALLED_APPS = [
     "memorial.audit",
     "memorial.moderation",
     "memorial.provenance",
+    "memorial.videos",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +74,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Two-factor sign-in (TOTP): who has verified a code this session, then the gate that asks.
+    "django_otp.middleware.OTPMiddleware",
+    "memorial.accounts.two_factor.TwoFactorMiddleware",
     "memorial.audit.context.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -154,6 +160,9 @@ CELERY_TASK_ROUTES = {
     "memorial.jobs.prepare": {"queue": "cpu"},
     "memorial.jobs.train": {"queue": "gpu"},
     "memorial.jobs.generate": {"queue": "gpu"},
+    "memorial.jobs.evaluate": {"queue": "cpu"},
+    "memorial.videos.speak": {"queue": "gpu"},
+    "memorial.videos.film": {"queue": "gpu"},
 }
 # At most one worker runs a job: a Redis lease renewed by a heartbeat, lost after this long.
 JOB_LEASE_SECONDS = env.float("MEMORIAL_JOB_LEASE_SECONDS", default=60.0)
@@ -170,6 +179,15 @@ JOB_PROGRESS_INTERVAL = env.float("MEMORIAL_JOB_PROGRESS_INTERVAL", default=0.5)
 # Engine settings forced onto every training job (e.g. {"device": "cpu", "threads": 2} on a
 # machine without a GPU, or the tiny configurations of the tests).
 JOB_ENGINE_OVERRIDES = env.json("MEMORIAL_JOB_ENGINE_OVERRIDES", default={})
+# The longest voice recording a talking portrait accepts (seconds); longer ones are refused
+# with the limit stated rather than cut silently.
+VIDEO_MAX_SECONDS = env.float("MEMORIAL_VIDEO_MAX_SECONDS", default=60.0)
+# General face priors (`python -m gan_engine pretrain --out <here>/<name>`) offered by the "Train a
+# model" form; each worker reads the same folder (install priors on every GPU worker).
+# Generated samples the evaluation after each training compares with the held-out photos (more:
+# steadier figures, a longer evaluation job on the cpu queue).
+JOB_EVALUATION_SAMPLES = env.int("MEMORIAL_JOB_EVALUATION_SAMPLES", default=64)
+PRIORS_DIR = Path(env.str("MEMORIAL_PRIORS_DIR", default=str(DATA_DIR / "priors")))
 
 # --- Accounts
 AUTH_USER_MODEL = "accounts.User"
@@ -194,6 +212,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# Two-factor sign-in (django-otp, TOTP): optional for staff; with this on, staff pages first ask
+# staff to set up an authenticator app.
+MEMORIAL_STAFF_REQUIRE_2FA = env.bool("MEMORIAL_STAFF_REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = "Memorial"
+
+# --- Retiring a memorial: a requested deletion can be undone for this many days.
+MEMORIAL_DELETION_COOLING_OFF_DAYS = env.int("MEMORIAL_DELETION_COOLING_OFF_DAYS", default=14)
 
 # --- E-mail: printed to the console unless EMAIL_URL names an SMTP server.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

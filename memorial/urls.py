@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("memorial.audit.urls")),
     path("", include("memorial.memorials.urls")),
     path("", include("memorial.jobs.urls")),
+    path("", include("memorial.videos.urls")),
 ]

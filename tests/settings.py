@@ -43,3 +43,6 @@ elif os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("MEMORIAL_TEST_DB_S
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # SMTP cannot run here
 AXES_ENABLED = True
+# The evaluation queued after each training from the form (memorial/jobs/tasks.py): a few
+# samples keep it quick on the suite's worker.
+JOB_EVALUATION_SAMPLES = 4

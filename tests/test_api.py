@@ -47,12 +47,21 @@ ENDPOINTS: list[tuple[str, str, Action | None]] = [
     ("DELETE", "/api/photos/{photo_id}/", Action.DELETE_PHOTO),
     ("GET", "/api/memorials/{memorial_id}/consent/", Action.VIEW_CONSENT),
     ("POST", "/api/memorials/{memorial_id}/consent/", Action.MANAGE_CONSENT),
-    ("POST", "/api/consent/{record_id}/withdraw/", Action.MANAGE_CONSENT),
+    ("POST", "/api/consent/{record_id}/withdraw/", Action.WITHDRAW_CONSENT),
+    ("POST", "/api/memorials/{memorial_id}/archive/", Action.ARCHIVE_MEMORIAL),
+    ("POST", "/api/memorials/{memorial_id}/restore/", Action.DELETE_MEMORIAL),
+    ("GET", "/api/memorials/{memorial_id}/export/", Action.EXPORT_MEMORIAL),
+    ("GET", "/api/consent/pending/", Action.REVIEW_CONSENT),
+    ("POST", "/api/consent/{record_id}/review/", Action.REVIEW_CONSENT),
     ("GET", "/api/memorials/{memorial_id}/jobs/", Action.VIEW_JOBS),
     ("POST", "/api/memorials/{memorial_id}/jobs/", Action.START_GENERATION),
     ("GET", "/api/jobs/{job_id}/", Action.VIEW_JOBS),
     ("POST", "/api/jobs/{job_id}/cancel/", Action.CANCEL_JOB),
     ("POST", "/api/jobs/{job_id}/retry/", Action.START_GENERATION),
+    ("GET", "/api/memorials/{memorial_id}/videos/", Action.VIEW_PHOTOS),
+    ("GET", "/api/videos/{video_id}/", Action.VIEW_PHOTOS),
+    ("POST", "/api/photos/{photo_id}/speak/", Action.START_GENERATION),
+    ("POST", "/api/models/{model_id}/film/", Action.START_GENERATION),
 ]
 
 
@@ -186,7 +195,7 @@ def test_lists_hold_only_what_the_policy_lets_each_user_see(family, client_as):
 @pytest.mark.parametrize(
     ("role", "view", "change", "delete"),
     [
-        ("owner", 200, 200, 204),
+        ("owner", 200, 200, 202),
         ("contributor", 200, 403, 403),
         ("viewer", 200, 403, 403),
         ("staff", 200, 403, 403),
@@ -200,7 +209,9 @@ def test_memorial_endpoints_by_role(family, client_as, role, view, change, delet
     assert as_json(client, "PATCH", url, {"name": "Rose"}).status_code == change
     response = client.delete(url)
     assert response.status_code == delete
-    assert Memorial.objects.filter(pk=family.memorial.pk).exists() == (delete != 204)
+    # A deletion only starts the cooling-off period (tests/test_retire.py deletes for good).
+    memorial = Memorial.objects.get(pk=family.memorial.pk)
+    assert memorial.deletion_pending == (delete == 202)
     if delete in (403, 404):
         assert detail_of(response)
 
@@ -269,14 +280,27 @@ def test_cover_photo_must_belong_to_the_memorial(family, client_as):
 
 
 @pytest.mark.django_db
-def test_deleting_a_memorial_removes_its_photo_files(
+def test_deleting_a_memorial_removes_its_photo_files_after_the_cooling_off_period(
     family, client_as, django_capture_on_commit_callbacks
 ):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from memorial.memorials import retire
+
     photo = add_photo(family, 3)
     storage, names = photo.image.storage, [photo.image.name, photo.thumbnail.name]
     with django_capture_on_commit_callbacks(execute=True):
         response = client_as(family.owner).delete(f"/api/memorials/{family.memorial.pk}/")
-    assert response.status_code == 204
+    assert response.status_code == 202
+    assert response.json()["delete_after"]
+    assert Photo.objects.filter(pk=photo.pk).exists()  # nothing goes before the date
+    Memorial.objects.filter(pk=family.memorial.pk).update(
+        delete_after=timezone.now() - timedelta(seconds=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        retire.purge_due()
     assert not Photo.objects.filter(pk=photo.pk).exists()
     assert not any(storage.exists(name) for name in names)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import pytest
 import schemathesis
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
@@ -97,8 +98,25 @@ def fresh_state(make_user, n: int) -> State:
             "photo_id": str(photo.pk),
             "record_id": str(record.pk),
             "user_id": str(viewer.pk),
+            **_video_parameters(memorial),
         },
     )
+
+
+def _video_parameters(memorial) -> dict[str, str]:
+    """A trained model (films start from it) and a finished video of the memorial."""
+    from memorial.jobs.models import Job, ModelVersion
+    from memorial.videos.models import Video
+
+    job = Job.objects.create(
+        kind="train", memorial=memorial, state="succeeded", requested_by=memorial.created_by
+    )
+    model = ModelVersion.objects.create(
+        memorial=memorial, job=job, checkpoint="none", resolution=16
+    )
+    video = Video(memorial=memorial, kind="film", duration=1.0, width=16, height=16)
+    video.file.save("video.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42"), save=True)
+    return {"model_id": str(model.pk), "video_id": str(video.pk)}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -22,7 +22,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_SOURCES = [ROOT / "memorial" / "settings.py", ROOT / "memorial" / "config.py"]
-APP_SERVICES = {"web", "worker-cpu", "worker-gpu"}
+APP_SERVICES = {"web", "worker-cpu", "worker-gpu", "beat"}
 # What a production deployment must set; the rest have safe defaults.
 NEEDED_IN_PRODUCTION = {
     "DATABASE_URL",

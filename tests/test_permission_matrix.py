@@ -20,6 +20,7 @@ from memorial.consent.models import ConsentRecord, Scope
 from memorial.memorials.ingest import ingest_photo
 from memorial.moderation.models import TakedownRequest
 from tests import images
+from tests.videos import samples as video_samples
 
 ROLES = ("anonymous", "outsider", "viewer", "contributor", "owner", "staff")
 MEMBERS = frozenset({"viewer", "contributor", "owner"})
@@ -34,7 +35,7 @@ STAFF = frozenset({"staff"})
 class Row:
     method: str
     path: str  # formatted with m (memorial), p (photo), c (consent record), v (viewer's user id),
-    # t (takedown request), j (job), x (trained model)
+    # t (takedown request), j (job), x (trained model), vid (video), w (consent withdrawal)
     allowed: frozenset[str]
     data: Any = None
     json: bool = False
@@ -56,9 +57,16 @@ TABLE: list[Row] = [
     Row("GET", "/m/{m}/upload/", WRITERS),
     Row("GET", "/m/{m}/members/", MEMBERS_AND_STAFF),
     Row("GET", "/m/{m}/consent/", MEMBERS_AND_STAFF),
+    Row("GET", "/m/{m}/consent/{c}/withdraw/", OWNER),
     Row("POST", "/m/{m}/consent/{c}/withdraw/", OWNER),
+    Row("GET", "/m/{m}/consent/withdrawals/{w}/", OWNER),
+    Row("POST", "/m/{m}/consent/withdrawals/{w}/", OWNER),
     Row("GET", "/m/{m}/photos/{p}/", MEMBERS_AND_STAFF),
     Row("POST", "/m/{m}/photos/{p}/delete/", WRITERS),
+    # Retiring a memorial (archive, delete after cooling-off) and downloading everything
+    Row("GET", "/m/{m}/retire/", OWNER),
+    Row("POST", "/m/{m}/retire/", OWNER, {"action": "archive"}),
+    Row("GET", "/m/{m}/export/", OWNER),
     Row("GET", "/admin/", frozenset({"staff"})),
     # Staff work (memorial.moderation, memorial.audit): 404 to everyone else
     Row("GET", "/moderation/consent/", STAFF),
@@ -105,6 +113,18 @@ TABLE: list[Row] = [
         json=True,
     ),
     Row("POST", "/api/consent/{c}/withdraw/", OWNER),
+    Row("POST", "/api/memorials/{m}/archive/", OWNER, {"archived": True}, json=True),
+    Row("POST", "/api/memorials/{m}/restore/", OWNER),
+    Row("GET", "/api/memorials/{m}/export/", OWNER),
+    # Consent review for staff
+    Row("GET", "/api/consent/pending/", STAFF),
+    Row(
+        "POST",
+        "/api/consent/{c}/review/",
+        STAFF,
+        {"decision": "approve", "reason": "Evidence checked."},
+        json=True,
+    ),
     # Jobs and trained models (j: a failed training job with a sample grid, x: its model)
     Row("GET", "/m/{m}/jobs/", MEMBERS_AND_STAFF),
     Row("GET", "/m/{m}/train/", WRITERS),
@@ -113,11 +133,23 @@ TABLE: list[Row] = [
     Row("POST", "/m/{m}/jobs/{j}/retry/", WRITERS),
     Row("GET", "/m/{m}/models/{x}/", MEMBERS_AND_STAFF),
     Row("GET", "/media/jobs/{j}/sample/", MEMBERS_AND_STAFF),
+    Row("GET", "/m/{m}/models/{x}/evaluation/samples.png", MEMBERS_AND_STAFF),
     Row("GET", "/api/memorials/{m}/jobs/", MEMBERS_AND_STAFF),
     Row("POST", "/api/memorials/{m}/jobs/", WRITERS, {"kind": "train"}, json=True),
     Row("GET", "/api/jobs/{j}/", MEMBERS_AND_STAFF),
     Row("POST", "/api/jobs/{j}/cancel/", WRITERS | STAFF),
     Row("POST", "/api/jobs/{j}/retry/", WRITERS),
+    # Videos (vid: a finished video; p has a real face; consent covers videos and voice)
+    Row("GET", "/m/{m}/photos/{p}/speak/", WRITERS),
+    Row("GET", "/m/{m}/models/{x}/film/", WRITERS),
+    Row("GET", "/m/{m}/videos/", MEMBERS_AND_STAFF),
+    Row("GET", "/m/{m}/videos/{vid}/", MEMBERS_AND_STAFF),
+    Row("GET", "/media/videos/{vid}/file/", MEMBERS_AND_STAFF),
+    Row("GET", "/media/videos/{vid}/poster/", MEMBERS_AND_STAFF),
+    Row("GET", "/api/memorials/{m}/videos/", MEMBERS_AND_STAFF),
+    Row("GET", "/api/videos/{vid}/", MEMBERS_AND_STAFF),
+    Row("POST", "/api/photos/{p}/speak/", WRITERS, "voice"),
+    Row("POST", "/api/models/{x}/film/", WRITERS, {"seeds": [1, 2], "seconds": 2}, json=True),
 ]
 
 
@@ -126,7 +158,7 @@ def scene(family):
     """The family, a photo the contributor uploaded, and a consent record with evidence."""
     photo = ingest_photo(
         memorial=family.memorial,
-        uploaded=SimpleUploadedFile("rose.jpg", images.jpeg(seed=7)),
+        uploaded=SimpleUploadedFile("rose.jpg", video_samples.face_jpeg()),  # a real face
         user=family.contributor,
         attested=True,
         caption="Rose in the garden",
@@ -156,9 +188,20 @@ def scene(family):
         "c": record.pk,
         "v": family.viewer.pk,
         "t": takedown.pk,
+        "w": _withdrawal(family, record),
         **_jobs_scene(family),
+        **video_samples.scene(family),
     }
     return family, ids
+
+
+def _withdrawal(family, record):
+    """A finished consent withdrawal of the memorial (its result page)."""
+    from memorial.consent.models import Withdrawal
+
+    return Withdrawal.objects.create(
+        memorial=family.memorial, record=record, requested_by=family.owner
+    ).pk
 
 
 def _jobs_scene(family) -> dict:
@@ -179,11 +222,27 @@ def _jobs_scene(family) -> dict:
     model = ModelVersion.objects.create(
         memorial=family.memorial, job=job, checkpoint="none", resolution=64
     )
+    from django.core.files.storage import default_storage
+
+    picture = default_storage.save(
+        f"memorials/{family.memorial.pk}/models/{job.pk}/evaluation/e/samples.png",
+        ContentFile(images.png(seed=4)),
+    )
+    Job.objects.create(  # the model's evaluation report, with one picture
+        kind="evaluate",
+        memorial=family.memorial,
+        state="succeeded",
+        parameters={"model_version": str(model.pk)},
+        result={"report": {}, "files": {"samples": picture}},
+    )
     return {"j": job.pk, "x": model.pk}
 
 
 def _request(client, row: Row, path: str):
     method = getattr(client, row.method.lower())
+    if row.data == "voice":
+        voice = SimpleUploadedFile("voice.wav", video_samples.voice_wav(1.0), "audio/wav")
+        return method(path, {"audio": voice})
     if row.data == "upload":
         upload = SimpleUploadedFile("new.jpg", images.jpeg(seed=99), content_type="image/jpeg")
         return method(path, {"file": upload, "attested": "true"})
@@ -265,6 +324,8 @@ def test_every_route_is_in_the_table():
         route = re.sub(r"<uuid:job_id>", "{j}", route)
         route = re.sub(r"<uuid:model_id>", "{x}", route)
         route = re.sub(r"<uuid:takedown_id>", "{t}", route)
+        route = re.sub(r"<uuid:video_id>", "{vid}", route)
+        route = re.sub(r"<uuid:withdrawal_id>", "{w}", route)
         return "/" + route
 
     missing = []
@@ -274,6 +335,7 @@ def test_every_route_is_in_the_table():
         path = normalise(route)
         if "<str:variant>" in path:
             path = path.replace("<str:variant>", "thumb")
+        path = path.replace("<slug:role>", "samples")  # a model's evaluation pictures
         if path not in covered:
             missing.append(path)
     assert missing == []

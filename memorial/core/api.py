@@ -47,6 +47,9 @@ DENIED: dict[Action, Any] = {
     Action.MANAGE_CONSENT: _("Your role in this memorial does not allow managing consent."),
     Action.START_GENERATION: _("Your role in this memorial does not allow starting generation."),
     Action.REVIEW_CONSENT: _("Only staff can review consent."),
+    Action.WITHDRAW_CONSENT: _("Your role in this memorial does not allow withdrawing consent."),
+    Action.ARCHIVE_MEMORIAL: _("Your role in this memorial does not allow archiving it."),
+    Action.EXPORT_MEMORIAL: _("Your role in this memorial does not allow downloading it."),
 }
 NOT_FOUND = {
     "memorial": _("This memorial does not exist, or you do not have access to it."),
@@ -75,7 +78,8 @@ def permit(request: Any, action: Action, target: Any = None, *, thing: str = "me
         raise exceptions.NotFound(NOT_FOUND[thing]) from None
     except DjangoPermissionDenied:
         raise exceptions.PermissionDenied(
-            DENIED.get(action, exceptions.PermissionDenied.default_detail)
+            policy.read_only_reason(action, target)
+            or DENIED.get(action, exceptions.PermissionDenied.default_detail)
         ) from None
 
 

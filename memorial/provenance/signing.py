@@ -30,10 +30,22 @@ def mark_corner(value: object) -> str | None:
     return str(value) if str(value) in CORNERS else DEFAULT_MARK
 
 
+def memorial_mark(memorial) -> str:
+    """The corner the memorial's owner chose for the visible mark (its edit form)."""
+    value = getattr(memorial, "mark_position", DEFAULT_MARK)
+    return value if value in CORNERS else DEFAULT_MARK
+
+
 def for_generated(
-    *, memorial, model_version: str, item_id: str, mark: str | None = DEFAULT_MARK
+    *,
+    memorial,
+    model_version: str,
+    item_id: str,
+    mark: str | None = DEFAULT_MARK,
+    scope: str = Scope.GENERATED_PHOTOS,
 ) -> Provenance:
-    """The engine's provenance for one generated item of ``memorial``."""
+    """The engine's provenance for one generated item of ``memorial``; ``scope`` names the
+    consent that allows it (generated videos cite their own record)."""
     me = instance()
     return Provenance(
         instance_id=me.id,
@@ -41,6 +53,6 @@ def for_generated(
         signer=SignerMaterial(chain=me.authority.chain, key=me.authority.sign_key),
         item_id=item_id,
         model_version=model_version,
-        consent_id=consent_id(memorial),
+        consent_id=consent_id(memorial, scope),
         mark=mark,
     )
