@@ -8,6 +8,7 @@ current state from the ledger, then every message the workers publish.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -15,6 +16,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import translation
 
 from memorial import policy
+from memorial.core.relay import RelayedConsumer
 from memorial.jobs.models import FINISHED, Job
 from memorial.jobs.progress import job_group, language_of, localize, memorial_group, message
 from memorial.memorials.models import Memorial
@@ -22,7 +24,10 @@ from memorial.memorials.models import Memorial
 CLOSE_FORBIDDEN = 4403
 
 
-class _JobsConsumer(AsyncJsonWebsocketConsumer):
+class _JobsConsumer(RelayedConsumer, AsyncJsonWebsocketConsumer):
+    """Group messages come through this process's relay (memorial/core/relay.py): one Redis
+    message per daphne process per event, made into text once per language."""
+
     group: str | None = None
     language: str = "en"
 
@@ -32,19 +37,24 @@ class _JobsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.group, snapshot = found
-        await self.channel_layer.group_add(self.group, self.channel_name)
         self.language = language_of(self.scope)
+        await self.relay_subscribe(self.group)
         await self.accept()
         for item in snapshot:
             await self.send_json(localize(item, self.language))
+        await self.relay_live()
 
     async def disconnect(self, code: int) -> None:
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        self.relay_unsubscribe()
 
-    async def job_message(self, event: dict[str, Any]) -> None:
+    def frame_key(self) -> str:
+        return self.language
+
+    def frame(self, event: dict[str, Any]) -> str | None:
         """Workers publish English plus message codes; each reader gets their own language."""
-        await self.send_json(localize(event["message"], self.language))
+        if event.get("type") != "job.message":
+            return None
+        return json.dumps(localize(event["message"], self.language))  # as send_json does
 
     @database_sync_to_async
     def _subscribe(self) -> tuple[str, list[dict]] | None:

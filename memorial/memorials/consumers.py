@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from memorial import policy
+from memorial.core.relay import RelayedConsumer
 from memorial.memorials.events import group_name
 from memorial.memorials.models import Memorial
 
 CLOSE_FORBIDDEN = 4403
 
 
-class MemorialEventsConsumer(AsyncJsonWebsocketConsumer):
+class MemorialEventsConsumer(RelayedConsumer, AsyncJsonWebsocketConsumer):
+    """Events come through this process's relay (memorial/core/relay.py), one text per event."""
+
     group: str | None = None
 
     async def connect(self) -> None:
@@ -23,8 +27,9 @@ class MemorialEventsConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.group = group_name(memorial_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.relay_subscribe(self.group)
         await self.accept()
+        await self.relay_live()
 
     @database_sync_to_async
     def _allowed(self, memorial_id: Any) -> bool:
@@ -34,8 +39,12 @@ class MemorialEventsConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        self.relay_unsubscribe()
 
-    async def memorial_event(self, message: dict[str, Any]) -> None:
-        await self.send_json({k: v for k, v in message.items() if k != "type"})
+    def frame_key(self) -> None:
+        return None  # every reader gets the same text
+
+    def frame(self, message: dict[str, Any]) -> str | None:
+        if message.get("type") != "memorial.event":
+            return None
+        return json.dumps({k: v for k, v in message.items() if k != "type"})  # as send_json does
