@@ -18,7 +18,7 @@ from memorial.consent.gate import may_use
 from memorial.jobs import fairness, monitor, texts
 from memorial.jobs import lease as leases
 from memorial.jobs.models import FINISHED, Job, State
-from memorial.jobs.progress import Reporter, publish
+from memorial.jobs.progress import Reporter, publish, settle
 from memorial.jobs.services import SCOPES
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,10 @@ class Run:
 
 
 def finish(job: Job, state: str, **fields: Any) -> None:
-    """Record how a job ended; ``message``/``error`` may be texts messages (see texts.py)."""
+    """Record how a job ended; ``message``/``error`` may be texts messages (see texts.py).
+
+    Written and published here, after the progress the job's Reporter handed over (settle)."""
+    settle(job)
     for name, value in texts.ledger_fields(fields).items():
         setattr(job, name, value)
     job.state = state
@@ -84,6 +87,7 @@ def running(job_id: str, hostname: str | None = None):
             wait,
         )
         raise Skip("lease held by another worker", retry_in=wait + 0.5)
+    reporter = None
     try:
         job.refresh_from_db()
         if job.state in FINISHED:  # finished between our check and the lease
@@ -111,6 +115,8 @@ def running(job_id: str, hostname: str | None = None):
         run = Run(job, reporter, lease)
         yield run
     finally:
+        if reporter is not None:
+            reporter.close()  # its progress is out before the lease goes
         lease.release()
 
 
