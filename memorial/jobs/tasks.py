@@ -89,8 +89,11 @@ USABLE = (
     "%(used)d of %(photos)d photos can be used.",
 )
 GENERATED = ("%(n)d photo generated.", "%(n)d photos generated.")
-ngettext_lazy(*USABLE)
-ngettext_lazy(*GENERATED)
+# Spelled out again so that makemessages (which reads literals, not tuples) finds them.
+ngettext_lazy(
+    "%(used)d of %(photos)d photo can be used.", "%(used)d of %(photos)d photos can be used."
+)
+ngettext_lazy("%(n)d photo generated.", "%(n)d photos generated.")
 
 _heartbeat: dict = {}
 
