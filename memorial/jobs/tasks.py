@@ -533,6 +533,16 @@ def _train(run: runner.Run) -> str:
 # --- generate
 
 
+def _model_of(job) -> ModelVersion:
+    """The trained model a generate or evaluate job names (gone after a takedown, say)."""
+    model = ModelVersion.objects.filter(
+        pk=job.parameters.get("model_version"), memorial=job.memorial
+    ).first()
+    if model is None:
+        raise JobError(t(gettext_noop("The trained model no longer exists.")))
+    return model
+
+
 @shared_task(bind=True, name="memorial.jobs.generate", **LIMITS)
 def generate(self, job_id: str) -> str:
     return _run(self, job_id, _generate)
@@ -541,11 +551,7 @@ def generate(self, job_id: str) -> str:
 def _generate(run: runner.Run) -> str:
     job, reporter = run.job, run.reporter
     params = job.parameters
-    model = ModelVersion.objects.filter(
-        pk=params.get("model_version"), memorial=job.memorial
-    ).first()
-    if model is None:
-        raise JobError(t(gettext_noop("The trained model no longer exists.")))
+    model = _model_of(job)
     caption = params.get("caption") or ""
     seeds = [int(params.get("seed", 0)) + i for i in range(int(params.get("count", 1)))]
     done = set(GeneratedImage.objects.filter(job=job).values_list("seed", flat=True))
@@ -645,11 +651,7 @@ def _evaluate(run: runner.Run) -> str:
 
     job, reporter = run.job, run.reporter
     params = job.parameters
-    model = ModelVersion.objects.filter(
-        pk=params.get("model_version"), memorial=job.memorial
-    ).first()
-    if model is None:
-        raise JobError(t(gettext_noop("The trained model no longer exists.")))
+    model = _model_of(job)
     reporter.update(
         force=True,
         total=1,
