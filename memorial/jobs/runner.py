@@ -54,8 +54,22 @@ def finish(job: Job, state: str, **fields: Any) -> None:
     job.state = state
     job.finished_at = timezone.now()
     job.eta_seconds = None if state != State.SUCCEEDED else 0.0
-    job.save()
+    job.save(update_fields=_worker_fields(job))
     publish(job)
+
+
+#: Ledger fields that others change while a job runs, each with a single-column update: every
+#: delivery counts itself, a person asks to cancel, a withdrawal retires the job (parameters),
+#: staff dismiss it. A worker's whole-row save must not put back its stale copy of them.
+NOT_THE_WORKERS = frozenset({"id", "deliveries", "cancel_requested", "parameters", "dismissed"})
+
+
+def _worker_fields(job: Job) -> list[str]:
+    return [
+        f.name
+        for f in job._meta.concrete_fields
+        if f.name not in NOT_THE_WORKERS and not f.primary_key
+    ]
 
 
 @contextmanager
