@@ -33,7 +33,7 @@ def refusal_to_store(job: Job) -> texts.Msg | None:
     scope = SCOPES.get(job.kind)
     decision = may_use(job.memorial, scope) if scope is not None else None
     if decision is not None and not decision:
-        return texts.text(decision.reason)
+        return texts.refusal(decision)
     parameters = Job.objects.filter(pk=job.pk).values_list("parameters", flat=True).first()
     if parameters is None or (parameters or {}).get("retired"):
         return texts.t(RETIRED)

@@ -86,7 +86,7 @@ def running(job_id: str, hostname: str | None = None):
         raise Skip("cancelled before it started")
     decision = may_use(job.memorial, SCOPES[job.kind])
     if not decision:
-        reason = decision.code or texts.text(decision.reason)  # translated for each reader
+        reason = texts.refusal(decision)
         finish(job, State.BLOCKED, error=reason, message=reason)
         raise Skip("blocked: " + decision.reason)
     lease = leases.acquire(job.pk)

@@ -46,6 +46,11 @@ def text(words: str) -> Msg:
     return {"text": str(words)}
 
 
+def refusal(decision: Any) -> Msg:
+    """A consent gate's refusal as a ledger message, translated for each reader where it can be."""
+    return decision.code or text(decision.reason)
+
+
 def join(*parts: Msg | str | None, sep: str = " ") -> Msg:
     """Sentences one after the other (empty parts left out)."""
     kept = [as_msg(p) for p in parts if p]

@@ -28,10 +28,10 @@ from django.utils.translation import gettext_noop
 
 from memorial.consent.gate import may_use
 from memorial.consent.models import Scope
-from memorial.jobs import files, retirement, runner
-from memorial.jobs.models import ModelVersion, State
+from memorial.jobs import files, retirement, runner, texts
+from memorial.jobs.models import Kind, ModelVersion, State
 from memorial.jobs.tasks import LIMITS, _run
-from memorial.jobs.texts import join, t
+from memorial.jobs.texts import Msg, join, t
 from memorial.memorials.models import Photo
 from memorial.provenance import signing
 from memorial.videos.models import Video, VideoKind, VoiceRecording
@@ -154,9 +154,19 @@ def _store(job, mp4: Path, poster: Path | None, **fields: Any) -> Video:
     return video
 
 
+def _voice_refusal(job) -> Msg | None:
+    """Why the job may not use the voice recording it names (the runner checks only the job
+    kind's own scope, "generated videos"), or None."""
+    if job.kind == Kind.FILM and not job.parameters.get("recording"):
+        return None
+    decision = may_use(job.memorial, Scope.VOICE)
+    return None if decision else texts.refusal(decision)
+
+
 def _refused(run: runner.Run) -> str | None:
-    """Consent withdrawn or the job retired while it rendered: store nothing, end blocked."""
-    refusal = retirement.refusal_to_store(run.job)
+    """Voice consent missing, or consent withdrawn or the job retired while it rendered: store
+    nothing, end blocked."""
+    refusal = _voice_refusal(run.job) or retirement.refusal_to_store(run.job)
     if not refusal:
         return None
     runner.finish(run.job, State.BLOCKED, error=refusal, message=refusal)
@@ -207,10 +217,9 @@ def _speak(run: runner.Run) -> str:
 
     job = run.job
     params = job.parameters
-    voice = may_use(job.memorial, Scope.VOICE)
-    if not voice:
-        runner.finish(job, State.BLOCKED, error=voice.reason, message=voice.reason)
-        return "blocked"
+    refused = _refused(run)
+    if refused:
+        return refused
     made = _already_made(run)
     if made:
         return made
@@ -289,11 +298,9 @@ def _film(run: runner.Run) -> str:
 
     job = run.job
     params = job.parameters
-    if params.get("recording"):
-        voice = may_use(job.memorial, Scope.VOICE)
-        if not voice:
-            runner.finish(job, State.BLOCKED, error=voice.reason, message=voice.reason)
-            return "blocked"
+    refused = _refused(run)
+    if refused:
+        return refused
     made = _already_made(run)
     if made:
         return made
