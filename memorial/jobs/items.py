@@ -28,7 +28,7 @@ from memorial.jobs import files
 from memorial.jobs.models import FINISHED, GeneratedImage, Job, Kind, ModelVersion
 from memorial.jobs.retirement import retire
 from memorial.moderation import items as registry
-from memorial.moderation.items import Item, _uuids
+from memorial.moderation.items import Item, uuids
 from memorial.moderation.storage import delete_key, delete_prefix
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class JobHandler:
     kind = "job"
 
     def find(self, ids: list[str]) -> list[Item]:
-        jobs = Job.objects.filter(pk__in=_uuids(ids)).order_by("created_at", "pk")
+        jobs = Job.objects.filter(pk__in=uuids(ids)).order_by("created_at", "pk")
         return [_job_item(j) for j in jobs]
 
     def derived(self, item: Item) -> list[Item]:
@@ -100,11 +100,11 @@ class JobHandler:
         return found
 
     def hide(self, items: list[Item]) -> None:
-        for job in Job.objects.filter(pk__in=_uuids(i.id for i in items)):
+        for job in Job.objects.filter(pk__in=uuids(i.id for i in items)):
             retire(job)
 
     def delete(self, items: list[Item]) -> None:
-        for job in Job.objects.filter(pk__in=_uuids(i.id for i in items)):
+        for job in Job.objects.filter(pk__in=uuids(i.id for i in items)):
             retire(job)
             job.refresh_from_db()
             delete_prefix(files.prefix(job.memorial_id, job.pk))
@@ -133,7 +133,7 @@ class ModelHandler:
     kind = "model"
 
     def find(self, ids: list[str]) -> list[Item]:
-        models = ModelVersion.objects.filter(pk__in=_uuids(ids)).order_by("created_at", "pk")
+        models = ModelVersion.objects.filter(pk__in=uuids(ids)).order_by("created_at", "pk")
         return [_model_item(m) for m in models]
 
     def derived(self, item: Item) -> list[Item]:
@@ -158,12 +158,12 @@ class ModelHandler:
         return found
 
     def hide(self, items: list[Item]) -> None:
-        for model in ModelVersion.objects.filter(pk__in=_uuids(i.id for i in items)):
+        for model in ModelVersion.objects.filter(pk__in=uuids(i.id for i in items)):
             for job in Job.objects.filter(parameters__model_version=str(model.pk)):
                 retire(job)  # no more photos from it
 
     def delete(self, items: list[Item]) -> None:
-        for model in ModelVersion.objects.filter(pk__in=_uuids(i.id for i in items)):
+        for model in ModelVersion.objects.filter(pk__in=uuids(i.id for i in items)):
             self.hide([_model_item(model)])
             key = model.checkpoint
             note(AuditAction.MODEL_DELETED, model, step=model.step, resolution=model.resolution)

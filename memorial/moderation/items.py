@@ -93,7 +93,8 @@ def derived_of(item: Item) -> list[Item]:
     return found
 
 
-def _uuids(ids: Iterable[str]) -> list[uuid.UUID]:
+def uuids(ids: Iterable[str]) -> list[uuid.UUID]:
+    """The valid UUIDs among ids posted or pasted by people (others are skipped, not a 500)."""
     out = []
     for value in ids:
         try:
@@ -107,7 +108,7 @@ class PhotoHandler:
     kind = "photo"
 
     def find(self, ids: list[str]) -> list[Item]:
-        photos = Photo.objects.filter(pk__in=_uuids(ids)).order_by("created_at", "pk")
+        photos = Photo.objects.filter(pk__in=uuids(ids)).order_by("created_at", "pk")
         return [self._item(p) for p in photos]
 
     @staticmethod
@@ -125,10 +126,10 @@ class PhotoHandler:
         return [self._item(p) for p in photos.order_by("created_at", "pk")]
 
     def hide(self, items: list[Item]) -> None:
-        Photo.objects.filter(pk__in=_uuids(i.id for i in items)).update(hidden=True)
+        Photo.objects.filter(pk__in=uuids(i.id for i in items)).update(hidden=True)
 
     def delete(self, items: list[Item]) -> None:
-        for photo in Photo.objects.filter(pk__in=_uuids(i.id for i in items)):
+        for photo in Photo.objects.filter(pk__in=uuids(i.id for i in items)):
             memorial_id, photo_id = photo.memorial_id, str(photo.pk)
             # Files go after commit (memorials.signals), audit via audit.signals; the
             # GeneratedImage link of a generated photo goes with it (cascade).

@@ -6,26 +6,13 @@ Registered with memorial.moderation.items when the app is ready (apps.py).
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
-
 from django.db import transaction
 from django.db.models import Q
 
 from memorial.memorials import events
 from memorial.moderation import items as registry
-from memorial.moderation.items import Item
+from memorial.moderation.items import Item, uuids
 from memorial.videos.models import Video, VoiceRecording
-
-
-def _uuids(ids: Iterable[str]) -> list[uuid.UUID]:
-    out = []
-    for value in ids:
-        try:
-            out.append(uuid.UUID(str(value)))
-        except ValueError:
-            continue
-    return out
 
 
 def _item(video: Video) -> Item:
@@ -40,7 +27,7 @@ class VideoHandler:
     kind = "video"
 
     def find(self, ids: list[str]) -> list[Item]:
-        return _items(Video.objects.filter(pk__in=_uuids(ids)))
+        return _items(Video.objects.filter(pk__in=uuids(ids)))
 
     def derived(self, item: Item) -> list[Item]:
         return []  # nothing is made from a video
@@ -49,10 +36,10 @@ class VideoHandler:
         return _items(Video.objects.filter(memorial_id=memorial_id))
 
     def hide(self, items: list[Item]) -> None:
-        Video.objects.filter(pk__in=_uuids(i.id for i in items)).update(hidden=True)
+        Video.objects.filter(pk__in=uuids(i.id for i in items)).update(hidden=True)
 
     def delete(self, items: list[Item]) -> None:
-        for video in Video.objects.filter(pk__in=_uuids(i.id for i in items)):
+        for video in Video.objects.filter(pk__in=uuids(i.id for i in items)):
             memorial_id, video_id = video.memorial_id, str(video.pk)
             video.delete()  # files go after commit (videos.signals)
             transaction.on_commit(
@@ -67,11 +54,11 @@ class RecordingHandler:
     kind = "recording"
 
     def find(self, ids: list[str]) -> list[Item]:
-        recordings = VoiceRecording.objects.filter(pk__in=_uuids(ids)).order_by("created_at", "pk")
+        recordings = VoiceRecording.objects.filter(pk__in=uuids(ids)).order_by("created_at", "pk")
         return [Item("recording", str(r.pk), str(r.memorial_id), str(r)) for r in recordings]
 
     def derived(self, item: Item) -> list[Item]:
-        return _items(Video.objects.filter(voice_recording_id__in=_uuids([item.id])))
+        return _items(Video.objects.filter(voice_recording_id__in=uuids([item.id])))
 
     def generated_of(self, memorial_id) -> list[Item]:
         return []  # uploads, like the family's photos: removed only when asked
@@ -80,13 +67,13 @@ class RecordingHandler:
         """Nothing shows a recording by itself; the videos made with it are hidden with them."""
 
     def delete(self, items: list[Item]) -> None:
-        for recording in VoiceRecording.objects.filter(pk__in=_uuids(i.id for i in items)):
+        for recording in VoiceRecording.objects.filter(pk__in=uuids(i.id for i in items)):
             recording.delete()  # the file goes after commit (videos.signals)
 
 
 def videos_of_photo(item: Item) -> list[Item]:
     """Talking portraits of the photo, and films that cross-fade from or to it."""
-    [pk] = _uuids([item.id]) or [None]
+    [pk] = uuids([item.id]) or [None]
     if pk is None:
         return []
     text = str(pk)
@@ -99,7 +86,7 @@ def videos_of_photo(item: Item) -> list[Item]:
 
 def videos_of_model(item: Item) -> list[Item]:
     """Films made by a trained model (a "model" item is a ModelVersion)."""
-    return _items(Video.objects.filter(source_model_id__in=_uuids([item.id])))
+    return _items(Video.objects.filter(source_model_id__in=uuids([item.id])))
 
 
 registry.register(VideoHandler())

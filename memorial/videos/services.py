@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
@@ -97,6 +98,22 @@ def _forget(stored: list) -> None:
             log.warning("could not delete %s", field.name, exc_info=True)
 
 
+@contextmanager
+def _recording_saved(memorial, user, uploaded, info, recording) -> Iterator[VoiceRecording | None]:
+    """One transaction for a new recording (when one was uploaded) and the job that uses it; if
+    anything inside fails the row is rolled back, so its file must not stay either."""
+    stored: list = []
+    try:
+        with transaction.atomic():
+            if info is not None:
+                recording = _save_recording(memorial, user, uploaded, info)
+                stored.append(recording.file)
+            yield recording
+    except BaseException:
+        _forget(stored)
+        raise
+
+
 def _create(memorial, user, kind: str, parameters: dict[str, Any], total: int) -> Job:
     job = Job.objects.create(
         kind=kind,
@@ -129,25 +146,17 @@ def start_speak(
     except checks.Rejected as error:
         raise _rejected(error) from None
     recording, info = _recording(memorial, user, uploaded, recording_id, required=True)
-    stored: list = []
-    try:
-        with transaction.atomic():
-            if info is not None:
-                recording = _save_recording(memorial, user, uploaded, info)
-                stored.append(recording.file)
-            parameters = {
-                "photo": str(photo.pk),
-                "recording": str(recording.pk),
-                "face_index": face_index,
-                "seed": seed,
-                "size": TALKING_SIZE,
-                "max_seconds": checks.max_seconds(),
-            }
-            total = max(1, math.ceil(recording.duration * TALKING_FPS))
-            return _create(memorial, user, Kind.SPEAK, parameters, total)
-    except BaseException:
-        _forget(stored)  # the row was rolled back: its file must not stay
-        raise
+    with _recording_saved(memorial, user, uploaded, info, recording) as recording:
+        parameters = {
+            "photo": str(photo.pk),
+            "recording": str(recording.pk),
+            "face_index": face_index,
+            "seed": seed,
+            "size": TALKING_SIZE,
+            "max_seconds": checks.max_seconds(),
+        }
+        total = max(1, math.ceil(recording.duration * TALKING_FPS))
+        return _create(memorial, user, Kind.SPEAK, parameters, total)
 
 
 def _keyframes(seeds: Sequence[int], captions: Sequence[str]) -> dict[str, list]:
@@ -198,23 +207,15 @@ def start_film(
         raise Refused(_("A film may last from 1 to %(n)d seconds.") % {"n": MAX_FILM_SECONDS})
     start, end = _photo_of(memorial, start_photo), _photo_of(memorial, end_photo)
     recording, info = _recording(memorial, user, uploaded, recording_id, required=False)
-    stored: list = []
-    try:
-        with transaction.atomic():
-            if info is not None:
-                recording = _save_recording(memorial, user, uploaded, info)
-                stored.append(recording.file)
-            parameters = {
-                "model_version": str(model.pk),
-                **frames,
-                "seconds": float(seconds),
-                "fps": int(fps),
-                "recording": str(recording.pk) if recording else None,
-                "start_photo": start,
-                "end_photo": end,
-            }
-            total = max(1, math.ceil(seconds * fps))
-            return _create(memorial, user, Kind.FILM, parameters, total)
-    except BaseException:
-        _forget(stored)  # the row was rolled back: its file must not stay
-        raise
+    with _recording_saved(memorial, user, uploaded, info, recording) as recording:
+        parameters = {
+            "model_version": str(model.pk),
+            **frames,
+            "seconds": float(seconds),
+            "fps": int(fps),
+            "recording": str(recording.pk) if recording else None,
+            "start_photo": start,
+            "end_photo": end,
+        }
+        total = max(1, math.ceil(seconds * fps))
+        return _create(memorial, user, Kind.FILM, parameters, total)
