@@ -5,8 +5,8 @@ DCGANs, for six LFW people, with and without a prior trained on other people.
 A benchmark, not a test. Every run trains for the same budget of *process CPU seconds*
 (``time.process_time()``: both cores count, so a shared machine does not change the budget, only
 the wall time), then runs ``gan_engine.evaluate`` (64 samples, every metric, with the real-photo
-ceiling) and writes one JSON per run plus an HTML report for engine runs. Runs that finished are
-skipped on the next invocation; an interrupted run continues from its last checkpoint with the
+ceiling) and writes one JSON per run (``--results``, kept in git: ``bench/results/gan_quality``)
+plus an HTML report (in ``--work``). Runs whose JSON exists are skipped on the next invocation; an interrupted run continues from its last checkpoint with the
 CPU seconds it had already spent (recorded beside the checkpoint), so the script can be stopped
 and resumed at any time, and a subset can be run with ``--people``, ``--models`` and ``--priors``.
 
@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -228,7 +230,7 @@ def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work:
     from gan_engine.evaluate import evaluate
 
     key = f"{person}--{model}--{prior}--{args.budget:g}"
-    result_file = work / "results" / f"{key}.json"
+    result_file = args.results / f"{key}.json"
     if (done := read_json(result_file)) is not None:
         print(f"{key}: done earlier, skipped")
         return done
@@ -281,6 +283,74 @@ def summary_line(result: dict) -> str:
     )
 
 
+#: The issue's targets for the engine: (figure, test) on one result's figures.
+TARGETS = {
+    "identity": lambda f: f["identity"] >= 0.95,
+    "distance": lambda f: f["distance"] is not None and f["distance"] <= 0.42,
+    "detection": lambda f: f["detection"] >= 0.98,
+    "held-out SSIM": lambda f: f["heldout_ssim"] >= 0.45,
+    "train SSIM <= held-out": lambda f: f["train_ssim"] <= f["heldout_ssim"],
+    "diversity >= real": lambda f: (
+        f["diversity"] is not None
+        and f["real_diversity"] is not None
+        and f["diversity"] >= f["real_diversity"]
+    ),
+}
+
+
+def figures(result: dict) -> dict[str, Any]:
+    """The figures of one run that the summary table shows."""
+    r = result["report"]
+    i, c = r["identity"], (r.get("ceiling") or {}).get("identity", {})
+    return {
+        "images": result["spent"].get("images"),
+        "identity": i["identity_match_rate"],
+        "distance": i["mean_distance"],
+        "real_distance": c.get("mean_distance"),
+        "detection": i["detection_rate"],
+        "heldout_ssim": r["heldout_best"]["ssim"],
+        "train_ssim": r["train_best"]["ssim"],
+        "diversity": i["diversity_descriptor"],
+        "real_diversity": c.get("diversity_descriptor"),
+    }
+
+
+def markdown_table(results: list[dict]) -> str:
+    """One row per run, then the mean per model and prior setting: ready for BENCHMARKS.md."""
+    fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
+    head = (
+        "| person | model | prior | images | identity | distance (real) | detection "
+        "| held-out SSIM | train SSIM | diversity (real) | targets met |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|"
+    )
+    rows, groups = [head], {}
+    for result in results:
+        f = figures(result)
+        met = sum(bool(test(f)) for test in TARGETS.values())
+        groups.setdefault((result["model"], result["prior"]), []).append(f)
+        rows.append(
+            f"| {result['person']} | {result['model']} | {result['prior']} | {f['images']} "
+            f"| {fmt(f['identity'])} | {fmt(f['distance'])} ({fmt(f['real_distance'])}) "
+            f"| {fmt(f['detection'])} | {fmt(f['heldout_ssim'])} | {fmt(f['train_ssim'])} "
+            f"| {fmt(f['diversity'])} ({fmt(f['real_diversity'])}) | {met}/{len(TARGETS)} |"
+        )
+    for (model, prior), items in sorted(groups.items()):
+        mean = {
+            key: float(np.mean([x[key] for x in items if x[key] is not None]))
+            if any(x[key] is not None for x in items)
+            else None
+            for key in items[0]
+            if key != "images"
+        }
+        rows.append(
+            f"| **mean of {len(items)}** | {model} | {prior} | | {fmt(mean['identity'])} "
+            f"| {fmt(mean['distance'])} ({fmt(mean['real_distance'])}) | {fmt(mean['detection'])} "
+            f"| {fmt(mean['heldout_ssim'])} | {fmt(mean['train_ssim'])} "
+            f"| {fmt(mean['diversity'])} ({fmt(mean['real_diversity'])}) | |"
+        )
+    return "\n".join(rows)
+
+
 def plan(args: argparse.Namespace) -> str:
     runs = len(args.people) * len(args.models) * len(args.priors)
     train_cpu = runs * args.budget
@@ -301,6 +371,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lfw", type=Path, default=DEFAULT_LFW)
     parser.add_argument("--work", type=Path, default=ROOT / "data" / "bench" / "gan_quality")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=ROOT / "bench" / "results" / "gan_quality",
+        help="one JSON per finished run; kept in git so the benchmark accumulates across sessions "
+        "(checkpoints and reports stay in --work)",
+    )
     parser.add_argument("--people", default=",".join(PEOPLE))
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--priors", default=",".join(PRIORS), help="none, prior or both")
@@ -317,6 +394,7 @@ def main() -> int:
     )
     parser.add_argument("--plan", action="store_true", help="print what the run takes and stop")
     parser.add_argument("--summary", action="store_true", help="print finished results and stop")
+    parser.add_argument("--markdown", action="store_true", help="with --summary: a Markdown table")
     args = parser.parse_args()
     args.people = [p for p in args.people.split(",") if p]
     args.models = [m for m in args.models.split(",") if m]
@@ -328,9 +406,13 @@ def main() -> int:
     if args.plan:
         return 0
     if args.summary:
-        for file in sorted((args.work / "results").glob("*.json")):
-            result = json.loads(file.read_text())
-            print(f"{file.stem}: {summary_line(result)}")
+        results = [json.loads(file.read_text()) for file in sorted(args.results.glob("*.json"))]
+        if args.markdown:
+            print(markdown_table(results))
+        for result in [] if args.markdown else results:
+            print(
+                f"{result['person']}--{result['model']}--{result['prior']}: {summary_line(result)}"
+            )
         return 0
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
