@@ -114,7 +114,9 @@ class Budget:
         write_json(self.file, {"cpu_seconds": self.spent, "budget": self.seconds, **extra})
 
 
-def train_engine(data: Path, run: Path, seconds: float, init: Path | None, prior: bool) -> dict:
+def train_engine(
+    data: Path, run: Path, seconds: float, init: Path | None, prior: bool, mbstd: int = 0
+) -> dict:
     from gan_engine.train import TrainConfig, pretrain, train
 
     budget = Budget(run, seconds)
@@ -133,6 +135,7 @@ def train_engine(data: Path, run: Path, seconds: float, init: Path | None, prior
         checkpoint_every_seconds=60,
         init=str(init) if init else None,
         resume=(run / "checkpoint.pt").is_file(),
+        mbstd_group=mbstd,
     )
     steps = {"step": 0}
 
@@ -212,15 +215,21 @@ def reference_model(kind: str, run: Path):
 
 
 # ----- the benchmark -----------------------------------------------------------------------------
+def variant(model: str, args: argparse.Namespace) -> str:
+    """The model's name in run keys and results: ``engine-mbstd4`` for an engine option."""
+    return f"{model}-mbstd{args.mbstd}" if model == "engine" and args.mbstd else model
+
+
 def ensure_prior(model: str, args: argparse.Namespace, work: Path) -> Path:
+    name = variant(model, args)
     run = (
         work
         / "priors"
-        / f"{model}-{args.corpus_per_person}-{args.corpus_people or 'all'}-{args.prior_budget:g}"
+        / f"{name}-{args.corpus_per_person}-{args.corpus_people or 'all'}-{args.prior_budget:g}"
     )
     corpus = prepare_corpus(args.lfw, work, args.corpus_per_person, args.corpus_people)
     if model == "engine":
-        train_engine(corpus, run, args.prior_budget, None, prior=True)
+        train_engine(corpus, run, args.prior_budget, None, prior=True, mbstd=args.mbstd)
     else:
         train_reference(model, corpus, run, args.prior_budget, None)
     return run
@@ -229,7 +238,7 @@ def ensure_prior(model: str, args: argparse.Namespace, work: Path) -> Path:
 def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work: Path) -> dict:
     from gan_engine.evaluate import evaluate
 
-    key = f"{person}--{model}--{prior}--{args.budget:g}"
+    key = f"{person}--{variant(model, args)}--{prior}--{args.budget:g}"
     result_file = args.results / f"{key}.json"
     if (done := read_json(result_file)) is not None:
         print(f"{key}: done earlier, skipped")
@@ -241,7 +250,7 @@ def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work:
     tick = time.perf_counter()
     if model == "engine":
         spent = train_engine(
-            data, run, args.budget, init / "checkpoint.pt" if init else None, False
+            data, run, args.budget, init / "checkpoint.pt" if init else None, False, args.mbstd
         )
         target: Any = run
     else:
@@ -258,7 +267,7 @@ def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work:
     )
     result = {
         "person": person,
-        "model": model,
+        "model": variant(model, args),
         "prior": prior,
         "budget_cpu_seconds": args.budget,
         "spent": spent,
@@ -391,6 +400,13 @@ def main() -> int:
         default=os.cpu_count() or 1,
         help="PyTorch threads for every model (default: all cores; 1 trains more images per "
         "CPU-second on a busy machine, see BENCHMARKS.md)",
+    )
+    parser.add_argument(
+        "--mbstd",
+        type=int,
+        default=0,
+        help="engine runs with minibatch standard deviation in D (group size; results as "
+        "engine-mbstdN)",
     )
     parser.add_argument("--plan", action="store_true", help="print what the run takes and stop")
     parser.add_argument("--summary", action="store_true", help="print finished results and stop")

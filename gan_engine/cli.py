@@ -37,6 +37,12 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=int, help="CPU threads for PyTorch")
     parser.add_argument("--width", type=float, default=1.0, help="channel multiplier")
+    parser.add_argument(
+        "--mbstd",
+        type=int,
+        default=0,
+        help="minibatch standard-deviation group size in D (0 = off; see BENCHMARKS.md)",
+    )
     parser.add_argument("--loss", choices=["hinge", "nsgan"], default="hinge")
     parser.add_argument("--r1", type=float, default=0.0, help="R1 gamma (0 = off)")
     parser.add_argument("--lr", type=float, default=2e-4)
@@ -202,6 +208,7 @@ def _train(args: argparse.Namespace) -> int:
         device=args.device,
         threads=args.threads,
         width=args.width,
+        mbstd_group=args.mbstd,
         loss=args.loss,
         r1_gamma=args.r1,
         lr_g=args.lr,

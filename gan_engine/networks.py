@@ -45,6 +45,9 @@ class NetConfig:
     text_dim: int = 384
     cond_dim: int = 128
     width: float = 1.0
+    #: Minibatch standard deviation in D (ProGAN/StyleGAN): D sees how much the samples of a group
+    #: of this size vary, so a generator that makes one face for every noise is easy to spot. 0 = off.
+    mbstd_group: int = 0
 
     def channels(self, size: int) -> int:
         return max(8, int(BASE_CHANNELS[size] * self.width))
@@ -190,6 +193,21 @@ class Decoder(nn.Module):
         return self.net(features)
 
 
+def minibatch_std(x: torch.Tensor, group: int) -> torch.Tensor:
+    """Append one channel: the mean standard deviation of features across each group of samples.
+
+    Groups are the largest divisor of the batch not above ``group``, so any batch size works (a
+    batch of one gets zeros). D must be called on real and generated batches separately."""
+    n, c, h, w = x.shape
+    size = min(group, n)
+    while n % size:
+        size -= 1
+    y = x.float().reshape(size, n // size, c, h, w)
+    y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # one value per group
+    y = y.to(x.dtype).reshape(1, n // size, 1, 1, 1).expand(size, -1, 1, h, w).reshape(n, 1, h, w)
+    return torch.cat([x, y], dim=1)
+
+
 class Discriminator(nn.Module):
     """``D(image, caption_embedding) -> (logit, reconstruction)``; reconstruction on request."""
 
@@ -203,7 +221,8 @@ class Discriminator(nn.Module):
             DownBlock(config.channels(s * 2), config.channels(s)) for s in self.sizes
         )
         c4 = config.channels(4)
-        self.head = nn.Sequential(_sn_conv(c4, c4, 3, 1, 1), nn.LeakyReLU(0.2))
+        extra = 1 if config.mbstd_group > 0 else 0
+        self.head = nn.Sequential(_sn_conv(c4 + extra, c4, 3, 1, 1), nn.LeakyReLU(0.2))
         self.logit = spectral_norm(nn.Linear(c4 * 16, 1))
         self.embed = spectral_norm(nn.Linear(config.text_dim, c4, bias=False))
         self.decoder = Decoder(config.channels(8), min(res, 32))
@@ -217,6 +236,8 @@ class Discriminator(nn.Module):
             x = block(x)
             if size == 8:
                 features8 = x
+        if self.config.mbstd_group > 0:
+            x = minibatch_std(x, self.config.mbstd_group)
         x = self.head(x)
         logit = self.logit(x.flatten(1)).squeeze(1)
         # Projection: the caption pulls the logit towards images that fit it; zero for no caption.

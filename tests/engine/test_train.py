@@ -189,6 +189,22 @@ def test_checkpoint_from_another_resolution_or_version_is_refused(tiny_config, e
         load_checkpoint(tmp_path / "junk.pt")
 
 
+def test_checkpoint_from_before_a_new_architecture_option_still_resumes(
+    tiny_config, encoder, tmp_path
+):
+    """A field added to the config later (here ``mbstd_group``) takes its default for old
+    checkpoints; asking for another value is refused by name rather than crashing on weights."""
+    config = tiny_config(steps=2)
+    train(config, encoder=encoder)
+    path = Path(config.out, CHECKPOINT_NAME)
+    state = read_checkpoint(path)
+    del state["config"]["mbstd_group"]  # as written before the option existed
+    save_checkpoint(state, Path(config.out))
+    assert train(tiny_config(steps=3, resume=True), encoder=encoder).step == 3
+    with pytest.raises(CheckpointError, match="mbstd_group=0, this run asks for mbstd_group=4"):
+        train(tiny_config(steps=4, resume=True, mbstd_group=4), encoder=encoder)
+
+
 def test_no_disk_space_keeps_the_good_checkpoint(tiny_config, encoder, monkeypatch):
     config = tiny_config(steps=2)
     train(config, encoder=encoder)
