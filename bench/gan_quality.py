@@ -6,9 +6,10 @@ A benchmark, not a test. Every run trains for the same budget of *process CPU se
 (``time.process_time()``: both cores count, so a shared machine does not change the budget, only
 the wall time), then runs ``gan_engine.evaluate`` (64 samples, every metric, with the real-photo
 ceiling) and writes one JSON per run (``--results``, kept in git: ``bench/results/gan_quality``)
-plus an HTML report (in ``--work``). Runs whose JSON exists are skipped on the next invocation; an interrupted run continues from its last checkpoint with the
-CPU seconds it had already spent (recorded beside the checkpoint), so the script can be stopped
-and resumed at any time, and a subset can be run with ``--people``, ``--models`` and ``--priors``.
+plus an HTML report (in ``--work``). Runs whose JSON exists are skipped on the next invocation;
+an interrupted run continues from its last checkpoint with the CPU seconds it had already spent
+(recorded beside the checkpoint), so the script can be stopped and resumed at any time, and a
+subset can be run with ``--people``, ``--models`` and ``--priors``.
 
     .venv/bin/python bench/gan_quality.py --plan                      # what the full run takes
     .venv/bin/python bench/gan_quality.py                             # everything (resumable)
@@ -25,12 +26,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -279,19 +279,6 @@ def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work:
     return result
 
 
-def summary_line(result: dict) -> str:
-    r = result["report"]
-    i, c = r["identity"], (r.get("ceiling") or {}).get("identity", {})
-    fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
-    return (
-        f"images {result['spent'].get('images', '?')} | identity {fmt(i['identity_match_rate'])} "
-        f"| distance {fmt(i['mean_distance'])} (real {fmt(c.get('mean_distance'))}) "
-        f"| detection {fmt(i['detection_rate'])} | held-out SSIM {fmt(r['heldout_best']['ssim'])} "
-        f"| train SSIM {fmt(r['train_best']['ssim'])} | diversity {fmt(i['diversity_descriptor'])} "
-        f"(real {fmt(c.get('diversity_descriptor'))})"
-    )
-
-
 #: The issue's targets for the engine: (figure, test) on one result's figures.
 TARGETS = {
     "identity": lambda f: f["identity"] >= 0.95,
@@ -324,9 +311,23 @@ def figures(result: dict) -> dict[str, Any]:
     }
 
 
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def summary_line(result: dict) -> str:
+    f = figures(result)
+    return (
+        f"images {f['images'] or '?'} | identity {_fmt(f['identity'])} "
+        f"| distance {_fmt(f['distance'])} (real {_fmt(f['real_distance'])}) "
+        f"| detection {_fmt(f['detection'])} | held-out SSIM {_fmt(f['heldout_ssim'])} "
+        f"| train SSIM {_fmt(f['train_ssim'])} | diversity {_fmt(f['diversity'])} "
+        f"(real {_fmt(f['real_diversity'])})"
+    )
+
+
 def markdown_table(results: list[dict]) -> str:
     """One row per run, then the mean per model and prior setting: ready for BENCHMARKS.md."""
-    fmt = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
     head = (
         "| person | model | prior | images | identity | distance (real) | detection "
         "| held-out SSIM | train SSIM | diversity (real) | targets met |\n"
@@ -339,23 +340,23 @@ def markdown_table(results: list[dict]) -> str:
         groups.setdefault((result["model"], result["prior"]), []).append(f)
         rows.append(
             f"| {result['person']} | {result['model']} | {result['prior']} | {f['images']} "
-            f"| {fmt(f['identity'])} | {fmt(f['distance'])} ({fmt(f['real_distance'])}) "
-            f"| {fmt(f['detection'])} | {fmt(f['heldout_ssim'])} | {fmt(f['train_ssim'])} "
-            f"| {fmt(f['diversity'])} ({fmt(f['real_diversity'])}) | {met}/{len(TARGETS)} |"
+            f"| {_fmt(f['identity'])} | {_fmt(f['distance'])} ({_fmt(f['real_distance'])}) "
+            f"| {_fmt(f['detection'])} | {_fmt(f['heldout_ssim'])} | {_fmt(f['train_ssim'])} "
+            f"| {_fmt(f['diversity'])} ({_fmt(f['real_diversity'])}) | {met}/{len(TARGETS)} |"
         )
     for (model, prior), items in sorted(groups.items()):
         mean = {
-            key: float(np.mean([x[key] for x in items if x[key] is not None]))
+            key: statistics.fmean([x[key] for x in items if x[key] is not None])
             if any(x[key] is not None for x in items)
             else None
             for key in items[0]
             if key != "images"
         }
         rows.append(
-            f"| **mean of {len(items)}** | {model} | {prior} | | {fmt(mean['identity'])} "
-            f"| {fmt(mean['distance'])} ({fmt(mean['real_distance'])}) | {fmt(mean['detection'])} "
-            f"| {fmt(mean['heldout_ssim'])} | {fmt(mean['train_ssim'])} "
-            f"| {fmt(mean['diversity'])} ({fmt(mean['real_diversity'])}) | |"
+            f"| **mean of {len(items)}** | {model} | {prior} | | {_fmt(mean['identity'])} "
+            f"| {_fmt(mean['distance'])} ({_fmt(mean['real_distance'])}) | {_fmt(mean['detection'])} "
+            f"| {_fmt(mean['heldout_ssim'])} | {_fmt(mean['train_ssim'])} "
+            f"| {_fmt(mean['diversity'])} ({_fmt(mean['real_diversity'])}) | |"
         )
     return "\n".join(rows)
 

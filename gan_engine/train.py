@@ -129,10 +129,17 @@ class TrainConfig:
         return cls(**clean)
 
 
-def saved_field(saved: dict[str, Any], name: str) -> Any:
-    """A config field of a saved checkpoint; a field added since it was saved has its default."""
-    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
-    return saved.get(name, defaults.get(name))
+def architecture_mismatch(
+    saved: dict[str, Any], config: TrainConfig
+) -> tuple[str, Any, Any] | None:
+    """The first network-defining field where a saved config and ``config`` differ, as
+    (name, saved value, wanted value). Read through :meth:`TrainConfig.from_dict`, so a field
+    added since the checkpoint was written counts as its default."""
+    before = TrainConfig.from_dict(saved)
+    for name in ARCHITECTURE_FIELDS:
+        if getattr(before, name) != getattr(config, name):
+            return name, getattr(before, name), getattr(config, name)
+    return None
 
 
 @dataclass
@@ -284,13 +291,12 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict[str, Any], *, restore_schedule: bool = True) -> None:
-        saved = state["config"]
-        for name in ARCHITECTURE_FIELDS:
-            if saved_field(saved, name) != getattr(self.config, name):
-                raise CheckpointError(
-                    f"the checkpoint was trained with {name}={saved_field(saved, name)!r}, "
-                    f"this run asks for {name}={getattr(self.config, name)!r}"
-                )
+        if mismatch := architecture_mismatch(state["config"], self.config):
+            name, before, wanted = mismatch
+            raise CheckpointError(
+                f"the checkpoint was trained with {name}={before!r}, "
+                f"this run asks for {name}={wanted!r}"
+            )
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
         self.G_ema.load_state_dict(state["G_ema"])
@@ -314,12 +320,12 @@ class Trainer:
         """Start from a general face prior's weights (transfer); optimisers and step start fresh."""
         state = load_checkpoint(path, resolution=self.config.resolution)
         saved = state["config"]
-        for name in ARCHITECTURE_FIELDS:
-            if saved_field(saved, name) != getattr(self.config, name):
-                raise CheckpointError(
-                    f"the prior {path} was trained with {name}={saved_field(saved, name)!r}; this run asks "
-                    f"for {name}={getattr(self.config, name)!r} (use the prior's settings)"
-                )
+        if mismatch := architecture_mismatch(saved, self.config):
+            name, before, wanted = mismatch
+            raise CheckpointError(
+                f"the prior {path} was trained with {name}={before!r}; this run asks "
+                f"for {name}={wanted!r} (use the prior's settings)"
+            )
         if saved.get("role", "person") != "prior":
             self.notes.append(f"{path} is a person's model, not a general prior; starting from it")
         try:
