@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,14 @@ from tests.servers import CeleryWorker, Daphne
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(settings):
+    """Each test counts requests under its own key prefix in the shared Redis."""
+    caches = dict(settings.CACHES)
+    caches["ratelimit"] = {**caches["ratelimit"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    settings.CACHES = caches
 
 
 @pytest.fixture(scope="session")

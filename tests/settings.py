@@ -40,6 +40,11 @@ elif os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("MEMORIAL_TEST_DB_S
     suffix = os.environ.get("MEMORIAL_TEST_DB_SUFFIX") or os.environ["PYTEST_XDIST_WORKER"]
     DATABASES["default"]["TEST"] = {"NAME": f"test_memorial_{suffix}"}
 
+# Rate limits count in the shared Redis for an hour: each run (and its daphne and Celery
+# children) counts under its own prefix, so an earlier run on the machine cannot use it up.
+_run_id = os.environ.setdefault("MEMORIAL_TEST_RUN_ID", os.urandom(8).hex())
+CACHES["ratelimit"]["KEY_PREFIX"] = f"memorial-rl-test-{_run_id}"  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # SMTP cannot run here
 AXES_ENABLED = True
