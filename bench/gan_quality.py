@@ -115,7 +115,12 @@ class Budget:
 
 
 def train_engine(
-    data: Path, run: Path, seconds: float, init: Path | None, prior: bool, mbstd: int = 0
+    data: Path,
+    run: Path,
+    seconds: float,
+    init: Path | None,
+    prior: bool,
+    options: dict[str, Any] | None = None,
 ) -> dict:
     from gan_engine.train import TrainConfig, pretrain, train
 
@@ -135,7 +140,7 @@ def train_engine(
         checkpoint_every_seconds=60,
         init=str(init) if init else None,
         resume=(run / "checkpoint.pt").is_file(),
-        mbstd_group=mbstd,
+        **(options or {}),
     )
     steps = {"step": 0}
 
@@ -216,8 +221,16 @@ def reference_model(kind: str, run: Path):
 
 # ----- the benchmark -----------------------------------------------------------------------------
 def variant(model: str, args: argparse.Namespace) -> str:
-    """The model's name in run keys and results: ``engine-mbstd4`` for an engine option."""
-    return f"{model}-mbstd{args.mbstd}" if model == "engine" and args.mbstd else model
+    """The model's name in run keys and results: ``engine-mbstd4``, ``engine-ms1`` for options."""
+    if model != "engine":
+        return model
+    name = model + (f"-mbstd{args.mbstd}" if args.mbstd else "")
+    return name + (f"-ms{args.mode_seeking:g}" if args.mode_seeking else "")
+
+
+def engine_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The TrainConfig fields that the command line's engine options set."""
+    return {"mbstd_group": args.mbstd, "mode_seeking": args.mode_seeking}
 
 
 def ensure_prior(model: str, args: argparse.Namespace, work: Path) -> Path:
@@ -229,7 +242,7 @@ def ensure_prior(model: str, args: argparse.Namespace, work: Path) -> Path:
     )
     corpus = prepare_corpus(args.lfw, work, args.corpus_per_person, args.corpus_people)
     if model == "engine":
-        train_engine(corpus, run, args.prior_budget, None, prior=True, mbstd=args.mbstd)
+        train_engine(corpus, run, args.prior_budget, None, prior=True, options=engine_options(args))
     else:
         train_reference(model, corpus, run, args.prior_budget, None)
     return run
@@ -250,7 +263,12 @@ def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work:
     tick = time.perf_counter()
     if model == "engine":
         spent = train_engine(
-            data, run, args.budget, init / "checkpoint.pt" if init else None, False, args.mbstd
+            data,
+            run,
+            args.budget,
+            init / "checkpoint.pt" if init else None,
+            False,
+            engine_options(args),
         )
         target: Any = run
     else:
@@ -408,6 +426,12 @@ def main() -> int:
         default=0,
         help="engine runs with minibatch standard deviation in D (group size; results as "
         "engine-mbstdN)",
+    )
+    parser.add_argument(
+        "--mode-seeking",
+        type=float,
+        default=0.0,
+        help="engine runs with the mode-seeking term at this weight (results as engine-msW)",
     )
     parser.add_argument("--plan", action="store_true", help="print what the run takes and stop")
     parser.add_argument("--summary", action="store_true", help="print finished results and stop")

@@ -43,6 +43,12 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="minibatch standard-deviation group size in D (0 = off; see BENCHMARKS.md)",
     )
+    parser.add_argument(
+        "--mode-seeking",
+        type=float,
+        default=0.0,
+        help="weight of the mode-seeking term for varied poses (0 = off; see BENCHMARKS.md)",
+    )
     parser.add_argument("--loss", choices=["hinge", "nsgan"], default="hinge")
     parser.add_argument("--r1", type=float, default=0.0, help="R1 gamma (0 = off)")
     parser.add_argument("--lr", type=float, default=2e-4)
@@ -209,6 +215,7 @@ def _train(args: argparse.Namespace) -> int:
         threads=args.threads,
         width=args.width,
         mbstd_group=args.mbstd,
+        mode_seeking=args.mode_seeking,
         loss=args.loss,
         r1_gamma=args.r1,
         lr_g=args.lr,

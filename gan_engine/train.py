@@ -43,7 +43,13 @@ from gan_engine.errors import (
     OutOfMemory,
     TrainingDiverged,
 )
-from gan_engine.loss import discriminator_loss, generator_loss, r1_penalty, reconstruction_loss
+from gan_engine.loss import (
+    discriminator_loss,
+    generator_loss,
+    mode_seeking_loss,
+    r1_penalty,
+    reconstruction_loss,
+)
 from gan_engine.networks import Discriminator, Generator, NetConfig, make_ema, update_ema
 from gan_engine.outputs import grid, write_image
 from gan_engine.text import CaptionEncoder
@@ -79,6 +85,7 @@ class TrainConfig:
     warmup_steps: int = 0
     r1_gamma: float = 0.0
     recon_weight: float = 1.0
+    mode_seeking: float = 0.0  # weight of loss.mode_seeking_loss in G's loss; 0 = off
     caption_dropout: float = 0.2
     ema_halflife_images: int = 5_000
     ema_rampup: float = 0.05
@@ -392,7 +399,13 @@ class Trainer:
         self.D.requires_grad_(False)
         with self._autocast():
             logits, _ = self.D(self.augment(fake, p), text)
-            g_total = generator_loss(logits.float(), config.loss)  # type: ignore[arg-type]
+            g_adv = generator_loss(logits.float(), config.loss)  # type: ignore[arg-type]
+            g_mode = (
+                mode_seeking_loss(fake, z)
+                if config.mode_seeking > 0
+                else torch.zeros((), device=self.device)
+            )
+            g_total = g_adv + config.mode_seeking * g_mode
         if not torch.isfinite(g_total):
             raise _NonFinite(f"generator loss is {float(g_total.detach())} at step {step}")
         self.opt_g.zero_grad(set_to_none=True)
@@ -403,13 +416,16 @@ class Trainer:
         update_ema(self.G_ema, self.G, self.ema_beta())
         self.ada.observe(real_logits)
         self.ada.step(self.batch)
-        return {
+        losses = {
             "d": float(d_adv.detach()),
-            "g": float(g_total.detach()),
+            "g": float(g_adv.detach()),
             "recon": float(d_recon.detach()),
             "real": float(real_logits.detach().float().mean()),
             "fake": float(fake_logits.detach().float().mean()),
         }
+        if config.mode_seeking > 0:
+            losses["mode"] = float(g_mode.detach())
+        return losses
 
     # ----- samples --------------------------------------------------------------------------
     def sample_inputs(self) -> tuple[torch.Tensor, torch.Tensor]:

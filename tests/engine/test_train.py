@@ -155,6 +155,20 @@ def test_progress_reports_real_numbers_and_sample_grids(tiny_config, encoder):
     assert seen[-1].event == "done"
 
 
+def test_the_mode_seeking_term_trains_reports_and_resumes(tiny_config, encoder):
+    seen = []
+    config = tiny_config(steps=2, mode_seeking=1.0)
+    train(config, progress=seen.append, encoder=encoder)
+    steps = [s for s in seen if s.event == "step"]
+    assert all(s.losses["mode"] > 0 for s in steps)
+    assert load_checkpoint(config.out, resolution=16)["config"]["mode_seeking"] == 1.0
+    plain: list = []
+    train(tiny_config(steps=1, out=config.out + "-plain"), progress=plain.append, encoder=encoder)
+    plain_steps = [s for s in plain if s.event == "step"]
+    assert plain_steps and all("mode" not in s.losses for s in plain_steps)
+    assert train(tiny_config(steps=3, mode_seeking=1.0, resume=True), encoder=encoder).step == 3
+
+
 @pytest.mark.parametrize("damage", ["truncate", "flip"])
 def test_a_damaged_checkpoint_is_a_clear_error_and_is_not_overwritten(tiny_config, encoder, damage):
     config = tiny_config(steps=2)
