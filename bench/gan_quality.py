@@ -221,16 +221,24 @@ def reference_model(kind: str, run: Path):
 
 # ----- the benchmark -----------------------------------------------------------------------------
 def variant(model: str, args: argparse.Namespace) -> str:
-    """The model's name in run keys and results: ``engine-mbstd4``, ``engine-ms1`` for options."""
+    """The model's name in run keys and results: ``engine-mbstd4``, ``engine-ms0.1``,
+    ``engine-nsgan``, ``engine-r1-0.2`` for the engine's options (the defaults add nothing)."""
     if model != "engine":
         return model
     name = model + (f"-mbstd{args.mbstd}" if args.mbstd else "")
-    return name + (f"-ms{args.mode_seeking:g}" if args.mode_seeking else "")
+    name += f"-ms{args.mode_seeking:g}" if args.mode_seeking else ""
+    name += f"-{args.loss}" if args.loss != "hinge" else ""
+    return name + (f"-r1-{args.r1:g}" if args.r1 else "")
 
 
 def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     """The TrainConfig fields that the command line's engine options set."""
-    return {"mbstd_group": args.mbstd, "mode_seeking": args.mode_seeking}
+    return {
+        "mbstd_group": args.mbstd,
+        "mode_seeking": args.mode_seeking,
+        "loss": args.loss,
+        "r1_gamma": args.r1,
+    }
 
 
 def ensure_prior(model: str, args: argparse.Namespace, work: Path) -> Path:
@@ -432,6 +440,15 @@ def main() -> int:
         type=float,
         default=0.0,
         help="engine runs with the mode-seeking term at this weight (results as engine-msW)",
+    )
+    parser.add_argument(
+        "--loss",
+        choices=["hinge", "nsgan"],
+        default="hinge",
+        help="engine runs with this adversarial loss (nsgan: results as engine-nsgan)",
+    )
+    parser.add_argument(
+        "--r1", type=float, default=0.0, help="engine runs with R1 at this gamma (engine-r1-G)"
     )
     parser.add_argument("--plan", action="store_true", help="print what the run takes and stop")
     parser.add_argument("--summary", action="store_true", help="print finished results and stop")

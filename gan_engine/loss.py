@@ -11,7 +11,7 @@ available (``loss = "nsgan"``) so the benchmarks can measure both at the same bu
 
 The optional **mode-seeking** term (Mao et al. 2019, MSGAN) is aimed at the engine's measured
 weakness on 20-60 photos: samples that share one pose and differ only in colour and brightness
-(docs/engine.md). It compares images on their *structure* (grey, 16 px, each image standardised)
+(docs/engine.md). It compares images on their *structure* (grey, 8 px, each image standardised)
 so that G cannot satisfy it with the cheap colour and brightness changes it already makes.
 """
 
@@ -59,7 +59,7 @@ def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Te
 
 
 #: Side of the images the mode-seeking term compares: pose and expression, not texture.
-STRUCTURE_SIZE = 16
+STRUCTURE_SIZE = 8
 
 
 def structure(images: torch.Tensor) -> torch.Tensor:
