@@ -222,12 +222,13 @@ def reference_model(kind: str, run: Path):
 # ----- the benchmark -----------------------------------------------------------------------------
 def variant(model: str, args: argparse.Namespace) -> str:
     """The model's name in run keys and results: ``engine-mbstd4``, ``engine-ms0.1``,
-    ``engine-nsgan``, ``engine-r1-0.2`` for the engine's options (the defaults add nothing)."""
+    ``engine-nsgan``, ``engine-r1-0.2``, ``engine-bilinear`` for the engine's options (the defaults add nothing)."""
     if model != "engine":
         return model
     name = model + (f"-mbstd{args.mbstd}" if args.mbstd else "")
     name += f"-ms{args.mode_seeking:g}" if args.mode_seeking else ""
     name += f"-{args.loss}" if args.loss != "hinge" else ""
+    name += f"-{args.upsample}" if args.upsample != "nearest" else ""
     return name + (f"-r1-{args.r1:g}" if args.r1 else "")
 
 
@@ -238,6 +239,7 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
         "mode_seeking": args.mode_seeking,
         "loss": args.loss,
         "r1_gamma": args.r1,
+        "upsample": args.upsample,
     }
 
 
@@ -446,6 +448,12 @@ def main() -> int:
         choices=["hinge", "nsgan"],
         default="hinge",
         help="engine runs with this adversarial loss (nsgan: results as engine-nsgan)",
+    )
+    parser.add_argument(
+        "--upsample",
+        choices=["nearest", "bilinear"],
+        default="nearest",
+        help="engine runs with this up-sampling in G (bilinear: results as engine-bilinear)",
     )
     parser.add_argument(
         "--r1", type=float, default=0.0, help="engine runs with R1 at this gamma (engine-r1-G)"

@@ -44,6 +44,12 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
         help="minibatch standard-deviation group size in D (0 = off; see BENCHMARKS.md)",
     )
     parser.add_argument(
+        "--upsample",
+        choices=["nearest", "bilinear"],
+        default="nearest",
+        help="the generator's up-sampling between scales (see BENCHMARKS.md)",
+    )
+    parser.add_argument(
         "--mode-seeking",
         type=float,
         default=0.0,
@@ -216,6 +222,7 @@ def _train(args: argparse.Namespace) -> int:
         width=args.width,
         mbstd_group=args.mbstd,
         mode_seeking=args.mode_seeking,
+        upsample=args.upsample,
         loss=args.loss,
         r1_gamma=args.r1,
         lr_g=args.lr,

@@ -16,10 +16,11 @@ import torch
 
 from gan_engine.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from gan_engine.device import resolve_device
-from gan_engine.networks import Generator, NetConfig
+from gan_engine.networks import Generator
 from gan_engine.outputs import write_image
 from gan_engine.provenance import Provenance
 from gan_engine.text import CaptionEncoder
+from gan_engine.train import TrainConfig
 
 
 @dataclass
@@ -45,8 +46,8 @@ def load_model(checkpoint: str | os.PathLike[str], device: str = "auto") -> Mode
     target = resolve_device(device)
     state = load_checkpoint(path, map_location=target)
     config = state["config"]
-    net = NetConfig(state["resolution"], config["z_dim"], 384, config["cond_dim"], config["width"])
-    generator = Generator(net)
+    # The saved config gives later-added architecture fields their defaults (old checkpoints).
+    generator = Generator(TrainConfig.from_dict(config).net_config())
     generator.load_state_dict(state["G_ema"])
     generator.to(target).eval().requires_grad_(False)
     return Model(generator, config, int(state["step"]), target, path)

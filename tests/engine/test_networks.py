@@ -15,11 +15,18 @@ from gan_engine.networks import (
 )
 
 
-@pytest.mark.parametrize("mbstd", [0, 4])
+@pytest.mark.parametrize(("mbstd", "upsample"), [(0, "nearest"), (4, "bilinear")])
 @pytest.mark.parametrize("resolution", [16, 64, 128, 256])
-def test_generator_and_discriminator_shapes(resolution, mbstd):
+def test_generator_and_discriminator_shapes(resolution, mbstd, upsample):
     torch.manual_seed(0)
-    config = NetConfig(resolution=resolution, z_dim=32, cond_dim=32, width=0.25, mbstd_group=mbstd)
+    config = NetConfig(
+        resolution=resolution,
+        z_dim=32,
+        cond_dim=32,
+        width=0.25,
+        mbstd_group=mbstd,
+        upsample=upsample,
+    )
     generator, discriminator = Generator(config), Discriminator(config)
     text = torch.randn(2, 384)
     images = generator(torch.randn(2, 32), text)
@@ -32,9 +39,29 @@ def test_generator_and_discriminator_shapes(resolution, mbstd):
     assert discriminator(images, text)[1] is None
 
 
-def test_unsupported_resolution_is_refused():
+def test_unsupported_resolution_or_upsampling_is_refused():
     with pytest.raises(ValueError, match="resolution 32 is not supported"):
         NetConfig(resolution=32)
+    with pytest.raises(ValueError, match="up-sampling 'bicubic' is not supported"):
+        NetConfig(upsample="bicubic")
+
+
+def test_bilinear_upsampling_has_the_same_weights_and_smoother_images():
+    """The option changes no weight (checkpoints keep their shape), only how G up-samples: the
+    same weights give images with less energy between neighbouring pixels."""
+    torch.manual_seed(0)
+    nearest = Generator(NetConfig(resolution=16, z_dim=32, cond_dim=32, width=0.25)).eval()
+    bilinear = Generator(
+        NetConfig(resolution=16, z_dim=32, cond_dim=32, width=0.25, upsample="bilinear")
+    ).eval()
+    bilinear.load_state_dict(nearest.state_dict())
+    z, text = torch.randn(8, 32), torch.randn(8, 384)
+
+    def roughness(images: torch.Tensor) -> float:
+        return float((images[..., 1:] - images[..., :-1]).abs().mean())
+
+    with torch.no_grad():
+        assert roughness(bilinear(z, text)) < roughness(nearest(z, text))
 
 
 def test_caption_changes_the_image_and_the_logit():

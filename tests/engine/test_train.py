@@ -24,6 +24,7 @@ from gan_engine.errors import (
     OutOfMemory,
     TrainingDiverged,
 )
+from gan_engine.generate import load_model
 from gan_engine.train import train
 from tests.engine.conftest import state_equal
 
@@ -206,17 +207,28 @@ def test_checkpoint_from_another_resolution_or_version_is_refused(tiny_config, e
 def test_checkpoint_from_before_a_new_architecture_option_still_resumes(
     tiny_config, encoder, tmp_path
 ):
-    """A field added to the config later (here ``mbstd_group``) takes its default for old
-    checkpoints; asking for another value is refused by name rather than crashing on weights."""
+    """Fields added to the config later (``mbstd_group``, ``upsample``) take their defaults for
+    old checkpoints; asking for another value is refused by name rather than crashing on weights
+    (or, for ``upsample``, which changes no weight, silently drawing other images)."""
     config = tiny_config(steps=2)
     train(config, encoder=encoder)
     path = Path(config.out, CHECKPOINT_NAME)
     state = read_checkpoint(path)
-    del state["config"]["mbstd_group"]  # as written before the option existed
+    del state["config"]["mbstd_group"]  # as written before the options existed
+    del state["config"]["upsample"]
     save_checkpoint(state, Path(config.out))
+    assert load_model(config.out, device="cpu").generator.config.upsample == "nearest"
     assert train(tiny_config(steps=3, resume=True), encoder=encoder).step == 3
     with pytest.raises(CheckpointError, match="mbstd_group=0, this run asks for mbstd_group=4"):
         train(tiny_config(steps=4, resume=True, mbstd_group=4), encoder=encoder)
+    with pytest.raises(CheckpointError, match="upsample='nearest', this run asks for upsample="):
+        train(tiny_config(steps=4, resume=True, upsample="bilinear"), encoder=encoder)
+
+
+def test_a_bilinear_model_is_generated_with_bilinear_upsampling(tiny_config, encoder):
+    config = tiny_config(steps=1, upsample="bilinear")
+    train(config, encoder=encoder)
+    assert load_model(config.out, device="cpu").generator.config.upsample == "bilinear"
 
 
 def test_no_disk_space_keeps_the_good_checkpoint(tiny_config, encoder, monkeypatch):
