@@ -7,7 +7,10 @@ starts memorising; the hinge stops pushing a sample once it is classified with m
 keeps D's outputs bounded and gives ADA's ``sign(D(real))`` measure a stable scale. Spectral
 normalisation already bounds D's Lipschitz constant, so R1 (which costs a second backward pass,
 ≈ +40 % step time on the CPU) is optional (``r1_gamma > 0``). The brief's non-saturating loss is
-available (``loss = "nsgan"``) so the benchmarks can measure both at the same budget.
+available (``loss = "nsgan"``). Measured at the quality benchmark's budget (BENCHMARKS.md, "Loss
+and regularisation"; one person): the non-saturating loss lost likeness (identity 0.89 vs 1.00,
+distance 0.48 vs 0.40) and varied only the exposure; R1 (gamma 0.05) cost 18 % of the images
+and bought nothing measurable. Hence hinge, no R1.
 
 The optional **mode-seeking** term (Mao et al. 2019, MSGAN) is aimed at the engine's measured
 weakness on 20-60 photos: samples that share one pose and differ only in colour and brightness
