@@ -33,8 +33,9 @@ from gan_engine import RESOLUTIONS
 #: G's 32 and 64 px convolutions, i.e. ~3 images per CPU-second: a few hundred steps in the
 #: budget, too few to learn a face. Halving every size (5.2 GFLOP per image) trains ~4x more images
 #: per CPU-second at a similar share of the machine's matmul rate. On a GPU use ``width`` 2-4.
-UPSAMPLING = ("nearest", "bilinear")
 BASE_CHANNELS = {4: 128, 8: 128, 16: 64, 32: 64, 64: 32, 128: 16, 256: 8}
+#: The generator's up-sampling modes (``NetConfig.upsample``).
+UPSAMPLING = ("nearest", "bilinear")
 
 
 @dataclass(frozen=True)
