@@ -222,7 +222,8 @@ def reference_model(kind: str, run: Path):
 # ----- the benchmark -----------------------------------------------------------------------------
 def variant(model: str, args: argparse.Namespace) -> str:
     """The model's name in run keys and results: ``engine-mbstd4``, ``engine-ms0.1``,
-    ``engine-nsgan``, ``engine-r1-0.2``, ``engine-bilinear`` for the engine's options (the defaults add nothing)."""
+    ``engine-nsgan``, ``engine-bilinear``, ``engine-r1-0.05`` for the engine's options; the
+    defaults add nothing."""
     if model != "engine":
         return model
     name = model + (f"-mbstd{args.mbstd}" if args.mbstd else "")

@@ -98,10 +98,8 @@ class UpBlock(nn.Module):
         self.norm2 = ConditionalBatchNorm(out_ch * 2, cond)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        if self.mode == "bilinear":
-            x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
-        else:
-            x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+        corners = False if self.mode == "bilinear" else None  # only bilinear takes the flag
+        x = F.interpolate(x, scale_factor=2.0, mode=self.mode, align_corners=corners)
         x = F.glu(self.norm(self.conv(x), cond), dim=1)
         return F.glu(self.norm2(self.conv2(x), cond), dim=1)
 
