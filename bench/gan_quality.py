@@ -337,6 +337,10 @@ def figures(result: dict) -> dict[str, Any]:
         "train_ssim": r["train_best"]["ssim"],
         "diversity": i["diversity_descriptor"],
         "real_diversity": c.get("diversity_descriptor"),
+        # Mean SSIM between pairs of samples: low when shapes differ. Unlike the descriptor
+        # distance it is not raised by copies of one face that differ only in exposure.
+        "similarity": r.get("diversity_ssim"),
+        "real_similarity": (r.get("ceiling") or {}).get("diversity_ssim"),
     }
 
 
@@ -351,7 +355,8 @@ def summary_line(result: dict) -> str:
         f"| distance {_fmt(f['distance'])} (real {_fmt(f['real_distance'])}) "
         f"| detection {_fmt(f['detection'])} | held-out SSIM {_fmt(f['heldout_ssim'])} "
         f"| train SSIM {_fmt(f['train_ssim'])} | diversity {_fmt(f['diversity'])} "
-        f"(real {_fmt(f['real_diversity'])})"
+        f"(real {_fmt(f['real_diversity'])}) | sample similarity {_fmt(f['similarity'])} "
+        f"(real {_fmt(f['real_similarity'])})"
     )
 
 
@@ -359,8 +364,8 @@ def markdown_table(results: list[dict]) -> str:
     """One row per run, then the mean per model and prior setting: ready for BENCHMARKS.md."""
     head = (
         "| person | model | prior | images | identity | distance (real) | detection "
-        "| held-out SSIM | train SSIM | diversity (real) | targets met |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|"
+        "| held-out SSIM | train SSIM | diversity (real) | sample similarity (real) | targets met |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
     rows, groups = [head], {}
     for result in results:
@@ -371,7 +376,8 @@ def markdown_table(results: list[dict]) -> str:
             f"| {result['person']} | {result['model']} | {result['prior']} | {f['images']} "
             f"| {_fmt(f['identity'])} | {_fmt(f['distance'])} ({_fmt(f['real_distance'])}) "
             f"| {_fmt(f['detection'])} | {_fmt(f['heldout_ssim'])} | {_fmt(f['train_ssim'])} "
-            f"| {_fmt(f['diversity'])} ({_fmt(f['real_diversity'])}) | {met}/{len(TARGETS)} |"
+            f"| {_fmt(f['diversity'])} ({_fmt(f['real_diversity'])}) "
+            f"| {_fmt(f['similarity'])} ({_fmt(f['real_similarity'])}) | {met}/{len(TARGETS)} |"
         )
     for (model, prior), items in sorted(groups.items()):
         mean = {
@@ -385,7 +391,8 @@ def markdown_table(results: list[dict]) -> str:
             f"| **mean of {len(items)}** | {model} | {prior} | | {_fmt(mean['identity'])} "
             f"| {_fmt(mean['distance'])} ({_fmt(mean['real_distance'])}) | {_fmt(mean['detection'])} "
             f"| {_fmt(mean['heldout_ssim'])} | {_fmt(mean['train_ssim'])} "
-            f"| {_fmt(mean['diversity'])} ({_fmt(mean['real_diversity'])}) | |"
+            f"| {_fmt(mean['diversity'])} ({_fmt(mean['real_diversity'])}) "
+            f"| {_fmt(mean['similarity'])} ({_fmt(mean['real_similarity'])}) | |"
         )
     return "\n".join(rows)
 
