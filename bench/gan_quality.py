@@ -221,12 +221,13 @@ def reference_model(kind: str, run: Path):
 
 # ----- the benchmark -----------------------------------------------------------------------------
 def variant(model: str, args: argparse.Namespace) -> str:
-    """The model's name in run keys and results: ``engine-mbstd4``, ``engine-ms0.1``,
-    ``engine-nsgan``, ``engine-bilinear``, ``engine-r1-0.05`` for the engine's options; the
-    defaults add nothing."""
+    """The model's name in run keys and results: ``engine-w0.5``, ``engine-mbstd4``,
+    ``engine-ms0.1``, ``engine-nsgan``, ``engine-bilinear``, ``engine-r1-0.05`` for the engine's
+    options; the defaults add nothing."""
     if model != "engine":
         return model
-    name = model + (f"-mbstd{args.mbstd}" if args.mbstd else "")
+    name = model + (f"-w{args.width:g}" if args.width != 1.0 else "")
+    name += f"-mbstd{args.mbstd}" if args.mbstd else ""
     name += f"-ms{args.mode_seeking:g}" if args.mode_seeking else ""
     name += f"-{args.loss}" if args.loss != "hinge" else ""
     name += f"-{args.upsample}" if args.upsample != "nearest" else ""
@@ -236,6 +237,7 @@ def variant(model: str, args: argparse.Namespace) -> str:
 def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     """The TrainConfig fields that the command line's engine options set."""
     return {
+        "width": args.width,
         "mbstd_group": args.mbstd,
         "mode_seeking": args.mode_seeking,
         "loss": args.loss,
@@ -437,6 +439,12 @@ def main() -> int:
         default=os.cpu_count() or 1,
         help="PyTorch threads for every model (default: all cores; 1 trains more images per "
         "CPU-second on a busy machine, see BENCHMARKS.md)",
+    )
+    parser.add_argument(
+        "--width",
+        type=float,
+        default=1.0,
+        help="engine runs with every channel count scaled by this (results as engine-wW)",
     )
     parser.add_argument(
         "--mbstd",
