@@ -8,12 +8,17 @@ Metrics (all on aligned crops at the model's resolution):
 * **identity**: dlib's 128-d descriptor of each sample (crops upscaled to 256 px so dlib finds the
   face) against the centroid of the held-out photos' descriptors; the match rate is the share of
   samples with a detected face closer than 0.6. **detection rate**: share of samples with a face.
-* **diversity**: mean pairwise descriptor distance and mean pairwise SSIM among samples.
+* **diversity**: mean pairwise descriptor distance and mean pairwise SSIM among samples, and
+  **shape similarity**: the mean correlation between pairs of samples in grey at 16 px, each
+  image standardised first, so brightness, contrast and tint cannot count as variety (copies of
+  one face in different exposures score near 1; real photos of one person about 0.2). The other
+  two figures count exposure changes alone as variety.
 * **KID** in descriptor space (cubic polynomial kernel, unbiased): with tens of samples its
   variance is large — read it as a trend between runs, not as an absolute score.
 * **ceiling**: the same identity, detection and diversity figures for the held-out real crops at
   the same resolution (identity against the training photos' centroid), so that every generated
-  figure is read against what real photos of that person score.
+  figure is read against what real photos of that person score (shape similarity: over all
+  the real crops, since a held-out set of a few photos gives a noisy mean).
 """
 
 from __future__ import annotations
@@ -75,6 +80,28 @@ def pairwise_mean(items: list[Any], metric: Any, limit: int = 500) -> float | No
     if not pairs:
         return None
     return float(np.mean([metric(items[i], items[j]) for i, j in pairs]))
+
+
+#: Side of the grey thumbnails that shape similarity compares (every model size divides by it).
+SHAPE_SIZE = 16
+
+
+def shape_similarity(images: np.ndarray) -> float | None:
+    """Mean Pearson correlation between pairs of images (N x H x W x 3), in grey at ``SHAPE_SIZE``
+    px: 1 when all share one shape whatever their exposure, near 0 for unrelated pictures."""
+    if len(images) < 2:
+        return None
+    n, h, w, _ = images.shape
+    grey = images.astype(np.float64).mean(axis=3)
+    small = grey.reshape(n, SHAPE_SIZE, h // SHAPE_SIZE, SHAPE_SIZE, w // SHAPE_SIZE).mean(
+        axis=(2, 4)
+    )
+    flat = small.reshape(n, -1)
+    flat = flat - flat.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(flat, axis=1, keepdims=True)
+    unit = flat / np.where(norms > 1e-9, norms, 1.0)  # a flat image correlates with nothing
+    corr = unit @ unit.T
+    return float((corr.sum() - np.trace(corr)) / (n * (n - 1)))
 
 
 def kid(x: np.ndarray, y: np.ndarray) -> float | None:
@@ -172,6 +199,7 @@ def evaluate(
         ),
         "identity": {k: v for k, v in sample_identity.items() if not k.startswith("_")},
         "diversity_ssim": pairwise_mean(list(generated), ssim),
+        "shape_similarity": shape_similarity(generated),
         "kid_descriptor": kid(sample_identity["_descriptors"], real_descriptors.astype(np.float64)),
         "kid_caveat": "unbiased KID on a few dozen descriptors has a large variance; compare runs, not absolutes",
         "ceiling": None,
@@ -182,6 +210,8 @@ def evaluate(
             "train_best_vs_heldout": best_matches(real_held, real_train),
             "identity": {k: v for k, v in ceiling_identity.items() if not k.startswith("_")},
             "diversity_ssim": pairwise_mean(list(real_held), ssim),
+            # All the real crops: held-out sets of 3-9 photos give a noisy mean.
+            "shape_similarity": shape_similarity(np.concatenate([real_train, real_held])),
         }
     if pictures is not None:
         from gan_engine.report import write_pictures

@@ -104,6 +104,12 @@ def metric_rows(report: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
             ceiling.get("diversity_ssim"),
             "<= real",
         ),
+        (
+            "shape similarity (exposure ignored)",
+            report.get("shape_similarity"),
+            ceiling.get("shape_similarity"),
+            "<= real",
+        ),
         ("KID (descriptor space)", report["kid_descriptor"], None, "lower"),
     ]
 

@@ -112,4 +112,15 @@ def figures(report: dict[str, Any]) -> list[Figure]:
             real.get("diversity_descriptor"),
             str(_("Higher means the generated photos differ more from one another.")),
         ),
+        Figure(
+            str(_("Sameness of shape")),
+            report.get("shape_similarity"),
+            ceiling.get("shape_similarity"),
+            str(
+                _(
+                    "From 0 to 1, leaving brightness and colour aside: how alike the generated "
+                    "photos are in pose and shape. Near 1 means one face repeated."
+                )
+            ),
+        ),
     ]

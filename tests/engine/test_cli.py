@@ -106,6 +106,7 @@ def test_prepare_train_generate_evaluate_end_to_end(face_photos, tmp_path):
     assert report["model_step"] == 4
     assert report["photos"] == {"train": 7, "heldout": 1}
     assert 0 <= report["identity"]["detection_rate"] <= 1
+    assert -1 <= report["shape_similarity"] <= 1 and "shape_similarity" in report["ceiling"]
     assert -1 <= report["heldout_best"]["ssim"] <= 1
     assert report["ceiling"]["identity"]["detection_rate"] > 0  # real held-out crops have faces
 

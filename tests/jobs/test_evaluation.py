@@ -49,7 +49,8 @@ def test_a_trained_model_gets_an_evaluation_report_on_its_page(
 
     page = client_as(family.viewer).get(model.get_absolute_url()).content.decode()
     assert 'id="evaluation-figures"' in page
-    for label in ("Identity match rate", "Face detection rate", "SSIM", "PSNR", "Variety"):
+    labels = ("Identity match rate", "Face detection rate", "SSIM", "PSNR", "Variety", "shape")
+    for label in labels:
         assert label in page
     assert "Real photos (ceiling)" in page
     picture = f"{model.get_absolute_url()}evaluation/heldout_pairs.png"
