@@ -222,8 +222,8 @@ def reference_model(kind: str, run: Path):
 # ----- the benchmark -----------------------------------------------------------------------------
 def variant(model: str, args: argparse.Namespace) -> str:
     """The model's name in run keys and results: ``engine-w0.5``, ``engine-mbstd4``,
-    ``engine-ms0.1``, ``engine-nsgan``, ``engine-bilinear``, ``engine-r1-0.05`` for the engine's
-    options; the defaults add nothing."""
+    ``engine-ms0.1``, ``engine-nsgan``, ``engine-bilinear``, ``engine-noiseseed``,
+    ``engine-r1-0.05`` for the engine's options; the defaults add nothing."""
     if model != "engine":
         return model
     name = model + (f"-w{args.width:g}" if args.width != 1.0 else "")
@@ -231,6 +231,7 @@ def variant(model: str, args: argparse.Namespace) -> str:
     name += f"-ms{args.mode_seeking:g}" if args.mode_seeking else ""
     name += f"-{args.loss}" if args.loss != "hinge" else ""
     name += f"-{args.upsample}" if args.upsample != "nearest" else ""
+    name += f"-noise{args.noise}" if args.noise != "everywhere" else ""
     return name + (f"-r1-{args.r1:g}" if args.r1 else "")
 
 
@@ -243,6 +244,7 @@ def engine_options(args: argparse.Namespace) -> dict[str, Any]:
         "loss": args.loss,
         "r1_gamma": args.r1,
         "upsample": args.upsample,
+        "noise": args.noise,
     }
 
 
@@ -470,6 +472,12 @@ def main() -> int:
         choices=["nearest", "bilinear"],
         default="nearest",
         help="engine runs with this up-sampling in G (bilinear: results as engine-bilinear)",
+    )
+    parser.add_argument(
+        "--noise",
+        choices=["everywhere", "seed"],
+        default="everywhere",
+        help="where G's noise enters (seed: results as engine-noiseseed)",
     )
     parser.add_argument(
         "--r1", type=float, default=0.0, help="engine runs with R1 at this gamma (engine-r1-G)"

@@ -50,6 +50,12 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
         help="the generator's up-sampling between scales (see BENCHMARKS.md)",
     )
     parser.add_argument(
+        "--noise",
+        choices=["everywhere", "seed"],
+        default="everywhere",
+        help="where the generator's noise enters: every layer's norm, or the 4x4 seed only",
+    )
+    parser.add_argument(
         "--mode-seeking",
         type=float,
         default=0.0,
@@ -223,6 +229,7 @@ def _train(args: argparse.Namespace) -> int:
         mbstd_group=args.mbstd,
         mode_seeking=args.mode_seeking,
         upsample=args.upsample,
+        noise=args.noise,
         loss=args.loss,
         r1_gamma=args.r1,
         lr_g=args.lr,

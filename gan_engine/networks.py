@@ -36,6 +36,8 @@ from gan_engine import RESOLUTIONS
 BASE_CHANNELS = {4: 128, 8: 128, 16: 64, 32: 64, 64: 32, 128: 16, 256: 8}
 #: The generator's up-sampling modes (``NetConfig.upsample``).
 UPSAMPLING = ("nearest", "bilinear")
+#: Where the generator's noise enters (``NetConfig.noise``).
+NOISE_PATHS = ("everywhere", "seed")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,12 @@ class NetConfig:
     #: G's up-sampling between scales: "nearest" (the first design) or "bilinear", against the
     #: fine grid pattern that nearest-neighbour blocks leave on 64 px samples (BENCHMARKS.md).
     upsample: str = "nearest"
+    #: Where the noise enters G: "everywhere" (the 4x4 seed and every conditional batch norm, the
+    #: first design) or "seed" (the 4x4 seed only; the norms follow the caption alone). Trained
+    #: models put nearly all of the noise's effect into the norms' per-channel gains, which can
+    #: only change exposure and tint (bench/gan_shape.py, BENCHMARKS.md): "seed" leaves the noise
+    #: nowhere to act but the layout of the face.
+    noise: str = "everywhere"
 
     def channels(self, size: int) -> int:
         return max(8, int(BASE_CHANNELS[size] * self.width))
@@ -65,6 +73,10 @@ class NetConfig:
         if self.upsample not in UPSAMPLING:
             raise ValueError(
                 f"up-sampling {self.upsample!r} is not supported; choose from {UPSAMPLING}"
+            )
+        if self.noise not in NOISE_PATHS:
+            raise ValueError(
+                f"noise path {self.noise!r} is not supported; choose from {NOISE_PATHS}"
             )
 
 
@@ -128,6 +140,7 @@ class Generator(nn.Module):
         super().__init__()
         self.config = config
         cond = config.z_dim + config.cond_dim
+        norm_cond = config.cond_dim if config.noise == "seed" else cond
         self.text_proj = nn.Linear(config.text_dim, config.cond_dim)
         c4 = config.channels(4)
         self.initial = nn.ConvTranspose2d(cond, c4 * 2, 4, bias=False)
@@ -135,7 +148,9 @@ class Generator(nn.Module):
         self.sizes = [4 * 2**i for i in range(1, config.resolution.bit_length() - 2)]
         self.blocks = nn.ModuleDict(
             {
-                str(s): UpBlock(config.channels(s // 2), config.channels(s), cond, config.upsample)
+                str(s): UpBlock(
+                    config.channels(s // 2), config.channels(s), norm_cond, config.upsample
+                )
                 for s in self.sizes
             }
         )
@@ -155,6 +170,8 @@ class Generator(nn.Module):
     def forward(self, z: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         cond = self.condition(z, text)
         x = F.glu(self.initial_norm(self.initial(cond[:, :, None, None])), dim=1)
+        if self.config.noise == "seed":
+            cond = cond[:, self.config.z_dim :]  # the caption's projection alone
         features = {4: x}
         for size in self.sizes:
             x = self.blocks[str(size)](x, cond)

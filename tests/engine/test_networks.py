@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from gan_engine.networks import (
+    ConditionalBatchNorm,
     Discriminator,
     Generator,
     NetConfig,
@@ -15,9 +16,11 @@ from gan_engine.networks import (
 )
 
 
-@pytest.mark.parametrize(("mbstd", "upsample"), [(0, "nearest"), (4, "bilinear")])
+@pytest.mark.parametrize(
+    ("mbstd", "upsample", "noise"), [(0, "nearest", "everywhere"), (4, "bilinear", "seed")]
+)
 @pytest.mark.parametrize("resolution", [16, 64, 128, 256])
-def test_generator_and_discriminator_shapes(resolution, mbstd, upsample):
+def test_generator_and_discriminator_shapes(resolution, mbstd, upsample, noise):
     torch.manual_seed(0)
     config = NetConfig(
         resolution=resolution,
@@ -26,6 +29,7 @@ def test_generator_and_discriminator_shapes(resolution, mbstd, upsample):
         width=0.25,
         mbstd_group=mbstd,
         upsample=upsample,
+        noise=noise,
     )
     generator, discriminator = Generator(config), Discriminator(config)
     text = torch.randn(2, 384)
@@ -44,6 +48,28 @@ def test_unsupported_resolution_or_upsampling_is_refused():
         NetConfig(resolution=32)
     with pytest.raises(ValueError, match="up-sampling 'bicubic' is not supported"):
         NetConfig(upsample="bicubic")
+    with pytest.raises(ValueError, match="noise path 'norms' is not supported"):
+        NetConfig(noise="norms")
+
+
+@pytest.mark.parametrize(("noise", "varies_without_seed"), [("everywhere", True), ("seed", False)])
+def test_seed_only_noise_cannot_reach_the_norms(noise, varies_without_seed):
+    """With ``noise="seed"`` the noise shapes the image through the 4x4 seed alone: cut that path
+    and every noise gives the same image, while the first design still varies through its norms
+    (whose gains and shifts start at zero, so they are given weights here)."""
+    torch.manual_seed(0)
+    generator = Generator(
+        NetConfig(resolution=16, z_dim=32, cond_dim=32, width=0.25, noise=noise)
+    ).eval()
+    z, text = torch.randn(2, 32), torch.zeros(2, 384)
+    with torch.no_grad():
+        for module in generator.modules():
+            if isinstance(module, ConditionalBatchNorm):
+                torch.nn.init.normal_(module.gain.weight, std=0.5)
+                torch.nn.init.normal_(module.bias.weight, std=0.5)
+        assert not torch.allclose(*generator(z, text))
+        generator.initial.weight.zero_()
+        assert torch.allclose(*generator(z, text), atol=1e-6) is not varies_without_seed
 
 
 def test_bilinear_upsampling_has_the_same_weights_and_smoother_images():

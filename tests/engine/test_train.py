@@ -207,22 +207,27 @@ def test_checkpoint_from_another_resolution_or_version_is_refused(tiny_config, e
 def test_checkpoint_from_before_a_new_architecture_option_still_resumes(
     tiny_config, encoder, tmp_path
 ):
-    """Fields added to the config later (``mbstd_group``, ``upsample``) take their defaults for
-    old checkpoints; asking for another value is refused by name rather than crashing on weights
-    (or, for ``upsample``, which changes no weight, silently drawing other images)."""
+    """Fields added to the config later (``mbstd_group``, ``upsample``, ``noise``) take their
+    defaults for old checkpoints; asking for another value is refused by name rather than
+    crashing on weights (or, for ``upsample``, which changes no weight, silently drawing other
+    images)."""
     config = tiny_config(steps=2)
     train(config, encoder=encoder)
     path = Path(config.out, CHECKPOINT_NAME)
     state = read_checkpoint(path)
     del state["config"]["mbstd_group"]  # as written before the options existed
     del state["config"]["upsample"]
+    del state["config"]["noise"]
     save_checkpoint(state, Path(config.out))
-    assert load_model(config.out, device="cpu").generator.config.upsample == "nearest"
+    generator = load_model(config.out, device="cpu").generator
+    assert (generator.config.upsample, generator.config.noise) == ("nearest", "everywhere")
     assert train(tiny_config(steps=3, resume=True), encoder=encoder).step == 3
     with pytest.raises(CheckpointError, match="mbstd_group=0, this run asks for mbstd_group=4"):
         train(tiny_config(steps=4, resume=True, mbstd_group=4), encoder=encoder)
     with pytest.raises(CheckpointError, match="upsample='nearest', this run asks for upsample="):
         train(tiny_config(steps=4, resume=True, upsample="bilinear"), encoder=encoder)
+    with pytest.raises(CheckpointError, match="noise='everywhere', this run asks for noise='seed'"):
+        train(tiny_config(steps=4, resume=True, noise="seed"), encoder=encoder)
 
 
 def test_a_bilinear_model_is_generated_with_bilinear_upsampling(tiny_config, encoder):
