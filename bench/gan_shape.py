@@ -4,7 +4,10 @@
 A benchmark, not a test: for each checkpoint, ``gan_engine.evaluate.shape_similarity`` of 64
 samples (seeds 0-63, no caption, as the quality benchmark samples), and for each prepared data
 folder the same figure for its real crops, the ceiling. 1 means one shape repeated whatever the
-brightness or tint; real photos of one person score about 0.2.
+brightness or tint; real photos of one person score about 0.2. With ``--paths``, also the
+figure when the noise varies only in the 4x4 seed (the norms see one fixed noise) and only in the
+norms (one fixed seed), with the spread of the samples' mean brightness in grey levels: where a
+trained generator puts its noise.
 
     .venv/bin/python bench/gan_shape.py data/bench/gan_quality/priors/engine-20-all-3600/checkpoint.pt \\
         --data data/bench/gan_quality/data/corpus-20-all
@@ -27,6 +30,7 @@ def main() -> int:
     parser.add_argument("checkpoints", nargs="*", type=Path)
     parser.add_argument("--data", nargs="*", type=Path, default=[], help="prepared data folders")
     parser.add_argument("--resolution", type=int, default=64, help="of the data folders' crops")
+    parser.add_argument("--paths", action="store_true", help="also vary the noise per path")
     args = parser.parse_args()
 
     import torch
@@ -35,12 +39,26 @@ def main() -> int:
     from gan_engine.evaluate import shape_similarity, to_uint8
     from gan_engine.generate import encode_captions, load_model, render, seed_noise
 
+    def brightness_spread(images) -> float:
+        return float(images.astype(float).mean(axis=(1, 2, 3)).std())
+
     torch.set_num_threads(1)
     for checkpoint in args.checkpoints:
         model = load_model(checkpoint, "cpu")
         z = torch.stack([seed_noise(seed, model.z_dim) for seed in range(SAMPLES)])
-        images = to_uint8(render(model, z, encode_captions(model, [None] * SAMPLES, None)))
-        print(f"{checkpoint}: samples {shape_similarity(images):.2f} (step {model.step})")
+        text = encode_captions(model, [None] * SAMPLES, None)
+        images = to_uint8(render(model, z, text))
+        line = f"{checkpoint}: samples {shape_similarity(images):.2f} (step {model.step})"
+        if args.paths:
+            one = z[:1].expand_as(z)
+            with torch.no_grad():
+                for name, seed_z, norm_z in (("seed only", z, one), ("norms only", one, z)):
+                    part = to_uint8(model.generator(seed_z, text, norm_z=norm_z))
+                    line += (
+                        f"; {name} {shape_similarity(part):.2f}"
+                        f" (brightness spread {brightness_spread(part):.1f})"
+                    )
+        print(line)
     for folder in args.data:
         crops = load_faces(folder, args.resolution, "train").images
         print(f"{folder}: real crops {shape_similarity(to_uint8(crops)):.2f} ({len(crops)} photos)")

@@ -167,11 +167,17 @@ class Generator(nn.Module):
     def condition(self, z: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         return torch.cat([z, self.text_proj(text)], dim=1)
 
-    def forward(self, z: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, z: torch.Tensor, text: torch.Tensor, norm_z: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``norm_z`` (default ``z``) is the noise the norms see: a diagnosis can hold one path
+        still and vary the other (``bench/gan_shape.py --paths``)."""
         cond = self.condition(z, text)
         x = F.glu(self.initial_norm(self.initial(cond[:, :, None, None])), dim=1)
         if self.config.noise == "seed":
             cond = cond[:, self.config.z_dim :]  # the caption's projection alone
+        elif norm_z is not None:
+            cond = self.condition(norm_z, text)
         features = {4: x}
         for size in self.sizes:
             x = self.blocks[str(size)](x, cond)

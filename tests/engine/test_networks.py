@@ -70,6 +70,8 @@ def test_seed_only_noise_cannot_reach_the_norms(noise, varies_without_seed):
         assert not torch.allclose(*generator(z, text))
         generator.initial.weight.zero_()
         assert torch.allclose(*generator(z, text), atol=1e-6) is not varies_without_seed
+        # The diagnosis hook: norms held on one noise, the cut seed leaves nothing to vary.
+        assert torch.allclose(*generator(z, text, norm_z=z[:1].expand_as(z)), atol=1e-6)
 
 
 def test_bilinear_upsampling_has_the_same_weights_and_smoother_images():
