@@ -341,8 +341,8 @@ def figures(result: dict) -> dict[str, Any]:
         "train_ssim": r["train_best"]["ssim"],
         "diversity": i["diversity_descriptor"],
         "real_diversity": c.get("diversity_descriptor"),
-        # Mean SSIM between pairs of samples: low when shapes differ. Unlike the descriptor
-        # distance it is not raised by copies of one face that differ only in exposure.
+        # Mean SSIM between pairs of samples: lower is more varied. Exposure differences lower it
+        # too; evaluate's shape_similarity is the figure that ignores them.
         "similarity": r.get("diversity_ssim"),
         "real_similarity": (r.get("ceiling") or {}).get("diversity_ssim"),
     }

@@ -59,7 +59,8 @@ class NetConfig:
     #: first design) or "seed" (the 4x4 seed only; the norms follow the caption alone). Trained
     #: models put nearly all of the noise's effect into the norms' per-channel gains, which can
     #: only change exposure and tint (bench/gan_shape.py, BENCHMARKS.md): "seed" leaves the noise
-    #: nowhere to act but the layout of the face.
+    #: nowhere to act but the layout of the face. Measured on one person, the generator then
+    #: ignores the noise altogether (one image for every noise), so "everywhere" stays.
     noise: str = "everywhere"
 
     def channels(self, size: int) -> int:
@@ -171,7 +172,8 @@ class Generator(nn.Module):
         self, z: torch.Tensor, text: torch.Tensor, norm_z: torch.Tensor | None = None
     ) -> torch.Tensor:
         """``norm_z`` (default ``z``) is the noise the norms see: a diagnosis can hold one path
-        still and vary the other (``bench/gan_shape.py --paths``)."""
+        still and vary the other (``bench/gan_shape.py --paths``). With ``noise="seed"`` the
+        norms see no noise, and ``norm_z`` is ignored."""
         cond = self.condition(z, text)
         x = F.glu(self.initial_norm(self.initial(cond[:, :, None, None])), dim=1)
         if self.config.noise == "seed":
