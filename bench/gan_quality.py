@@ -220,32 +220,35 @@ def reference_model(kind: str, run: Path):
 
 
 # ----- the benchmark -----------------------------------------------------------------------------
+#: The engine's options: (argument, TrainConfig field, default, the run name's suffix when not
+#: the default). The order is the order of suffixes in run names (results are found by name).
+ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
+    ("width", "width", 1.0, "-w{:g}"),
+    ("mbstd", "mbstd_group", 0, "-mbstd{}"),
+    ("mode_seeking", "mode_seeking", 0.0, "-ms{:g}"),
+    ("loss", "loss", "hinge", "-{}"),
+    ("upsample", "upsample", "nearest", "-{}"),
+    ("noise", "noise", "everywhere", "-noise{}"),
+    ("r1", "r1_gamma", 0.0, "-r1-{:g}"),
+)
+
+
 def variant(model: str, args: argparse.Namespace) -> str:
     """The model's name in run keys and results: ``engine-w0.5``, ``engine-mbstd4``,
     ``engine-ms0.1``, ``engine-nsgan``, ``engine-bilinear``, ``engine-noiseseed``,
     ``engine-r1-0.05`` for the engine's options; the defaults add nothing."""
     if model != "engine":
         return model
-    name = model + (f"-w{args.width:g}" if args.width != 1.0 else "")
-    name += f"-mbstd{args.mbstd}" if args.mbstd else ""
-    name += f"-ms{args.mode_seeking:g}" if args.mode_seeking else ""
-    name += f"-{args.loss}" if args.loss != "hinge" else ""
-    name += f"-{args.upsample}" if args.upsample != "nearest" else ""
-    name += f"-noise{args.noise}" if args.noise != "everywhere" else ""
-    return name + (f"-r1-{args.r1:g}" if args.r1 else "")
+    return model + "".join(
+        suffix.format(getattr(args, argument))
+        for argument, _, default, suffix in ENGINE_OPTIONS
+        if getattr(args, argument) != default
+    )
 
 
 def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     """The TrainConfig fields that the command line's engine options set."""
-    return {
-        "width": args.width,
-        "mbstd_group": args.mbstd,
-        "mode_seeking": args.mode_seeking,
-        "loss": args.loss,
-        "r1_gamma": args.r1,
-        "upsample": args.upsample,
-        "noise": args.noise,
-    }
+    return {field: getattr(args, argument) for argument, field, _, _ in ENGINE_OPTIONS}
 
 
 def ensure_prior(model: str, args: argparse.Namespace, work: Path) -> Path:

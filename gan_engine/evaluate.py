@@ -37,6 +37,7 @@ from gan_engine.data import load_faces
 from gan_engine.errors import DataError
 from gan_engine.faces import SAME_PERSON_DISTANCE, FaceTools
 from gan_engine.generate import Model, encode_captions, load_model, render, seed_noise
+from gan_engine.loss import structure
 from gan_engine.text import CaptionEncoder
 
 
@@ -82,26 +83,20 @@ def pairwise_mean(items: list[Any], metric: Any, limit: int = 500) -> float | No
     return float(np.mean([metric(items[i], items[j]) for i, j in pairs]))
 
 
-#: Side of the grey thumbnails that shape similarity compares (every model size divides by it).
+#: Side of the grey thumbnails that shape similarity compares (finer than the loss's 8 px).
 SHAPE_SIZE = 16
 
 
 def shape_similarity(images: np.ndarray) -> float | None:
-    """Mean Pearson correlation between pairs of images (N x H x W x 3), in grey at ``SHAPE_SIZE``
-    px: 1 when all share one shape whatever their exposure, near 0 for unrelated pictures."""
-    if len(images) < 2:
+    """Mean Pearson correlation between pairs of images (N x H x W x 3, uint8) of their
+    :func:`gan_engine.loss.structure` at ``SHAPE_SIZE`` px: 1 when all share one shape whatever
+    their exposure, near 0 for unrelated pictures (a flat image correlates with nothing)."""
+    n = len(images)
+    if n < 2:
         return None
-    n, h, w, _ = images.shape
-    grey = images.astype(np.float64).mean(axis=3)
-    small = grey.reshape(n, SHAPE_SIZE, h // SHAPE_SIZE, SHAPE_SIZE, w // SHAPE_SIZE).mean(
-        axis=(2, 4)
-    )
-    flat = small.reshape(n, -1)
-    flat = flat - flat.mean(axis=1, keepdims=True)
-    norms = np.linalg.norm(flat, axis=1, keepdims=True)
-    unit = flat / np.where(norms > 1e-9, norms, 1.0)  # a flat image correlates with nothing
-    corr = unit @ unit.T
-    return float((corr.sum() - np.trace(corr)) / (n * (n - 1)))
+    shapes = structure(torch.from_numpy(images).permute(0, 3, 1, 2).double(), SHAPE_SIZE)
+    corr = shapes @ shapes.T / (shapes.shape[1] - 1)  # unit variance per row: correlations
+    return float((corr.sum() - corr.trace()) / (n * (n - 1)))
 
 
 def kid(x: np.ndarray, y: np.ndarray) -> float | None:

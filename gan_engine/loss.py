@@ -65,10 +65,11 @@ def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Te
 STRUCTURE_SIZE = 8
 
 
-def structure(images: torch.Tensor) -> torch.Tensor:
-    """Grey, ``STRUCTURE_SIZE`` px, zero mean and unit variance per image: shape without colour."""
+def structure(images: torch.Tensor, size: int = STRUCTURE_SIZE) -> torch.Tensor:
+    """Grey, ``size`` px, zero mean and unit variance per image: shape without colour (also
+    ``evaluate.shape_similarity``'s measure, at a finer size than the term trains on)."""
     grey = images.float().mean(dim=1, keepdim=True)
-    small = F.adaptive_avg_pool2d(grey, STRUCTURE_SIZE)
+    small = F.adaptive_avg_pool2d(grey, size)
     flat = small.flatten(1)
     return (flat - flat.mean(dim=1, keepdim=True)) / (flat.std(dim=1, keepdim=True) + 1e-4)
 

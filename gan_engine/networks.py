@@ -176,10 +176,11 @@ class Generator(nn.Module):
         norms see no noise, and ``norm_z`` is ignored."""
         cond = self.condition(z, text)
         x = F.glu(self.initial_norm(self.initial(cond[:, :, None, None])), dim=1)
+        caption = cond[:, self.config.z_dim :]
         if self.config.noise == "seed":
-            cond = cond[:, self.config.z_dim :]  # the caption's projection alone
+            cond = caption
         elif norm_z is not None:
-            cond = self.condition(norm_z, text)
+            cond = torch.cat([norm_z, caption], dim=1)
         features = {4: x}
         for size in self.sizes:
             x = self.blocks[str(size)](x, cond)
