@@ -229,6 +229,7 @@ ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("loss", "loss", "hinge", "-{}"),
     ("upsample", "upsample", "nearest", "-{}"),
     ("noise", "noise", "everywhere", "-noise{}"),
+    ("padding", "padding", "zeros", "-{}"),
     ("r1", "r1_gamma", 0.0, "-r1-{:g}"),
 )
 
@@ -236,7 +237,7 @@ ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
 def variant(model: str, args: argparse.Namespace) -> str:
     """The model's name in run keys and results: ``engine-w0.5``, ``engine-mbstd4``,
     ``engine-ms0.1``, ``engine-nsgan``, ``engine-bilinear``, ``engine-noiseseed``,
-    ``engine-r1-0.05`` for the engine's options; the defaults add nothing."""
+    ``engine-reflect``, ``engine-r1-0.05`` for the engine's options; the defaults add nothing."""
     if model != "engine":
         return model
     return model + "".join(
@@ -481,6 +482,12 @@ def main() -> int:
         choices=["everywhere", "seed"],
         default="everywhere",
         help="where G's noise enters (seed: results as engine-noiseseed)",
+    )
+    parser.add_argument(
+        "--padding",
+        choices=["zeros", "reflect"],
+        default="zeros",
+        help="how G's convolutions pad the border (reflect: results as engine-reflect)",
     )
     parser.add_argument(
         "--r1", type=float, default=0.0, help="engine runs with R1 at this gamma (engine-r1-G)"

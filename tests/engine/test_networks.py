@@ -10,6 +10,7 @@ from gan_engine.networks import (
     Discriminator,
     Generator,
     NetConfig,
+    UpBlock,
     make_ema,
     minibatch_std,
     update_ema,
@@ -17,10 +18,11 @@ from gan_engine.networks import (
 
 
 @pytest.mark.parametrize(
-    ("mbstd", "upsample", "noise"), [(0, "nearest", "everywhere"), (4, "bilinear", "seed")]
+    ("mbstd", "upsample", "noise", "padding"),
+    [(0, "nearest", "everywhere", "zeros"), (4, "bilinear", "seed", "reflect")],
 )
 @pytest.mark.parametrize("resolution", [16, 64, 128, 256])
-def test_generator_and_discriminator_shapes(resolution, mbstd, upsample, noise):
+def test_generator_and_discriminator_shapes(resolution, mbstd, upsample, noise, padding):
     torch.manual_seed(0)
     config = NetConfig(
         resolution=resolution,
@@ -30,6 +32,7 @@ def test_generator_and_discriminator_shapes(resolution, mbstd, upsample, noise):
         mbstd_group=mbstd,
         upsample=upsample,
         noise=noise,
+        padding=padding,
     )
     generator, discriminator = Generator(config), Discriminator(config)
     text = torch.randn(2, 384)
@@ -50,6 +53,21 @@ def test_unsupported_resolution_or_upsampling_is_refused():
         NetConfig(upsample="bicubic")
     with pytest.raises(ValueError, match="noise path 'norms' is not supported"):
         NetConfig(noise="norms")
+    with pytest.raises(ValueError, match="padding 'circular' is not supported"):
+        NetConfig(padding="circular")
+
+
+@pytest.mark.parametrize(("padding", "has_border"), [("zeros", True), ("reflect", False)])
+def test_only_zero_padding_draws_a_border_on_a_flat_picture(padding, has_border):
+    """The grid of lines on trained samples lies on the spectrum's axes, like a border's own
+    lines; a flat input through one up-sampling block stays flat with reflection."""
+    torch.manual_seed(0)
+    block = UpBlock(8, 8, cond=4, padding=padding).eval()
+    out = block(torch.ones(1, 8, 4, 4), torch.zeros(1, 4))
+    interior = out[..., 2:-2, 2:-2]  # two 3x3 convolutions reach two pixels in
+    border_gap = (out - interior.mean(dim=(2, 3), keepdim=True)).abs().amax()
+    assert interior.std(dim=(2, 3)).amax() < 1e-5  # flat inside either way
+    assert (border_gap > 1e-3) == has_border
 
 
 @pytest.mark.parametrize(("noise", "varies_without_seed"), [("everywhere", True), ("seed", False)])

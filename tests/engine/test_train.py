@@ -207,7 +207,7 @@ def test_checkpoint_from_another_resolution_or_version_is_refused(tiny_config, e
 def test_checkpoint_from_before_a_new_architecture_option_still_resumes(
     tiny_config, encoder, tmp_path
 ):
-    """Fields added to the config later (``mbstd_group``, ``upsample``, ``noise``) take their
+    """Fields added to the config later (``mbstd_group``, ``upsample``, ``noise``, ``padding``) take their
     defaults for old checkpoints; asking for another value is refused by name rather than
     crashing on weights (or, for ``upsample``, which changes no weight, silently drawing other
     images)."""
@@ -218,9 +218,11 @@ def test_checkpoint_from_before_a_new_architecture_option_still_resumes(
     del state["config"]["mbstd_group"]  # as written before the options existed
     del state["config"]["upsample"]
     del state["config"]["noise"]
+    del state["config"]["padding"]
     save_checkpoint(state, Path(config.out))
     generator = load_model(config.out, device="cpu").generator
     assert (generator.config.upsample, generator.config.noise) == ("nearest", "everywhere")
+    assert generator.config.padding == "zeros"
     assert train(tiny_config(steps=3, resume=True), encoder=encoder).step == 3
     with pytest.raises(CheckpointError, match="mbstd_group=0, this run asks for mbstd_group=4"):
         train(tiny_config(steps=4, resume=True, mbstd_group=4), encoder=encoder)
@@ -228,12 +230,18 @@ def test_checkpoint_from_before_a_new_architecture_option_still_resumes(
         train(tiny_config(steps=4, resume=True, upsample="bilinear"), encoder=encoder)
     with pytest.raises(CheckpointError, match="noise='everywhere', this run asks for noise='seed'"):
         train(tiny_config(steps=4, resume=True, noise="seed"), encoder=encoder)
+    with pytest.raises(
+        CheckpointError, match="padding='zeros', this run asks for padding='reflect'"
+    ):
+        train(tiny_config(steps=4, resume=True, padding="reflect"), encoder=encoder)
 
 
-def test_a_bilinear_model_is_generated_with_bilinear_upsampling(tiny_config, encoder):
-    config = tiny_config(steps=1, upsample="bilinear")
+def test_a_model_is_generated_with_the_upsampling_and_padding_it_trained_with(tiny_config, encoder):
+    config = tiny_config(steps=1, upsample="bilinear", padding="reflect")
     train(config, encoder=encoder)
-    assert load_model(config.out, device="cpu").generator.config.upsample == "bilinear"
+    generator = load_model(config.out, device="cpu").generator
+    assert generator.config.upsample == "bilinear"
+    assert generator.to_rgb.padding_mode == "reflect"
 
 
 def test_no_disk_space_keeps_the_good_checkpoint(tiny_config, encoder, monkeypatch):
