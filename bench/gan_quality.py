@@ -220,8 +220,11 @@ def reference_model(kind: str, run: Path):
 
 
 # ----- the benchmark -----------------------------------------------------------------------------
-#: The engine's options: (argument, TrainConfig field, default, the run name's suffix when not
-#: the default). The order is the order of suffixes in run names (results are found by name).
+#: The engine's options: (argument, TrainConfig field, the value a run name leaves out, the run
+#: name's suffix otherwise). The value left out is the engine's first design, so that earlier
+#: results keep their names when a default changes: ``engine`` runs are zero-padded, and the
+#: default engine since padding became "reflect" runs as ``engine-reflect``. The order is the
+#: order of suffixes in run names (results are found by name).
 ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("width", "width", 1.0, "-w{:g}"),
     ("mbstd", "mbstd_group", 0, "-mbstd{}"),
@@ -485,9 +488,10 @@ def main() -> int:
     )
     parser.add_argument(
         "--padding",
-        choices=["zeros", "reflect"],
-        default="zeros",
-        help="how G's convolutions pad the border (reflect: results as engine-reflect)",
+        choices=["reflect", "zeros"],
+        default="reflect",
+        help="how G's convolutions pad the border (the engine's default, reflect, names results "
+        "engine-reflect; zeros, the first design, names them engine)",
     )
     parser.add_argument(
         "--r1", type=float, default=0.0, help="engine runs with R1 at this gamma (engine-r1-G)"

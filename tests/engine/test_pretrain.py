@@ -10,6 +10,7 @@ import pytest
 from gan_engine.checkpoint import read_checkpoint
 from gan_engine.data import prepare
 from gan_engine.errors import CheckpointError, DataError
+from gan_engine.generate import load_model
 from gan_engine.train import Trainer, pretrain, train
 from tests.engine.conftest import astronaut_variants, state_equal
 from tests.images import SHARED_FACES
@@ -84,6 +85,23 @@ def test_a_prior_of_another_architecture_is_refused_clearly(corpus, tiny_config,
     with pytest.raises(CheckpointError, match=r"width=0\.25"):
         train(wider, encoder=encoder)
     assert not (tmp_path / "person" / "checkpoint.pt").exists()
+
+
+def test_a_prior_drawn_with_zero_padding_still_starts_a_reflect_padded_model(
+    corpus, tiny_config, encoder, tmp_path
+):
+    """Padding and up-sampling change no weight: a prior trained before "reflect" became the
+    default is a valid start, and the model says what it changed."""
+    prior = pretrain(
+        tiny_config(data=str(corpus), out=str(tmp_path / "prior"), steps=1, padding="zeros"),
+        encoder=encoder,
+        min_photos=6,
+    )
+    person = tiny_config(out=str(tmp_path / "person"), steps=1, init=str(prior.checkpoint))
+    result = train(person, encoder=encoder)
+    assert result.step == 1
+    assert "the prior was trained with padding='zeros'; this model uses 'reflect'" in result.notes
+    assert load_model(result.checkpoint, device="cpu").generator.config.padding == "reflect"
 
 
 def test_pretrain_from_the_command_line(corpus, tmp_path):
