@@ -68,7 +68,8 @@ class NetConfig:
     #: design). Zero-padded generators' samples carry a grid of horizontal and vertical lines 4-6 px
     #: apart (bench/gan_spectrum.py: the excess power lies on the axes of the spectrum, as the
     #: border's own lines do); zero padding gives every layer a border to echo, reflection does
-    #: not. Measured at the full budget: the lines gone, likeness no worse (BENCHMARKS.md).
+    #: not. Measured side by side at the full budget on two people: 2.6-4.4x fewer lines and
+    #: identity up, a faint colour grid left (BENCHMARKS.md, session 6).
     padding: str = "reflect"
 
     def channels(self, size: int) -> int:
@@ -113,7 +114,7 @@ class UpBlock(nn.Module):
     """Double the size: up-sampling, 3x3 conv, conditional BN, gated linear unit."""
 
     def __init__(
-        self, in_ch: int, out_ch: int, cond: int, mode: str = "nearest", padding: str = "zeros"
+        self, in_ch: int, out_ch: int, cond: int, mode: str = "nearest", padding: str = "reflect"
     ) -> None:
         super().__init__()
         self.mode = mode
