@@ -240,7 +240,8 @@ ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
 def variant(model: str, args: argparse.Namespace) -> str:
     """The model's name in run keys and results: ``engine-w0.5``, ``engine-mbstd4``,
     ``engine-ms0.1``, ``engine-nsgan``, ``engine-bilinear``, ``engine-noiseseed``,
-    ``engine-reflect``, ``engine-r1-0.05`` for the engine's options; the defaults add nothing."""
+    ``engine-reflect``, ``engine-r1-0.05`` for the engine's options; the first design's values
+    add nothing (see ENGINE_OPTIONS)."""
     if model != "engine":
         return model
     return model + "".join(
