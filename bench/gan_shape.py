@@ -37,7 +37,7 @@ def main() -> int:
 
     from gan_engine.data import load_faces
     from gan_engine.evaluate import shape_similarity, to_uint8
-    from gan_engine.generate import encode_captions, load_model, render, seed_noise
+    from gan_engine.generate import encode_captions, load_model, noise, render
 
     def brightness_spread(images) -> float:
         return float(images.astype(float).mean(axis=(1, 2, 3)).std())
@@ -45,7 +45,7 @@ def main() -> int:
     torch.set_num_threads(1)
     for checkpoint in args.checkpoints:
         model = load_model(checkpoint, "cpu")
-        z = torch.stack([seed_noise(seed, model.z_dim) for seed in range(SAMPLES)])
+        z = noise(model, range(SAMPLES))
         text = encode_captions(model, [None] * SAMPLES, None)
         images = to_uint8(render(model, z, text))
         line = f"{checkpoint}: samples {shape_similarity(images):.2f} (step {model.step})"

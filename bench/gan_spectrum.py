@@ -90,13 +90,12 @@ def main() -> int:
     import torch
 
     from gan_engine.data import load_faces
-    from gan_engine.generate import encode_captions, load_model, render, seed_noise
+    from gan_engine.generate import load_model, sample
 
     torch.set_num_threads(1)
     for index, (checkpoint, folder) in enumerate(zip(args.checkpoints, args.data, strict=True)):
         model = load_model(checkpoint, "cpu")
-        z = torch.stack([seed_noise(seed, model.z_dim) for seed in range(SAMPLES)])
-        fake = torch.stack(render(model, z, encode_captions(model, [None] * SAMPLES, None)))
+        fake = torch.stack(sample(model, range(SAMPLES)))
         real = load_faces(folder, fake.shape[-1], "train").images
         ratio = power(fake.mean(dim=1).numpy()) / (power(real.mean(dim=1).numpy()) + 1e-9)
         print(f"{checkpoint} (step {model.step}): {describe(ratio)}")

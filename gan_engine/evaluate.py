@@ -36,7 +36,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from gan_engine.data import load_faces
 from gan_engine.errors import DataError
 from gan_engine.faces import SAME_PERSON_DISTANCE, FaceTools
-from gan_engine.generate import Model, encode_captions, load_model, render, seed_noise
+from gan_engine.generate import Model, load_model, sample
 from gan_engine.loss import structure
 from gan_engine.text import CaptionEncoder
 
@@ -164,8 +164,8 @@ def evaluate(
     reference_set = heldout or train
     captions = [c for c in reference_set.captions] or [None]
     cycle = [captions[i % len(captions)] for i in range(samples)]
-    z = torch.stack([seed_noise(seed + i, model.z_dim, truncation) for i in range(samples)])
-    generated = to_uint8(render(model, z, encode_captions(model, cycle, encoder)))
+    seeds = range(seed, seed + samples)
+    generated = to_uint8(sample(model, seeds, cycle, truncation=truncation, encoder=encoder))
     real_train = to_uint8(train.images)
     real_held = to_uint8(reference_set.images)
 

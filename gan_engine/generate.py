@@ -62,6 +62,11 @@ def seed_noise(seed: int, z_dim: int, truncation: float = 1.0) -> torch.Tensor:
     return torch.randn(z_dim, generator=generator) * truncation
 
 
+def noise(model: Model, seeds: Sequence[int], truncation: float = 1.0) -> torch.Tensor:
+    """The stacked noise vectors for ``seeds`` (one row per seed, see :func:`seed_noise`)."""
+    return torch.stack([seed_noise(seed, model.z_dim, truncation) for seed in seeds])
+
+
 def encode_captions(
     model: Model, captions: Sequence[str | None], encoder: CaptionEncoder | None
 ) -> torch.Tensor:
@@ -89,6 +94,25 @@ def render(
     return images
 
 
+def sample(
+    model: Model,
+    seeds: Sequence[int],
+    captions: Sequence[str | None] | None = None,
+    *,
+    truncation: float = 1.0,
+    batch: int = 16,
+    encoder: CaptionEncoder | None = None,
+) -> list[torch.Tensor]:
+    """One image per seed (with its caption, none by default) as CPU tensors in [-1, 1]: what
+    ``generate``, ``evaluate`` and the benchmarks draw, so they all draw the same pictures."""
+    seeds = list(seeds)
+    captions = [None] * len(seeds) if captions is None else list(captions)
+    if len(captions) != len(seeds):
+        raise ValueError(f"{len(seeds)} seeds but {len(captions)} captions")
+    text = encode_captions(model, captions, encoder)
+    return render(model, noise(model, seeds, truncation), text, batch)
+
+
 def generate(
     checkpoint: str | os.PathLike[str] | Model,
     out_dir: str | os.PathLike[str],
@@ -111,10 +135,11 @@ def generate(
     seeds = list(seeds) if seeds is not None else list(range(count))
     if not seeds:
         raise ValueError("nothing to generate: count must be at least 1")
-    z = torch.stack([seed_noise(seed, model.z_dim, truncation) for seed in seeds])
-    text = encode_captions(model, [caption] * len(seeds), encoder)
+    images = sample(
+        model, seeds, [caption] * len(seeds), truncation=truncation, batch=batch, encoder=encoder
+    )
     paths = []
-    for index, (seed, image) in enumerate(zip(seeds, render(model, z, text, batch), strict=True)):
+    for index, (seed, image) in enumerate(zip(seeds, images, strict=True)):
         path = write_image(
             image,
             Path(out_dir) / f"seed-{seed:06d}.png",

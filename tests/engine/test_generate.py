@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_engine.generate import generate, interpolate, load_model
+from gan_engine.evaluate import to_uint8
+from gan_engine.generate import generate, interpolate, load_model, sample
 from gan_engine.train import TrainConfig, train
 
 
@@ -43,6 +44,18 @@ def test_same_seed_and_caption_give_the_same_image(model, encoder, tmp_path):
     c = generate(model, tmp_path / "c", caption="a bowl of soup", seeds=[7], encoder=encoder)
     assert not np.array_equal(pixels(a[2]), pixels(c[0]))
     assert pixels(a[0]).shape == (16, 16, 3)
+
+
+def test_evaluation_draws_the_pictures_that_generate_writes(model, encoder, tmp_path):
+    """``evaluate`` and the benchmarks draw through ``sample``: their figures describe the
+    pictures a user gets for the same seeds and captions."""
+    drawn = to_uint8(sample(model, [3, 4], ["smiling", None], encoder=encoder))
+    (smiling,) = generate(model, tmp_path / "a", caption="smiling", seeds=[3], encoder=encoder)
+    (plain,) = generate(model, tmp_path / "b", seeds=[4])
+    assert np.array_equal(drawn[0], pixels(smiling))
+    assert np.array_equal(drawn[1], pixels(plain))
+    with pytest.raises(ValueError, match="2 seeds but 1 captions"):
+        sample(model, [3, 4], ["smiling"])
 
 
 def test_generated_images_are_labelled(model, tmp_path):
