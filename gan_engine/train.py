@@ -169,12 +169,12 @@ class TrainConfig:
 
 
 def architecture_mismatch(
-    saved: dict[str, Any], config: TrainConfig, ignore: frozenset[str] = frozenset()
+    before: TrainConfig, config: TrainConfig, ignore: frozenset[str] = frozenset()
 ) -> tuple[str, Any, Any] | None:
-    """The first network-defining field (not in ``ignore``) where a saved config and ``config``
-    differ, as (name, saved value, wanted value). Read through :meth:`TrainConfig.from_dict`, so
-    a field added since the checkpoint was written counts as the value it was trained with."""
-    before = TrainConfig.from_dict(saved)
+    """The first network-defining field (not in ``ignore``) where a checkpoint's config
+    (``before``, read through :meth:`TrainConfig.from_dict`, so a field added since the checkpoint
+    was written counts as the value it was trained with) and ``config`` differ, as (name, saved
+    value, wanted value)."""
     for name in ARCHITECTURE_FIELDS:
         if name not in ignore and getattr(before, name) != getattr(config, name):
             return name, getattr(before, name), getattr(config, name)
@@ -330,7 +330,7 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict[str, Any], *, restore_schedule: bool = True) -> None:
-        if mismatch := architecture_mismatch(state["config"], self.config):
+        if mismatch := architecture_mismatch(TrainConfig.from_dict(state["config"]), self.config):
             name, before, wanted = mismatch
             raise CheckpointError(
                 f"the checkpoint was trained with {name}={before!r}, "
@@ -359,13 +359,13 @@ class Trainer:
         """Start from a general face prior's weights (transfer); optimisers and step start fresh."""
         state = load_checkpoint(path, resolution=self.config.resolution)
         saved = state["config"]
-        if mismatch := architecture_mismatch(saved, self.config, ignore=WEIGHTLESS_FIELDS):
-            name, before, wanted = mismatch
+        before = TrainConfig.from_dict(saved)
+        if mismatch := architecture_mismatch(before, self.config, ignore=WEIGHTLESS_FIELDS):
+            name, was, wanted = mismatch
             raise CheckpointError(
-                f"the prior {path} was trained with {name}={before!r}; this run asks "
+                f"the prior {path} was trained with {name}={was!r}; this run asks "
                 f"for {name}={wanted!r} (use the prior's settings)"
             )
-        before = TrainConfig.from_dict(saved)
         for name in sorted(WEIGHTLESS_FIELDS):
             if getattr(before, name) != getattr(self.config, name):
                 self.notes.append(
