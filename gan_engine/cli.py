@@ -63,6 +63,13 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
         "grid pattern; see BENCHMARKS.md)",
     )
     parser.add_argument(
+        "--caption-bias",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="a bias in the generator's caption projection (--no-caption-bias: without a caption "
+        "only the noise seeds the face's layout; see BENCHMARKS.md)",
+    )
+    parser.add_argument(
         "--mode-seeking",
         type=float,
         default=0.0,
@@ -70,7 +77,14 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--loss", choices=["hinge", "nsgan"], default="hinge")
     parser.add_argument("--r1", type=float, default=0.0, help="R1 gamma (0 = off)")
-    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--lr-g", type=float, default=2e-4, help="the generator's learning rate")
+    parser.add_argument(
+        "--lr-d",
+        type=float,
+        default=2e-4,
+        help="the discriminator's learning rate (a faster D delays the samples' sameness; see "
+        "BENCHMARKS.md)",
+    )
     parser.add_argument(
         "--no-ada", action="store_true", help="keep the augmentation probability fixed"
     )
@@ -238,10 +252,11 @@ def _train(args: argparse.Namespace) -> int:
         upsample=args.upsample,
         noise=args.noise,
         padding=args.padding,
+        caption_bias=args.caption_bias,
         loss=args.loss,
         r1_gamma=args.r1,
-        lr_g=args.lr,
-        lr_d=args.lr,
+        lr_g=args.lr_g,
+        lr_d=args.lr_d,
         ada=not args.no_ada,
         aug_p=args.aug_p,
         sample_every=args.sample_every,

@@ -71,6 +71,11 @@ class NetConfig:
     #: not. Measured side by side at the full budget on two people: 2.6-4.4x fewer lines and
     #: identity up, a faint colour grid left (BENCHMARKS.md, session 6).
     padding: str = "reflect"
+    #: Whether G's caption projection has a bias. With one (the first design), "no caption" still
+    #: feeds the 4x4 seed a constant vector, from which G can draw one layout whatever the noise;
+    #: without, the seed's only input is the noise (and the caption, when there is one), so the
+    #: layout of the face has to come from it (bench/gan_ablation.py, BENCHMARKS.md, session 8).
+    caption_bias: bool = True
 
     def channels(self, size: int) -> int:
         return max(8, int(BASE_CHANNELS[size] * self.width))
@@ -155,7 +160,7 @@ class Generator(nn.Module):
         self.config = config
         cond = config.z_dim + config.cond_dim
         norm_cond = config.cond_dim if config.noise == "seed" else cond
-        self.text_proj = nn.Linear(config.text_dim, config.cond_dim)
+        self.text_proj = nn.Linear(config.text_dim, config.cond_dim, bias=config.caption_bias)
         c4 = config.channels(4)
         self.initial = nn.ConvTranspose2d(cond, c4 * 2, 4, bias=False)
         self.initial_norm = nn.BatchNorm2d(c4 * 2)

