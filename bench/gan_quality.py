@@ -234,14 +234,17 @@ ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("noise", "noise", "everywhere", "-noise{}"),
     ("padding", "padding", "zeros", "-{}"),
     ("r1", "r1_gamma", 0.0, "-r1-{:g}"),
+    ("lr_g", "lr_g", 2e-4, "-lrg{:g}"),
+    ("lr_d", "lr_d", 2e-4, "-lrd{:g}"),
+    ("caption_bias", "caption_bias", True, "-nocaptionbias"),
 )
 
 
 def variant(model: str, args: argparse.Namespace) -> str:
     """The model's name in run keys and results: ``engine-w0.5``, ``engine-mbstd4``,
     ``engine-ms0.1``, ``engine-nsgan``, ``engine-bilinear``, ``engine-noiseseed``,
-    ``engine-reflect``, ``engine-r1-0.05`` for the engine's options; the first design's values
-    add nothing (see ENGINE_OPTIONS)."""
+    ``engine-reflect``, ``engine-r1-0.05``, ``engine-lrg0.0001-lrd0.0004`` for the engine's
+    options; the first design's values add nothing (see ENGINE_OPTIONS)."""
     if model != "engine":
         return model
     return model + "".join(
@@ -496,6 +499,18 @@ def main() -> int:
     )
     parser.add_argument(
         "--r1", type=float, default=0.0, help="engine runs with R1 at this gamma (engine-r1-G)"
+    )
+    parser.add_argument(
+        "--lr-g", type=float, default=2e-4, help="engine runs with G at this learning rate (-lrgX)"
+    )
+    parser.add_argument(
+        "--lr-d", type=float, default=2e-4, help="engine runs with D at this learning rate (-lrdX)"
+    )
+    parser.add_argument(
+        "--caption-bias",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="engine runs with (or, -nocaptionbias, without) a bias in G's caption projection",
     )
     parser.add_argument("--plan", action="store_true", help="print what the run takes and stop")
     parser.add_argument("--summary", action="store_true", help="print finished results and stop")
