@@ -7,7 +7,8 @@ folder the same figure for its real crops, the ceiling. 1 means one shape repeat
 brightness or tint; real photos of one person score about 0.2. With ``--paths``, also the
 figure when the noise varies only in the 4x4 seed (the norms see one fixed noise) and only in the
 norms (one fixed seed), with the spread of the samples' mean brightness in grey levels: where a
-trained generator puts its noise.
+trained generator puts its noise. With ``--raw``, also the figure for the raw generator (the
+checkpoint's ``G``, not its EMA copy): whether the collapse is G's own or the average's.
 
     .venv/bin/python bench/gan_shape.py data/bench/gan_quality/priors/engine-20-all-3600/checkpoint.pt \\
         --data data/bench/gan_quality/data/corpus-20-all
@@ -16,6 +17,7 @@ trained generator puts its noise.
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 
@@ -31,10 +33,12 @@ def main() -> int:
     parser.add_argument("--data", nargs="*", type=Path, default=[], help="prepared data folders")
     parser.add_argument("--resolution", type=int, default=64, help="of the data folders' crops")
     parser.add_argument("--paths", action="store_true", help="also vary the noise per path")
+    parser.add_argument("--raw", action="store_true", help="also the raw (non-EMA) generator")
     args = parser.parse_args()
 
     import torch
 
+    from gan_engine.checkpoint import load_checkpoint
     from gan_engine.data import load_faces
     from gan_engine.evaluate import shape_similarity, to_uint8
     from gan_engine.generate import encode_captions, load_model, noise, render
@@ -58,6 +62,11 @@ def main() -> int:
                         f"; {name} {shape_similarity(part):.2f}"
                         f" (brightness spread {brightness_spread(part):.1f})"
                     )
+        if args.raw:
+            raw = copy.deepcopy(model.generator)
+            raw.load_state_dict(load_checkpoint(model.checkpoint, map_location="cpu")["G"])
+            with torch.no_grad():
+                line += f"; raw G {shape_similarity(to_uint8(raw(z, text))):.2f}"
         print(line)
     for folder in args.data:
         crops = load_faces(folder, args.resolution, "train").images
