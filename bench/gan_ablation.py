@@ -57,16 +57,21 @@ def main() -> int:
 
     from gan_engine import networks
     from gan_engine.evaluate import shape_similarity, to_uint8
-    from gan_engine.generate import seed_noise
+    from gan_engine.generate import Model, sample
     from gan_engine.train import TrainConfig, Trainer
 
     torch.set_num_threads(1)
-    text = torch.zeros(SAMPLES, 384)
 
-    def shape(generator: torch.nn.Module, z: torch.Tensor) -> float:
-        # A copy in eval mode, as generate draws: the running batch-norm statistics.
-        with torch.no_grad():
-            return shape_similarity(to_uint8(copy.deepcopy(generator).eval()(z, text)))
+    def shape(generator: networks.Generator, trainer: Trainer) -> float:
+        # A copy in eval mode (the running batch-norm statistics), drawn as generate draws.
+        model = Model(
+            copy.deepcopy(generator).eval(),
+            trainer.config.to_dict(),
+            trainer.step,
+            torch.device("cpu"),
+            Path(trainer.config.out),
+        )
+        return shape_similarity(to_uint8(sample(model, range(SAMPLES))))
 
     for name in args.variants:
         config = TrainConfig(
@@ -78,7 +83,6 @@ def main() -> int:
             steps=args.steps,
             **VARIANTS[name],
         )
-        z = torch.stack([seed_noise(seed, config.z_dim) for seed in range(SAMPLES)])
         spectral_norm = networks.spectral_norm
         if name == "nosn":
             networks.spectral_norm = lambda module: module
@@ -91,7 +95,8 @@ def main() -> int:
             trainer.train_step()
             if trainer.step % args.every == 0:
                 figures.append(
-                    f"{trainer.step}: G {shape(trainer.G, z):.2f} EMA {shape(trainer.G_ema, z):.2f}"
+                    f"{trainer.step}: G {shape(trainer.G, trainer):.2f} "
+                    f"EMA {shape(trainer.G_ema, trainer):.2f}"
                 )
         spent = time.process_time() - start
         print(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -65,8 +66,8 @@ def main() -> int:
         if args.raw:
             raw = copy.deepcopy(model.generator)
             raw.load_state_dict(load_checkpoint(model.checkpoint, map_location="cpu")["G"])
-            with torch.no_grad():
-                line += f"; raw G {shape_similarity(to_uint8(raw(z, text))):.2f}"
+            raw_images = to_uint8(render(dataclasses.replace(model, generator=raw), z, text))
+            line += f"; raw G {shape_similarity(raw_images):.2f}"
         print(line)
     for folder in args.data:
         crops = load_faces(folder, args.resolution, "train").images
