@@ -299,6 +299,11 @@ UPLOAD_MAX_PIXELS = env.int("MEMORIAL_UPLOAD_MAX_PIXELS", default=50_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 PHOTOS_PER_PAGE = env.int("MEMORIAL_PHOTOS_PER_PAGE", default=48)
+# The public "Verify a file" page: the largest file and picture anyone may have checked (signed-in
+# members: the upload limits above), and how many checks run at once (more are answered 503).
+PROVENANCE_VERIFY_MAX_BYTES = env.int("MEMORIAL_VERIFY_MAX_BYTES", default=8 * 1024 * 1024)
+PROVENANCE_VERIFY_MAX_PIXELS = env.int("MEMORIAL_VERIFY_MAX_PIXELS", default=12_000_000)
+PROVENANCE_VERIFY_CONCURRENCY = env.int("MEMORIAL_VERIFY_CONCURRENCY", default=2)
 
 # --- API
 REST_FRAMEWORK = {

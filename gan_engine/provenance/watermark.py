@@ -117,11 +117,53 @@ def bit_accuracy(image: Image.Image, payload: Payload) -> float:
 DETECT_BITS = 40
 DETECT_THRESHOLD = 35 / 40
 
+#: The decoder's grid: a Haar DWT halves each side, then 4×4 blocks of that band each carry one bit,
+#: so a block covers 8×8 pixels and block n (counted row by row) carries payload bit n mod 64.
+BLOCK_PIXELS = 8
+#: Columns that can be cut from the right edge without moving any block onto another bit: 64 blocks.
+COLUMN_PERIOD = BLOCK_PIXELS * PAYLOAD_BITS
+#: The most pixels :func:`detect` reads by default. Decoding costs about 0.7 s of one core per
+#: megapixel (a Python loop over the blocks), so a 49-megapixel photo would take half a minute;
+#: one megapixel holds 16 384 blocks, 256 readings of each bit, 16 times what a 256 px mark has.
+DETECT_MAX_PIXELS = 1 << 20
 
-def detect(image: Image.Image, instance_id: str) -> tuple[bool, float]:
+
+def _window_width(width: int, max_pixels: int) -> int:
+    """``width`` less whole :data:`COLUMN_PERIOD` steps, until :data:`MIN_SIDE` rows fit."""
+    widest = max(max_pixels // MIN_SIDE, MIN_SIDE + COLUMN_PERIOD)
+    if width <= widest:
+        return width
+    steps = -(-(width - widest) // COLUMN_PERIOD)
+    return width - steps * COLUMN_PERIOD
+
+
+def decoding_window(image: Image.Image, max_pixels: int = DETECT_MAX_PIXELS) -> Image.Image:
+    """The top-left part of ``image``, about ``max_pixels`` large, that reads the same bits.
+
+    Why a window and not a smaller copy: the mark lives on the 8×8 pixel grid, so any resize
+    destroys it (a marked 2048×1536 JPEG reads 45–55 % of its header bits after scaling to 90, 75
+    or 50 %, no better than an unmarked photo), while a window that keeps the grid and each
+    block's bit (rows in steps of :data:`BLOCK_PIXELS`, columns cut in steps of
+    :data:`COLUMN_PERIOD`) reads every block it keeps exactly as the whole picture does.
+    """
+    width, height = image.size
+    if width * height <= max_pixels:
+        return image
+    keep_width = _window_width(width, max_pixels)
+    rows = (max_pixels // keep_width) // BLOCK_PIXELS * BLOCK_PIXELS
+    rows = min(height, max(rows, MIN_SIDE))
+    return image.crop((0, 0, keep_width, rows))
+
+
+def detect(
+    image: Image.Image, instance_id: str, max_pixels: int = DETECT_MAX_PIXELS
+) -> tuple[bool, float]:
     """Whether ``image`` carries this instance's watermark, and the share of its header bits that
-    agree (tolerates the few flipped bits of a re-encoded copy, unlike :func:`decode`)."""
-    bits = decode_bits(image)
+    agree (tolerates the few flipped bits of a re-encoded copy, unlike :func:`decode`).
+
+    Reads at most about ``max_pixels`` (:func:`decoding_window`), so a huge picture costs no
+    more than a megapixel-sized one."""
+    bits = decode_bits(decoding_window(image, max_pixels))
     if bits is None:
         return False, 0.0
     expected = Payload.for_ids(instance_id).bits()[:DETECT_BITS]
