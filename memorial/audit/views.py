@@ -113,18 +113,21 @@ def audit_csv(request: HttpRequest) -> HttpResponse:
         for e in entries.iterator(chunk_size=500):
             yield writer.writerow(
                 [
-                    e.pk,
-                    e.created_at.isoformat(),
-                    e.actor_id or "",
-                    e.actor_email,
-                    e.action,
-                    e.target_type,
-                    e.target_id,
-                    e.memorial_id or "",
-                    _safe(e.reason),
-                    _safe(json.dumps(e.extra, sort_keys=True, ensure_ascii=False)),
-                    e.prev_hash,
-                    e.hash,
+                    _safe(cell)
+                    for cell in (
+                        e.pk,
+                        e.created_at.isoformat(),
+                        e.actor_id,
+                        e.actor_email,
+                        e.action,
+                        e.target_type,
+                        e.target_id,
+                        e.memorial_id,
+                        e.reason,
+                        json.dumps(e.extra, sort_keys=True, ensure_ascii=False),
+                        e.prev_hash,
+                        e.hash,
+                    )
                 ]
             )
 
@@ -134,9 +137,16 @@ def audit_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
+#: First characters that make a spreadsheet program read a cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _safe(value) -> str:
-    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
-    text = str(value or "")
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """Keep spreadsheet programs from running a cell as a formula (CSV injection).
+
+    Every cell, not only the free-text ones: an e-mail address such as ``=cmd|'/C calc'!A0@x.org``
+    is valid, and targets and actions come from many places."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text

@@ -133,3 +133,19 @@ def test_staff_filter_and_export_the_log(family, client_as):
     for role in ("owner", "viewer", "outsider"):
         assert client_as(family.user(role)).get("/audit/").status_code == 404
     assert client_as(None).get("/audit/export.csv").status_code == 302
+
+
+def test_export_cells_never_start_a_formula(family, make_user, client_as):
+    """CSV injection: a spreadsheet would run "=cmd|..." in any cell, the e-mail address included."""
+    mallory = make_user("=cmd|'/C calc'!A0@example.org")
+    record(mallory, "@action", ("-type", "+42"), "\tpadded", note="=1+1")
+    export = client_as(family.staff).get("/audit/export.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
+    columns = dict(zip(rows[0], rows[1], strict=True))  # newest first
+    assert mallory.email.startswith("=cmd|")
+    assert columns["actor_email"] == "'" + mallory.email
+    assert columns["action"] == "'@action"
+    assert columns["target_type"] == "'-type" and columns["target_id"] == "'+42"
+    assert columns["reason"] == "'\tpadded"
+    for row in rows[1:]:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
