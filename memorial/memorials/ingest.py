@@ -1,14 +1,17 @@
 """Take one uploaded file into a memorial: check it, normalise it, store it, record it.
 
 All or nothing: the files are written first, the database row last, and any
-failure removes what was written. Safe to retry: the same bytes again are a
-duplicate, reported with the photo that already holds them.
+failure removes what was written, and on local disk the photo's own folder with
+them. Safe to retry: the same bytes again are a duplicate, reported with the
+photo that already holds them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import re
 import unicodedata
 import uuid
@@ -160,13 +163,13 @@ def ingest_photo(
                     Tag.objects.get_or_create(memorial=memorial, name=name)
                 photo.tags.set(Tag.objects.filter(memorial=memorial, name__in=names))
     except IntegrityError:
-        _remove(written)
+        _remove(written, photo)
         existing = Photo.objects.filter(memorial=memorial, sha256=digest).first()
         if existing is None:
             raise
         raise UploadRejected(_duplicate_message(existing), 409, existing) from None
     except BaseException:
-        _remove(written)
+        _remove(written, photo)
         raise
     transaction.on_commit(
         lambda: events.publish(memorial.pk, "photo.created", photo_id=str(photo.pk))
@@ -174,9 +177,26 @@ def ingest_photo(
     return photo
 
 
-def _remove(names: list[str]) -> None:
+def _remove(names: list[str], photo: Photo) -> None:
+    """Undo a failed upload: its files, then its own folder."""
     for name in names:
         try:
             default_storage.delete(name)
         except Exception:  # best effort clean-up; the original error matters more
             log.exception("could not remove %s after a failed upload", name)
+    _remove_empty_folder(photo_path(photo, ""))
+
+
+def _remove_empty_folder(name: str) -> None:
+    """Remove the photo's folder on local disk if nothing is in it.
+
+    Safe beside other uploads: the folder is named after this photo's new id, so no other upload
+    writes there, and ``rmdir`` removes only an empty folder, atomically. The memorial's folders
+    above it stay: another upload may be creating its own folder inside them at this moment.
+    Object stores (S3) have no folders."""
+    try:
+        path = default_storage.path(name)
+    except NotImplementedError:
+        return
+    with contextlib.suppress(OSError):  # not empty, or already gone
+        os.rmdir(path)
