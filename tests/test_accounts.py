@@ -68,6 +68,22 @@ def test_five_failures_lock_sign_in_even_with_the_right_password(family):
     assert other.status_code == 302
 
 
+def test_admin_sign_in_locks_out_with_the_lockout_page_and_its_policy(family, settings):
+    """django-axes swaps in its lockout page after the view; the page still carries the
+    Content-Security-Policy nonce of its one inline script."""
+    client = Client(raise_request_exception=False)
+    attempt = {"username": "staff@example.org", "password": "wrong"}
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert client.post("/admin/login/", attempt).status_code == 200
+    for _ in range(2):
+        response = client.post("/admin/login/", attempt)
+        assert response.status_code == 429
+        html = response.content.decode()
+        assert "Too many sign-in attempts" in html
+        nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"])[1]
+        assert f'<script nonce="{nonce}">' in html
+
+
 def test_password_reset_mails_a_link_that_sets_a_new_password(family):
     client = Client()
     response = client.post(reverse("accounts:password_reset"), {"email": "owner@example.org"})
