@@ -216,6 +216,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# Password-reset e-mails (django-ratelimit syntax): per client address and per e-mail address.
+# Past either limit the page answers as usual but sends nothing.
+MEMORIAL_PASSWORD_RESET_RATE = env.str("MEMORIAL_PASSWORD_RESET_RATE", default="10/h")
+MEMORIAL_PASSWORD_RESET_EMAIL_RATE = env.str("MEMORIAL_PASSWORD_RESET_EMAIL_RATE", default="3/h")
 # Two-factor sign-in (django-otp, TOTP): optional for staff; with this on, staff pages first ask
 # staff to set up an authenticator app.
 MEMORIAL_STAFF_REQUIRE_2FA = env.bool("MEMORIAL_STAFF_REQUIRE_2FA", default=False)

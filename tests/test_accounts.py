@@ -114,6 +114,35 @@ def test_password_reset_for_unknown_address_sends_nothing_and_reveals_nothing(db
     assert mail.outbox == []
 
 
+def _ask_for_reset(email: str, address: str = "192.0.2.1"):
+    return Client(REMOTE_ADDR=address).post(reverse("accounts:password_reset"), {"email": email})
+
+
+def test_password_reset_e_mails_are_limited_per_e_mail_address(family, settings):
+    settings.MEMORIAL_PASSWORD_RESET_EMAIL_RATE = "3/h"
+    answers = [_ask_for_reset("Owner@example.org", address=f"192.0.2.{n}") for n in range(1, 16)]
+    # Every answer is the same neutral page; only the first three send an e-mail.
+    assert {(r.status_code, r["Location"]) for r in answers} == {
+        (302, reverse("accounts:password_reset_done"))
+    }
+    assert len(mail.outbox) == 3
+    # Other people's resets are not held up by it.
+    assert _ask_for_reset("viewer@example.org").status_code == 302
+    assert len(mail.outbox) == 4
+
+
+def test_password_reset_e_mails_are_limited_per_client_address(family, settings):
+    settings.MEMORIAL_PASSWORD_RESET_RATE = "3/h"
+    people = ["owner", "contributor", "viewer", "outsider", "staff"]
+    answers = [_ask_for_reset(f"{name}@example.org") for name in people]
+    assert all(r.status_code == 302 for r in answers)
+    assert [m.to for m in mail.outbox] == [[f"{name}@example.org"] for name in people[:3]]
+    # An unknown address past the limit gets the same answer, as it always does.
+    assert _ask_for_reset("nobody@example.org").status_code == 302
+    assert _ask_for_reset("staff@example.org", address="198.51.100.7").status_code == 302
+    assert len(mail.outbox) == 4
+
+
 # --- invitations ---------------------------------------------------------------------------
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_ratelimit.core import is_ratelimited
 
 from memorial.accounts.forms import EmailAuthenticationForm, InvitationSignupForm
 from memorial.accounts.models import Invitation
@@ -21,12 +25,44 @@ from memorial.memorials.services import add_member
 # Higher number, more rights: accepting an invitation never lowers a member's role.
 ROLE_RANK = {Role.VIEWER: 1, Role.CONTRIBUTOR: 2, Role.OWNER: 3}
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+logger = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+
+def password_reset_limited(request: HttpRequest, email: str) -> bool:
+    """Count this request against both limits (per client address, per e-mail address) and
+    say whether either is used up."""
+    by_address = is_ratelimited(
+        request,
+        group="accounts.password_reset",
+        key="ip",
+        rate=settings.MEMORIAL_PASSWORD_RESET_RATE,
+        increment=True,
+    )
+    by_email = is_ratelimited(
+        request,
+        group="accounts.password_reset_email",
+        key=lambda _group, _request: email.strip().lower(),
+        rate=settings.MEMORIAL_PASSWORD_RESET_EMAIL_RATE,
+        increment=True,
+    )
+    return by_address or by_email
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, sending no e-mail past the limits. The answer is the same page
+    either way, so it never tells whether an account uses the address."""
+
+    def form_valid(self, form) -> HttpResponse:
+        if password_reset_limited(self.request, form.cleaned_data["email"]):
+            logger.warning("Password reset not sent: too many requests for this address")
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 def unusable_reason(invitation: Invitation) -> str:
