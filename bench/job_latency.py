@@ -328,13 +328,13 @@ def main(argv: list[str] | None = None) -> int:
     overrides = json.dumps({"steps": 1, "device": "cpu"})
     with Stack(args.database_url, args.redis_url, MEMORIAL_JOB_ENGINE_OVERRIDES=overrides) as stack:
         import redis
-        from rest_framework.authtoken.models import Token
 
+        from memorial.accounts import tokens
         from tests.servers import celery_worker_command
 
         owner, memorial = stack.family(photos=args.photos)
         cookies = session_cookie(owner)
-        token = Token.objects.create(user=owner).key
+        token = tokens.issue(owner, name="bench").key
         url = stack.daphne()
         celery_args = celery_worker_command(name="bench@%h")[5:]  # after "-m celery -A memorial"
         stack.worker(

@@ -9,7 +9,12 @@ from csp.decorators import csp_update
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from memorial.accounts.api import InvitationListView, TokenView
+from memorial.accounts.api import (
+    InvitationListView,
+    TokenDetailView,
+    TokenListView,
+    TokenView,
+)
 from memorial.consent.api import ConsentListView, ConsentWithdrawView
 from memorial.core.api import not_found
 from memorial.jobs.api import JobCancelView, JobDetailView, JobListView, JobRetryView
@@ -41,6 +46,8 @@ urlpatterns = [
         name="api-docs",
     ),
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/tokens/", TokenListView.as_view(), name="api-tokens"),
+    path("auth/tokens/<int:token_id>/", TokenDetailView.as_view(), name="api-token-detail"),
     path("memorials/", MemorialListView.as_view(), name="api-memorials"),
     path("memorials/<uuid:memorial_id>/", MemorialDetailView.as_view(), name="api-memorial"),
     path(

@@ -48,7 +48,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
@@ -317,7 +316,7 @@ PROVENANCE_VERIFY_CONCURRENCY = env.int("MEMORIAL_VERIFY_CONCURRENCY", default=2
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "memorial.accounts.tokens.HashedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -327,6 +326,9 @@ REST_FRAMEWORK = {
 }
 # Sign-in attempts for API tokens, per client address (DRF throttle rate syntax).
 MEMORIAL_API_TOKEN_RATE = env.str("MEMORIAL_API_TOKEN_RATE", default="30/minute")
+# API tokens expire: this many days unless the person chooses fewer or more, up to the maximum.
+MEMORIAL_API_TOKEN_DAYS = env.int("MEMORIAL_API_TOKEN_DAYS", default=30)
+MEMORIAL_API_TOKEN_MAX_DAYS = env.int("MEMORIAL_API_TOKEN_MAX_DAYS", default=365)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Memorial API",
     "DESCRIPTION": "Memorials, members, photos and consent records of a Memorial instance.",

@@ -16,8 +16,9 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
-from rest_framework.authtoken.models import Token
 
+from memorial.accounts.models import ApiToken
+from memorial.accounts.tokens import digest_of
 from memorial.consent.gate import may_use
 from memorial.consent.models import ConsentRecord, Scope, Status
 from memorial.memorials.ingest import ingest_photo
@@ -30,6 +31,8 @@ from tests.factories import add_photo
 # (method, path, the policy action that decides; None = any signed-in user or anyone)
 ENDPOINTS: list[tuple[str, str, Action | None]] = [
     ("POST", "/api/auth/token/", None),
+    ("GET", "/api/auth/tokens/", None),
+    ("DELETE", "/api/auth/tokens/{token_id}/", None),
     ("GET", "/api/memorials/", None),
     ("POST", "/api/memorials/", Action.CREATE_MEMORIAL),
     ("GET", "/api/memorials/{memorial_id}/", Action.VIEW_MEMORIAL),
@@ -96,7 +99,7 @@ def test_token_from_email_and_password_opens_the_api(family):
     )
     assert response.status_code == 200
     token = response.json()["token"]
-    assert Token.objects.get(key=token).user == family.owner
+    assert ApiToken.objects.get(digest=digest_of(token)).user == family.owner
 
     listed = Client().get("/api/memorials/", HTTP_AUTHORIZATION=f"Token {token}")
     assert listed.status_code == 200

@@ -24,7 +24,6 @@ import schemathesis
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import (
     content_type_conformance,
@@ -33,6 +32,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from memorial.accounts import tokens
 from memorial.consent.models import ConsentRecord
 from memorial.memorials.ingest import ingest_photo
 from memorial.memorials.models import Role
@@ -91,9 +91,11 @@ def fresh_state(make_user, n: int) -> State:
         basis="next_of_kin",
         scopes=["training"],
     )
+    issued = tokens.issue(owner)
     return State(
-        token=Token.objects.create(user=owner).key,
+        token=issued.key,
         path_parameters={
+            "token_id": str(issued.token.pk),
             "memorial_id": str(memorial.pk),
             "photo_id": str(photo.pk),
             "record_id": str(record.pk),

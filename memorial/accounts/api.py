@@ -1,26 +1,37 @@
-"""JSON endpoints for API tokens and for inviting people to a memorial."""
+"""JSON endpoints for API tokens (get, list, revoke) and for inviting people to a memorial."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
-from rest_framework.authtoken.models import Token
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
+from memorial.accounts import tokens
 from memorial.accounts.invitations import send_invitation
 from memorial.accounts.serializers import (
+    ApiTokenSerializer,
     InvitationSerializer,
     TokenRequestSerializer,
     TokenSerializer,
 )
-from memorial.core.api import BODY, ApiError, JSONParser, MemorialAPIView, errors, memorial_for
+from memorial.accounts.two_factor import code_matches, has_device, needs_setup
+from memorial.core.api import (
+    BIGGEST_ID,
+    BODY,
+    ApiError,
+    JSONParser,
+    MemorialAPIView,
+    errors,
+    memorial_for,
+)
 from memorial.policy import Action
 
 
@@ -41,9 +52,31 @@ class TokenThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
+def _second_factor(user, code: str) -> bool:
+    """Whether the token is made with a second factor; refuse when one is owed and missing."""
+    if needs_setup(user):
+        raise ApiError(tokens.setup_required_message(), status.HTTP_403_FORBIDDEN)
+    if not has_device(user):
+        return False
+    if not code:
+        raise ApiError(
+            gettext(
+                "This account uses two-factor sign-in: send the code from your authenticator "
+                "app as “code”, with the e-mail address and password."
+            ),
+            400,
+        )
+    if not code_matches(user, code):
+        raise ApiError(
+            gettext("The code from the authenticator app is not correct, or it has expired."), 400
+        )
+    return True
+
+
 @extend_schema(tags=["auth"])
 class TokenView(MemorialAPIView):
-    """Exchange an e-mail address and password for an API token (the same token each time)."""
+    """Exchange an e-mail address and password (and a code, with two-factor sign-in) for a new
+    API token."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -51,19 +84,19 @@ class TokenView(MemorialAPIView):
     parser_classes = [JSONParser, FormParser]
 
     @extend_schema(
-        summary="Get an API token",
+        summary="Get a new API token",
+        description="Each call makes a new token, shown only in this answer; it expires after "
+        "`days`. Accounts with two-factor sign-in also send `code`; staff who must set it up "
+        "first get 403.",
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, **errors(400, 429, *BODY)},
+        responses={200: TokenSerializer, **errors(400, 403, 429, *BODY)},
         auth=[],
     )
     def post(self, request: Request) -> Response:
         form = TokenRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request,
-            username=form.validated_data["email"],
-            password=form.validated_data["password"],
-        )
+        data = form.validated_data
+        user = authenticate(request._request, username=data["email"], password=data["password"])
         if getattr(request._request, "axes_locked_out", False):
             # Answer in JSON here; left set, django-axes would replace this with an HTML page.
             request._request.axes_locked_out = False
@@ -73,8 +106,41 @@ class TokenView(MemorialAPIView):
             )
         if user is None:
             raise ApiError(gettext("The e-mail address or password is not correct."), 400)
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        two_factor = _second_factor(user, data.get("code", ""))
+        issued = tokens.issue(
+            user, name=data.get("name", ""), days=data.get("days"), two_factor=two_factor
+        )
+        response = Response(TokenSerializer(issued.token, context={"key": issued.key}).data)
+        add_never_cache_headers(response)  # the token is in this answer, and nowhere else
+        return response
+
+
+@extend_schema(tags=["auth"])
+class TokenListView(MemorialAPIView):
+    @extend_schema(
+        summary="Your API tokens, newest first",
+        description="Only each token's first characters: the tokens themselves are not kept.",
+        responses={200: ApiTokenSerializer(many=True), **errors(401)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(ApiTokenSerializer(request.user.api_tokens.all(), many=True).data)
+
+
+@extend_schema(tags=["auth"])
+class TokenDetailView(MemorialAPIView):
+    @extend_schema(
+        summary="Revoke one of your API tokens",
+        description="It stops working at once (the token this call uses included).",
+        request=None,
+        responses={204: OpenApiResponse(description="Revoked."), **errors(401, 404)},
+    )
+    def delete(self, request: Request, token_id: int) -> Response:
+        mine = request.user.api_tokens
+        token = mine.filter(pk=token_id).first() if token_id <= BIGGEST_ID else None
+        if token is None:
+            raise exceptions.NotFound(gettext("You have no API token with this number."))
+        tokens.revoke(token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(tags=["members"])

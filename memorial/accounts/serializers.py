@@ -6,7 +6,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from memorial.accounts.models import Invitation
+from memorial.accounts import tokens
+from memorial.accounts.models import ApiToken, Invitation
 from memorial.core.api import StrictSerializer, StrictSerializerMixin
 from memorial.memorials.models import Role
 
@@ -19,10 +20,69 @@ class TokenRequestSerializer(StrictSerializer):
         label=_("password"),
         style={"input_type": "password"},
     )
+    code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=16,
+        label=_("code from your authenticator app"),
+        help_text="Needed when the account uses two-factor sign-in.",
+    )
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        label=_("name"),
+        help_text="What the token is for, to recognise it in the list.",
+    )
+    days = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        label=_("days"),
+        help_text="Days until the token expires; by default MEMORIAL_API_TOKEN_DAYS (30), "
+        "at most MEMORIAL_API_TOKEN_MAX_DAYS (365).",
+    )
+
+    def validate_days(self, days: int) -> int:
+        if days > tokens.max_days():
+            raise serializers.ValidationError(
+                _("A token can be valid for at most %(days)s days.") % {"days": tokens.max_days()}
+            )
+        return days
+
+    def validate_code(self, code: str) -> str:
+        return "".join(code.split())
 
 
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+class ApiTokenSerializer(serializers.ModelSerializer):
+    is_usable = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "is_usable",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {"prefix": {"help_text": "The token's first characters, to recognise it."}}
+
+
+class TokenSerializer(ApiTokenSerializer):
+    token = serializers.SerializerMethodField(
+        help_text="Send as `Authorization: Token <token>`. Shown only now: keep it safe."
+    )
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = ["token", *ApiTokenSerializer.Meta.fields]
+        read_only_fields = fields
+
+    def get_token(self, token: ApiToken) -> str:
+        return self.context["key"]
 
 
 class InvitationSerializer(StrictSerializerMixin, serializers.ModelSerializer):

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django_otp import user_has_device
+from django_otp import devices_for_user, user_has_device
 
 # Pages that concern staff work only; the API's staff endpoints check `staff_verified` themselves.
 STAFF_PREFIXES = ("/moderation/", "/audit/", "/staff/", "/admin/", "/metrics")
@@ -81,3 +81,9 @@ class TwoFactorMiddleware:
         if path.startswith(STAFF_PREFIXES) and needs_setup(user):
             return redirect(_with_next(reverse("accounts:two_factor"), request))
         return None
+
+
+def code_matches(user, code: str) -> bool:
+    """Does `code` come from one of the user's confirmed authenticators? Each device refuses
+    a code it already accepted and slows down after failures (django-otp's own throttle)."""
+    return any(device.verify_token(code) for device in devices_for_user(user, confirmed=True))

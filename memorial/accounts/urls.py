@@ -1,11 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from memorial.accounts import two_factor_views, views
+from memorial.accounts import account_views, two_factor_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
+    path("", account_views.account, name="account"),
+    path("tokens/<int:token_id>/revoke/", account_views.revoke_token, name="revoke_token"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

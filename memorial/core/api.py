@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, parsers, serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -33,6 +33,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from memorial import policy
+from memorial.accounts.tokens import HashedTokenAuthentication
 from memorial.policy import Action
 
 # Sentences for a refused action. They name the action, not a role, so they stay true
@@ -252,7 +253,8 @@ class DuplicateSerializer(ErrorSerializer):
 
 ERROR_TEXT = {
     400: "The request was not valid; `detail` says why.",
-    401: "Not signed in: send a session cookie or `Authorization: Token <key>`.",
+    401: "Not signed in, or the token is expired, revoked or unknown: send a session cookie "
+    "or `Authorization: Token <key>`.",
     403: "Signed in, but the policy does not allow this action.",
     404: "No such object, or not visible to this user.",
     409: "Conflicts with the current state.",
@@ -289,6 +291,6 @@ class MemorialAutoSchema(AutoSchema):
 
 # Base of every endpoint: token first (so anonymous calls get 401), then the session.
 class MemorialAPIView(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [HashedTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
     schema = MemorialAutoSchema()

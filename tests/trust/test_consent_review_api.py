@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from memorial.accounts import tokens
 from memorial.audit.actions import AuditAction
 from memorial.audit.models import AuditEntry
 from memorial.consent.gate import may_use
@@ -35,9 +35,9 @@ def test_staff_list_pending_records_oldest_first(family, client_as, pending_cons
 def test_approval_with_a_reason_tells_the_owner_and_opens_the_gate(
     family, client_as, pending_consent, mailoutbox, django_capture_on_commit_callbacks
 ):
-    token = Token.objects.create(user=family.staff)  # API clients use tokens
+    key = tokens.issue(family.staff).key  # API clients use tokens
     client = client_as(None)
-    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token.key}"
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
     with django_capture_on_commit_callbacks(execute=True):
         response = review(client, pending_consent.pk, {"decision": "approve", "reason": "Clear."})
     assert response.status_code == 200, response.content
