@@ -10,7 +10,9 @@
 
 A job that is still running cannot lose its ledger row under the worker (the worker writes to
 it): it is retired (see retirement.py: the task checks before storing any file) and asked
-to stop; its files go now and its row on a later run of the deletion, once it has stopped.
+to stop; its files go now and its row on a later run of the deletion, once it has stopped (its
+worker runs the deletion again as it ends). A retired job whose worker is gone (no lease) is
+ended blocked by the deletion itself and deleted at once.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from memorial.audit.actions import AuditAction
 from memorial.audit.services import note
 from memorial.jobs import files
 from memorial.jobs.models import FINISHED, GeneratedImage, Job, Kind, ModelVersion
-from memorial.jobs.retirement import retire
+from memorial.jobs.retirement import end_if_abandoned, retire
 from memorial.moderation import items as registry
 from memorial.moderation.items import Item, uuids
 from memorial.moderation.storage import delete_key, delete_prefix
@@ -113,7 +115,7 @@ class JobHandler:
                 delete_prefix(dataset)
             for key in (job.checkpoint, job.sample.name if job.sample else ""):
                 delete_key(key)
-            if job.state not in FINISHED:
+            if not end_if_abandoned(job):
                 continue  # still stopping: its row goes on the next run (it stays "remaining")
             note(AuditAction.JOB_DELETED, job, kind=job.kind)
             job.delete()

@@ -3,17 +3,28 @@
 A task asks :func:`refusal_to_store` before it stores any file (a checkpoint, a sample grid, a
 data set, a generated photo), so a job that is still running when consent is withdrawn stops at
 its next step and writes nothing afterwards. No torch here (the web side retires jobs too).
+
+A deletion waits for a retired job that is still running (the worker writes to its row) and the
+job's end runs that deletion again (:func:`settle`, called by ``runner.finish``). When the worker
+is gone instead (killed, its lease expired), the deletion ends the job itself
+(:func:`end_if_abandoned`), so running the deletion again always finishes it.
 """
 
 from __future__ import annotations
 
+import logging
+
+import redis
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from memorial.consent.gate import may_use
+from memorial.jobs import lease as leases
 from memorial.jobs import texts
-from memorial.jobs.models import Job, State
+from memorial.jobs.models import FINISHED, Job, State
 from memorial.jobs.services import SCOPES
 
+log = logging.getLogger(__name__)
 RETIRED = gettext_noop("This job was stopped because what it used or made has been removed.")
 
 
@@ -38,6 +49,40 @@ def refusal_to_store(job: Job) -> texts.Msg | None:
     if parameters is None or (parameters or {}).get("retired"):
         return texts.t(RETIRED)
     return None
+
+
+def end_if_abandoned(job: Job) -> bool:
+    """End a retired job blocked when no worker runs it; True when the job is finished now.
+
+    Why: a job whose worker died stays "running" until a redelivery of its message, which may
+    come hours later or never; a deletion waiting for it would wait as long. Its lease says
+    whether a worker holds it: while this holds the lease, no worker can start it either."""
+    if job.state in FINISHED:
+        return True
+    try:
+        held = leases.acquire(job.pk)
+    except redis.RedisError:
+        log.warning("could not tell whether job %s still runs", job.pk, exc_info=True)
+        return False
+    if held is None:
+        return False  # a worker runs it: it ends blocked and runs the deletion again itself
+    try:
+        reason = refusal_to_store(job) or texts.t(RETIRED)
+        now = timezone.now()
+        Job.objects.filter(pk=job.pk).exclude(state__in=FINISHED).update(
+            state=State.BLOCKED,
+            finished_at=now,
+            updated_at=now,
+            eta_seconds=None,
+            **texts.ledger_fields({"error": reason, "message": reason}),
+        )
+    finally:
+        held.release()
+    job.refresh_from_db()
+    from memorial.jobs.progress import publish
+
+    publish(job)
+    return job.state in FINISHED
 
 
 def settle(job: Job) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import F
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -44,18 +45,32 @@ class Run:
         return self.lease.lost.is_set() or self.reporter.cancel_requested()
 
 
-def finish(job: Job, state: str, **fields: Any) -> None:
+def finish(job: Job, state: str, **fields: Any) -> bool:
     """Record how a job ended; ``message``/``error`` may be texts messages (see texts.py).
 
-    Written and published here, after the progress the job's Reporter handed over (settle)."""
+    Written and published here, after the progress the job's Reporter handed over (settle).
+    A consent withdrawal or a takedown may have deleted rows while the job ran, or ended the job
+    itself once its worker was gone: the write names only the worker's own columns (never a
+    relation, which may point at a deleted row), touches only a row that is still there and not
+    yet finished, and returns whether it wrote. Afterwards a deletion that was waiting for this
+    job to stop finishes (retirement.settle)."""
+    from memorial.jobs import retirement
+
     settle(job)
     for name, value in texts.ledger_fields(fields).items():
         setattr(job, name, value)
     job.state = state
     job.finished_at = timezone.now()
     job.eta_seconds = None if state != State.SUCCEEDED else 0.0
-    job.save(update_fields=_worker_fields(job))
+    job.updated_at = job.finished_at
+    values = {name: _column_value(job, name) for name in _worker_fields(job)}
+    written = bool(Job.objects.filter(pk=job.pk).exclude(state__in=FINISHED).update(**values))
+    if not written:
+        log.info("job %s was deleted or ended meanwhile; %s not written", job.pk, state)
+        return False
     publish(job)
+    retirement.settle(job)
+    return True
 
 
 #: Ledger fields that others change while a job runs, each with a single-column update: every
@@ -65,11 +80,18 @@ NOT_THE_WORKERS = frozenset({"id", "deliveries", "cancel_requested", "parameters
 
 
 def _worker_fields(job: Job) -> list[str]:
+    """The columns a worker writes: never a relation (memorial, requester, the job it followed),
+    which the worker does not change and which a deletion may have set to null meanwhile."""
     return [
         f.name
         for f in job._meta.concrete_fields
-        if f.name not in NOT_THE_WORKERS and not f.primary_key
+        if f.name not in NOT_THE_WORKERS and not f.primary_key and not f.is_relation
     ]
+
+
+def _column_value(job: Job, name: str) -> Any:
+    value = getattr(job, name)
+    return value.name if isinstance(value, FieldFile) else value
 
 
 @contextmanager
@@ -78,7 +100,9 @@ def running(job_id: str, hostname: str | None = None):
     updated = Job.objects.filter(pk=job_id).update(deliveries=F("deliveries") + 1)
     if not updated:
         raise Skip("no such job")  # deleted with its memorial; nothing to do
-    job = Job.objects.select_related("memorial").get(pk=job_id)
+    job = Job.objects.select_related("memorial").filter(pk=job_id).first()
+    if job is None:
+        raise Skip("no such job")
     if job.state in FINISHED:
         raise Skip(f"already {job.state}")
     if job.cancel_requested and job.state == State.QUEUED:
@@ -103,7 +127,10 @@ def running(job_id: str, hostname: str | None = None):
         raise Skip("lease held by another worker", retry_in=wait + 0.5)
     reporter = None
     try:
-        job.refresh_from_db()
+        try:
+            job.refresh_from_db()
+        except Job.DoesNotExist:
+            raise Skip("no such job") from None  # deleted (a withdrawal) since the first look
         if job.state in FINISHED:  # finished between our check and the lease
             raise Skip(f"already {job.state}")
         reporter = Reporter(job)

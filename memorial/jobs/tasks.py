@@ -293,7 +293,6 @@ def _prepare(run: runner.Run) -> str:
         if refusal:  # consent withdrawn (or the job retired) while it ran: store nothing
             runner.finish(job, State.BLOCKED, error=refusal, message=refusal)
             _after(job)
-            retirement.settle(job)  # a deletion waiting for this job to stop finishes now
             return "blocked"
         key = files.prefix(memorial.pk, "datasets", job.pk)
         for entry in manifest["entries"]:
@@ -475,7 +474,6 @@ def _train(run: runner.Run) -> str:
     if stop["why"] in ("cancel", "refused") and may_store() is False:
         refusal = stop["refused"]  # consent withdrawn or retired: it ends blocked, keeps nothing
         runner.finish(job, State.BLOCKED, error=refusal, message=refusal)
-        retirement.settle(job)  # a deletion waiting for this job to stop finishes now
         return "blocked"
     if result.status == "cancelled" and stop["why"] == "cancel":
         runner.cancelled(
@@ -571,7 +569,6 @@ def _generate(run: runner.Run) -> str:
             refusal = retirement.refusal_to_store(job)
             if refusal:  # consent withdrawn or the model retired: store nothing more
                 runner.finish(job, State.BLOCKED, error=refusal, message=refusal)
-                retirement.settle(job)  # a deletion waiting for this job to stop finishes now
                 return "blocked"
             if run.should_stop():
                 runner.cancelled(run, t(gettext_noop("Cancelled after %(n)d photos."), n=len(done)))
@@ -673,7 +670,6 @@ def _evaluate(run: runner.Run) -> str:
         refusal = retirement.refusal_to_store(job)
         if refusal:  # consent withdrawn or the model retired meanwhile: store nothing
             runner.finish(job, State.BLOCKED, error=refusal, message=refusal)
-            retirement.settle(job)  # a deletion waiting for this job to stop finishes now
             return "blocked"
         # Under the model's folder (its training job's), one sub-folder per evaluation.
         key = files.prefix(job.memorial_id, model.job_id, "evaluation", job.pk)

@@ -170,7 +170,6 @@ def _refused(run: runner.Run) -> str | None:
     if not refusal:
         return None
     runner.finish(run.job, State.BLOCKED, error=refusal, message=refusal)
-    retirement.settle(run.job)  # a deletion waiting for this job to stop finishes now
     return "blocked"
 
 
