@@ -22,10 +22,18 @@ app.autodiscover_tasks()
 # Periodic tasks, sent by `celery beat` (a service of its own in docker-compose.yml; the
 # embedded run starts it inside its one worker with `--beat`).
 PURGE_INTERVAL_SECONDS = 3600.0
+#: Queued jobs whose message never reached the broker are looked for this often
+#: (memorial/jobs/sweep.py).
+SWEEP_INTERVAL_SECONDS = 60.0
 app.conf.beat_schedule = {
     "purge-deleted-memorials": {
         "task": "memorial.memorials.purge_due",
         "schedule": PURGE_INTERVAL_SECONDS,
         "options": {"queue": "cpu", "expires": PURGE_INTERVAL_SECONDS},
+    },
+    "resend-stale-jobs": {
+        "task": "memorial.jobs.resend_stale",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": {"queue": "cpu", "expires": SWEEP_INTERVAL_SECONDS},
     },
 }

@@ -151,6 +151,9 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = 1
 # The longest a job may run (the soft limit stops it cleanly with a checkpoint; the hard limit
 # follows a few minutes later).
 JOB_MAX_SECONDS = env.int("MEMORIAL_JOB_MAX_SECONDS", default=24 * 3600)
+# A page that queues a job never hangs on an absent broker: connecting gives up after this many
+# seconds, and the job stays queued in the ledger for the sweep to send later.
+BROKER_TIMEOUT_SECONDS = env.float("MEMORIAL_BROKER_TIMEOUT_SECONDS", default=2.0)
 # Redis redelivers an unacknowledged message after this long; it must be longer than the
 # longest job, or a running job would be delivered again (the lease would stop it running
 # twice, but it would wait for nothing). Tests lower it to prove redelivery after SIGKILL.
@@ -158,7 +161,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("MEMORIAL_VISIBILITY_TIMEOUT", default=JOB_MAX_SECONDS + 3600),
     "unacked_restore_interval": env.int("MEMORIAL_UNACKED_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": env.int("MEMORIAL_UNACKED_RESTORE_THROTTLE", default=10),
+    # A reply that never comes is given up after 10 s (longer than an idle worker's 1 s BRPOP).
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_timeout": 10.0,
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
+# Publishing gives up after two quick retries (under half a second in all).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# A queued job whose message is in no queue (the broker was away when it was sent) is sent again
+# by the periodic sweep after this many seconds unchanged (memorial/jobs/sweep.py).
+JOB_RESEND_AFTER_SECONDS = env.float("MEMORIAL_JOB_RESEND_AFTER_SECONDS", default=120.0)
 CELERY_TASK_ROUTES = {
     "memorial.jobs.prepare": {"queue": "cpu"},
     "memorial.jobs.train": {"queue": "gpu"},
@@ -293,6 +310,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "memorial-rl",
+        # Redis away: a form fails open quickly instead of waiting (see moderation.views).
+        "OPTIONS": {"socket_connect_timeout": BROKER_TIMEOUT_SECONDS, "socket_timeout": 5.0},
     },
 }
 RATELIMIT_USE_CACHE = "ratelimit"

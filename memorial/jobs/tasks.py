@@ -43,7 +43,7 @@ from gan_engine.generate import generate as generate_images
 from gan_engine.generate import load_model
 from gan_engine.train import Progress, TrainConfig
 from gan_engine.train import train as train_model
-from memorial.jobs import dispatch, files, presets, retirement, runner, texts, workers
+from memorial.jobs import dispatch, files, presets, retirement, runner, sweep, texts, workers
 from memorial.jobs.models import GeneratedImage, Job, Kind, ModelVersion, State
 from memorial.jobs.texts import nt, t
 from memorial.memorials.ingest import UploadRejected, ingest_photo
@@ -219,6 +219,12 @@ def _after(job: Job | None) -> None:
             )
             reason = t(gettext_noop("The photos could not be prepared: %(error)s"), error=cause)
             runner.finish(follower, state, error=reason, message=reason)
+
+
+@shared_task(name="memorial.jobs.resend_stale", ignore_result=True)
+def resend_stale(older_than: float | None = None) -> list[str]:
+    """Celery beat's sweep: send again the queued jobs no message stands for (sweep.py)."""
+    return sweep.resend_stale(older_than)
 
 
 # --- prepare

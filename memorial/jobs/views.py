@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from memorial.consent.gate import may_use
 from memorial.consent.models import Scope
 from memorial.core.private_media import serve_private
-from memorial.jobs import estimate, evaluation, services
+from memorial.jobs import dispatch, estimate, evaluation, services
 from memorial.jobs.forms import GenerateForm, TrainForm
 from memorial.jobs.models import FINISHED, Job, Kind, ModelVersion, State
 from memorial.jobs.progress import message
@@ -28,6 +28,21 @@ def _memorial(request: HttpRequest, memorial_id: Any, action: Action) -> Memoria
     memorial = get_object_or_404(Memorial, pk=memorial_id)
     require(request.user, action, memorial)
     return memorial
+
+
+def _say_queued(request: HttpRequest, job: Job, sent: str = "") -> None:
+    """Tell the person the job is queued; when its message could not reach the broker (Redis
+    away), say that it starts once the worker can be reached rather than failing the page."""
+    if dispatch.waiting_for_broker(job):
+        messages.warning(
+            request,
+            _(
+                "The job is queued. It will start by itself when the worker can be reached; "
+                "there is nothing more to do."
+            ),
+        )
+    elif sent:
+        messages.success(request, sent)
 
 
 def _job(request: HttpRequest, memorial_id: Any, job_id: Any, action: Action) -> Job:
@@ -77,7 +92,7 @@ def train(request: HttpRequest, memorial_id) -> HttpResponse:
             form.add_error(None, refused.message)
             status = refused.status
         else:
-            messages.success(request, _("Training has been queued."))
+            _say_queued(request, job, _("Training has been queued."))
             return redirect(job)
     elif request.method == "POST":
         status = 400
@@ -137,7 +152,7 @@ def job_retry(request: HttpRequest, memorial_id, job_id) -> HttpResponse:
     except services.Refused as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, _("The job has been queued again."))
+        _say_queued(request, job, _("The job has been queued again."))
     return redirect(job)
 
 
@@ -173,6 +188,7 @@ def model_detail(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
             form.add_error(None, refused.message)
             status = refused.status
         else:
+            _say_queued(request, job)
             return redirect(job)
     elif request.method == "POST":
         status = 400
