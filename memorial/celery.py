@@ -22,8 +22,8 @@ app.autodiscover_tasks()
 # Periodic tasks, sent by `celery beat` (a service of its own in docker-compose.yml; the
 # embedded run starts it inside its one worker with `--beat`).
 PURGE_INTERVAL_SECONDS = 3600.0
-#: Queued jobs whose message never reached the broker are looked for this often
-#: (memorial/jobs/sweep.py).
+#: Queued jobs whose message never reached the broker, and takedown e-mails not yet sent, are
+#: looked for this often (memorial/jobs/sweep.py, memorial/moderation/tasks.py).
 SWEEP_INTERVAL_SECONDS = 60.0
 app.conf.beat_schedule = {
     "purge-deleted-memorials": {
@@ -33,6 +33,11 @@ app.conf.beat_schedule = {
     },
     "resend-stale-jobs": {
         "task": "memorial.jobs.resend_stale",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": {"queue": "cpu", "expires": SWEEP_INTERVAL_SECONDS},
+    },
+    "send-takedown-notices": {
+        "task": "memorial.moderation.send_due_notices",
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": {"queue": "cpu", "expires": SWEEP_INTERVAL_SECONDS},
     },

@@ -95,6 +95,10 @@ class TakedownRequest(models.Model):
     removed_items = models.JSONField(default=list, blank=True)
     appeal_text = models.TextField(_("appeal"), blank=True, max_length=5000)
     appealed_at = models.DateTimeField(null=True, blank=True)
+    #: When the requester's acknowledgement and the staff notice went out; None until then (a
+    #: mail server that was away: the periodic sweep sends them, see notices.send_due_notices).
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    staff_notified_at = models.DateTimeField(null=True, blank=True)
 
     objects = TakedownQuerySet.as_manager()
 

@@ -16,7 +16,7 @@ from memorial.audit.actions import AuditAction
 from memorial.audit.services import record
 from memorial.consent.models import ConsentRecord, Status
 from memorial.memorials.models import Membership, Role
-from memorial.moderation import deletion, notify
+from memorial.moderation import deletion, notices, notify
 from memorial.moderation import items as item_registry
 from memorial.moderation.models import (
     APPEALABLE_STATUSES,
@@ -101,12 +101,9 @@ def submit_takedown(request: TakedownRequest) -> TakedownRequest:
             reason_code=request.reason,
             photo=request.photo_id,
         )
-        context = {"takedown": request}
-        transaction.on_commit(
-            lambda: notify.send(
-                "takedown_received", [request.contact_email], context, request.language
-            )
-        )
+        # After the commit, so the request stands whatever the mail server does (notices.py
+        # marks what went out; the periodic sweep sends what did not).
+        transaction.on_commit(lambda: notices.send_notices(request.pk))
     return request
 
 
@@ -181,6 +178,7 @@ def action_takedown(
         _log(staff, AuditAction.TAKEDOWN_ACTIONED, takedown, reason, items=takedown.removed_items)
     # Hidden is committed: whatever happens below, nobody sees the items any more.
     purge(takedown)
+    notices.tell_owners(everything, reason)
     _tell_decision(takedown)
     return takedown
 
