@@ -21,9 +21,11 @@ DATA_DIR: Path = config.data_dir()
 
 SECRET_KEY = config.secret_key(DATA_DIR)
 DEBUG = env.bool("MEMORIAL_DEBUG", default=False)
-ALLOWED_HOSTS = env.list("MEMORIAL_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# Links in e-mails and invitations: MEMORIAL_SITE_URL, else the address Memorial listens on
+# (MEMORIAL_BIND, MEMORIAL_PORT); the launcher prints which one it uses.
+SITE_URL = config.site_url()[0]
+ALLOWED_HOSTS = env.list("MEMORIAL_ALLOWED_HOSTS", default=config.default_allowed_hosts(SITE_URL))
 CSRF_TRUSTED_ORIGINS = env.list("MEMORIAL_CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("MEMORIAL_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Behind a TLS-terminating proxy: trust its header, and never send cookies in clear.
 HTTPS = env.bool("MEMORIAL_HTTPS", default=False)
@@ -260,6 +262,9 @@ STORAGES = {
 }
 # Behind nginx, hand private files to it after the permission check (internal location).
 MEDIA_X_ACCEL_PREFIX = env.str("MEMORIAL_X_ACCEL_PREFIX", default="")
+# Stored files are for this user only, unless nginx (another user) reads them for X-Accel-Redirect.
+FILE_UPLOAD_PERMISSIONS = 0o644 if MEDIA_X_ACCEL_PREFIX else 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755 if MEDIA_X_ACCEL_PREFIX else 0o700
 
 # Content-Security-Policy (django-csp): only this site's own files; the one inline script in
 # base.html carries the per-request nonce. Media from S3 comes from the bucket's endpoint.

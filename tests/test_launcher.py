@@ -11,18 +11,25 @@ import contextlib
 import os
 import re
 import signal
+import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
 import time
+from io import StringIO
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
+import redis
 from django.urls import reverse
 
+from memorial import config
+from memorial.core import launcher
+from memorial.core.redis_server import PrivateRedis
 from tests.servers import ROOT, free_port, wait_for_http
 
 START_SECONDS = 180  # first start migrates a new database on a busy two-core machine
@@ -163,6 +170,10 @@ def check_services(data_dir: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.lstat().st_mode)
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "data"
@@ -204,6 +215,11 @@ def test_embedded_run_from_first_start_to_restart(data_dir, artifacts_dir):
         assert {kind(p) for p in children} >= {"daphne", "celery", "redis-server"}
         secret_key = (data_dir / "secret_key").read_text()
 
+        # Other users of the machine cannot read the family's data; links use this address.
+        assert mode(data_dir) == 0o700
+        assert mode(data_dir / "memorial.sqlite3") == mode(data_dir / "secret_key") == 0o600
+        first.wait_for_line(re.compile(re.escape(f"invitations: {first.url}/ (from the")), 10)
+
         # Ctrl-C stops everything and exits 0.
         first.process.send_signal(signal.SIGINT)
         assert first.wait() == 0, first.output
@@ -239,3 +255,94 @@ def test_embedded_run_from_first_start_to_restart(data_dir, artifacts_dir):
         raise
     assert "The worker process stopped unexpectedly" in second.output
     assert still_running(children) == []
+
+
+# --- The launcher's pieces, one at a time
+
+
+def test_a_new_data_folder_is_private(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEMORIAL_DATA_DIR", str(tmp_path / "new" / "data"))
+    assert mode(config.data_dir()) == 0o700
+
+
+def test_the_launcher_closes_an_open_data_folder(data_dir):
+    (data_dir / "memorial.sqlite3").write_bytes(b"SQLite format 3\0")
+    (data_dir / "secret_key").write_text("key")
+    (data_dir / "media").mkdir()
+    for path in (data_dir, data_dir / "memorial.sqlite3", data_dir / "secret_key"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    out = StringIO()
+    launcher.Launcher("127.0.0.1", 8000, data_dir, out=out).close_data_folder()
+    assert mode(data_dir) == 0o700
+    assert mode(data_dir / "memorial.sqlite3") == mode(data_dir / "secret_key") == 0o600
+    assert "readable by this user only" in out.getvalue()
+    assert "memorial.sqlite3" in out.getvalue() and "secret_key" in out.getvalue()
+
+
+def test_processes_the_launcher_starts_create_private_files(data_dir):
+    made = data_dir / "made"
+    script = f"import os; open({str(made)!r} + '.txt', 'w').close(); os.mkdir({str(made)!r})"
+    runner = launcher.Launcher("127.0.0.1", 8000, data_dir, out=StringIO())
+    runner.spawn("probe", [sys.executable, "-c", script], "a probe")
+    child = runner.children[0]
+    assert child.process.wait(timeout=60) == 0
+    child.pump.join(timeout=10)
+    assert mode(data_dir / "made.txt") == 0o600 and mode(made) == 0o700
+
+
+def test_the_private_redis_keeps_its_files_private(data_dir):
+    redis_server = PrivateRedis(data_dir, persist=True)
+    redis_server.start()
+    try:
+        client = redis.Redis(unix_socket_path=str(redis_server.socket))
+        client.set("memorial-test", "1")
+        client.save()
+        client.close()
+        kept = [p for p in data_dir.rglob("*") if p != redis_server.socket]
+        assert {p.name for p in kept} >= {"dump.rdb", "redis.log"}
+        assert {p.name: mode(p) & 0o077 for p in kept} == {p.name: 0 for p in kept}
+    finally:
+        redis_server.stop()
+
+
+def test_links_point_at_the_address_memorial_listens_on(data_dir):
+    out = StringIO()
+    runner = launcher.Launcher("192.0.2.10", 8123, data_dir, out=out)
+    runner.env.pop("MEMORIAL_SITE_URL", None)
+    runner.use_site_url()
+    assert runner.env["MEMORIAL_SITE_URL"] == "http://192.0.2.10:8123"
+    assert "invitations: http://192.0.2.10:8123/ (from the address Memorial listens on" in (
+        out.getvalue()
+    )
+
+    everywhere = launcher.Launcher("0.0.0.0", 8123, data_dir, out=StringIO())  # noqa: S104
+    everywhere.env.pop("MEMORIAL_SITE_URL", None)
+    everywhere.use_site_url()
+    assert everywhere.env["MEMORIAL_SITE_URL"] == f"http://{socket.gethostname()}:8123"
+
+
+def test_a_site_url_that_is_set_wins_and_is_named(data_dir):
+    out = StringIO()
+    runner = launcher.Launcher("192.0.2.10", 8123, data_dir, out=out)
+    runner.env["MEMORIAL_SITE_URL"] = "https://memorial.example.org/"
+    runner.use_site_url()
+    assert runner.env["MEMORIAL_SITE_URL"] == "https://memorial.example.org"
+    assert "invitations: https://memorial.example.org/ (from MEMORIAL_SITE_URL)" in out.getvalue()
+
+
+def test_settings_derive_the_site_url_and_its_host_from_the_bind_address(data_dir):
+    """What the children of the launcher, or a daphne started by hand, compute on their own."""
+    env = launcher_env(data_dir, 8123)
+    env.update(
+        MEMORIAL_BIND="192.0.2.10",
+        MEMORIAL_SECRET_KEY="test-only-key",
+        DJANGO_SETTINGS_MODULE="memorial.settings",
+    )
+    code = "from django.conf import settings; print(settings.SITE_URL, *settings.ALLOWED_HOSTS)"
+    shown = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert shown.returncode == 0, shown.stderr
+    site, *hosts = shown.stdout.split()
+    assert site == "http://192.0.2.10:8123"
+    assert "192.0.2.10" in hosts and "127.0.0.1" in hosts

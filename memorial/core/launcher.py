@@ -9,6 +9,11 @@ dies on its own stops the rest and the launcher exits 1.
 
 Children run in their own sessions, so a Ctrl-C in the terminal reaches only this
 process, which then stops them in order (Redis last, after the processes using it).
+
+Everything runs with umask 077 and the data folder is closed to other users (0700), so the
+database, the photos, the secret key and Redis' files are readable by this user only. Links in
+e-mails and invitations point at MEMORIAL_SITE_URL, else at the address daphne listens on;
+the launcher says which at start-up.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -117,7 +123,8 @@ class Launcher:
     def start_and_supervise(self) -> int:
         try:
             self.check_port()
-            self.say(f"Data folder: {self.data_dir}")
+            self.close_data_folder()
+            self.use_site_url()
             if self.env.get("DATABASE_URL"):
                 self.say("Database: the one named by DATABASE_URL.")
             else:
@@ -143,6 +150,33 @@ class Launcher:
         finally:
             self.stopping = True
             self.stop_all()
+
+    def close_data_folder(self) -> None:
+        """Other users of the machine may not read the family's photos, database or keys."""
+        opened = config.make_private(self.data_dir)
+        if stat.S_IMODE(self.data_dir.stat().st_mode) & config.PRIVATE_UMASK:
+            self.say(
+                f"Data folder: {self.data_dir} (other users of this machine can open it and this "
+                "user cannot change that: give it to this user, or chmod 700 it)"
+            )
+        else:
+            self.say(f"Data folder: {self.data_dir} (readable by this user only)")
+        if opened:
+            names = ", ".join(path.name or str(path) for path in opened)
+            self.say(f"Closed to other users what was open to them: {names}.")
+
+    def use_site_url(self) -> None:
+        """Choose the address links in e-mails and invitations carry, hand it to the children
+        (MEMORIAL_SITE_URL) and say where it came from, so a wrong one is noticed at once."""
+        site, source = config.site_url(self.env, self.bind, self.port)
+        self.env["MEMORIAL_SITE_URL"] = site
+        if source == "MEMORIAL_SITE_URL":
+            self.say(f"Links in e-mails and invitations: {site}/ (from MEMORIAL_SITE_URL).")
+            return
+        self.say(
+            f"Links in e-mails and invitations: {site}/ (from the address Memorial listens on, "
+            f"{source}; set MEMORIAL_SITE_URL if family members reach it by another address)."
+        )
 
     @contextlib.contextmanager
     def data_folder_lock(self):
@@ -197,6 +231,7 @@ class Launcher:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            umask=config.PRIVATE_UMASK,
         )
         assert process.stdout is not None
         try:
@@ -215,6 +250,7 @@ class Launcher:
             [sys.executable, "-m", "django", "createadmin", "--url", self.url],
             cwd=config.BASE_DIR,
             env=self.env,
+            umask=config.PRIVATE_UMASK,
         )
         if code != 0:
             raise StartupFailed(f"creating the first administrator failed (exit code {code}).")
@@ -228,6 +264,7 @@ class Launcher:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            umask=config.PRIVATE_UMASK,
         )
         assert process.stdout is not None
         pump = threading.Thread(
@@ -362,13 +399,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--bind",
-        default=os.environ.get("MEMORIAL_BIND", "127.0.0.1"),
+        default=os.environ.get("MEMORIAL_BIND", config.DEFAULT_BIND),
         help="Address to listen on (MEMORIAL_BIND, default 127.0.0.1: this machine only).",
     )
     parser.add_argument(
         "--port",
         type=int,
-        default=int(os.environ.get("MEMORIAL_PORT", "8000")),
+        default=int(os.environ.get("MEMORIAL_PORT", str(config.DEFAULT_PORT))),
         help="Port to listen on (MEMORIAL_PORT, default 8000).",
     )
     return parser.parse_args(argv)
@@ -376,6 +413,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    os.umask(config.PRIVATE_UMASK)  # the lock, run.json and a new data folder are private too
     # Log lines from the children may hold any character; never crash on printing one.
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(errors="replace")

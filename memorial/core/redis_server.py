@@ -13,6 +13,8 @@ from pathlib import Path
 
 import redis
 
+from memorial.config import PRIVATE_UMASK
+
 
 def redis_server_binary() -> str:
     found = shutil.which("redis-server")
@@ -61,8 +63,13 @@ class PrivateRedis:
         ]
         # Its own session: a Ctrl-C in the terminal reaches only the owner, which stops Redis
         # last, after the processes that use it.
+        # Umask 077: its dump, append-only files and log are readable by this user only.
         self.process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            umask=PRIVATE_UMASK,
         )
         client = redis.Redis(unix_socket_path=str(self.socket))
         deadline = time.monotonic() + timeout
