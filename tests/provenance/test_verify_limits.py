@@ -3,10 +3,12 @@ members may check larger files, and a busy page answers 503 at once instead of q
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.defaultfilters import filesizeformat
@@ -121,3 +123,24 @@ def test_every_check_gives_its_slot_back(settings, client):
     assert post(client, png_header_only(5000, 5000)).status_code == 413
     assert post(client, b"").status_code == 400
     assert free_slots() == slots
+
+
+def test_the_page_checks_a_file_and_refuses_a_huge_one_under_daphne(daphne_server):
+    """The async view through the real ASGI server, its middleware and its thread pool."""
+    with httpx.Client(base_url=daphne_server.url, timeout=60) as browser:
+        page = browser.get("/verify/")
+        assert page.status_code == 200
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+        def send(data: bytes, name: str) -> httpx.Response:
+            return browser.post(
+                "/verify/",
+                data={"csrfmiddlewaretoken": token},
+                files={"file": (name, data)},
+                headers={"Referer": daphne_server.url + "/verify/"},
+            )
+
+        checked = send(images.jpeg(seed=7), "photo.jpg")
+        assert checked.status_code == 200 and 'data-verdict="none"' in checked.text
+        refused = send(png_header_only(5000, 5000), "bomb.png")
+        assert refused.status_code == 413 and "5000 × 5000" in refused.text
