@@ -90,6 +90,9 @@ class Job(models.Model):
     checkpoint = models.CharField(max_length=255, blank=True)  # storage key of the latest one
     checkpoint_step = models.PositiveIntegerField(null=True, blank=True)
     resumed_from = models.PositiveIntegerField(null=True, blank=True)
+    #: Seconds of training so far, over every attempt: a resumed training gets only what is left
+    #: of its time budget.
+    trained_seconds = models.FloatField(default=0.0)
     sample = models.FileField(upload_to=job_file_path, max_length=255, blank=True)
     error = models.TextField(blank=True)
     error_code = models.JSONField(default=dict, blank=True)

@@ -370,14 +370,20 @@ def _train(run: runner.Run) -> str:
     if not dataset:
         raise JobError(t(gettext_noop("The photos have not been prepared for training.")))
     started = time.monotonic()
-    budget = params.get("time_budget_seconds") or math.inf
-    deadline = started + min(budget, settings.JOB_MAX_SECONDS - STOP_MARGIN)
+    # The time budget counts over every attempt (a killed worker's job resumes with what is left).
+    trained_before = job.trained_seconds or 0.0
+    budget_left = max(0.0, (params.get("time_budget_seconds") or math.inf) - trained_before)
+    run_limit = settings.JOB_MAX_SECONDS - STOP_MARGIN
+    deadline = started + min(budget_left, run_limit)
     stop = {"why": None, "next_check": 0.0}
+
+    def trained_seconds() -> float:
+        return trained_before + (time.monotonic() - started)
 
     def should_cancel() -> bool:
         now = time.monotonic()
         if now >= deadline:
-            stop["why"] = "budget" if budget < settings.JOB_MAX_SECONDS - STOP_MARGIN else "limit"
+            stop["why"] = "budget" if budget_left < run_limit else "limit"
         elif run.lease.lost.is_set():
             stop["why"] = "lost"
         elif now >= stop["next_check"]:
@@ -400,7 +406,9 @@ def _train(run: runner.Run) -> str:
             Path(path), files.prefix(job.memorial_id, job.pk, "checkpoints", f"step-{step:08d}.pt")
         )
         old = job.checkpoint
-        reporter.update(force=True, checkpoint=key, checkpoint_step=step)
+        reporter.update(
+            force=True, checkpoint=key, checkpoint_step=step, trained_seconds=trained_seconds()
+        )
         if old and old != key:
             files.delete(old)
 
@@ -427,6 +435,7 @@ def _train(run: runner.Run) -> str:
                 eta_seconds=p.eta_seconds,
                 losses={k: round(v, 4) for k, v in p.losses.items()},
                 images_per_second=p.images_per_second,
+                trained_seconds=trained_seconds(),
             )
         elif p.event == "sample" and p.path:
             store_sample(Path(p.path), p.step)
@@ -472,6 +481,7 @@ def _train(run: runner.Run) -> str:
             config.init = str(prior)
         reporter.update(force=True, total=config.steps)
         result = train_model(config, progress=on_progress, should_cancel=should_cancel)
+        job.trained_seconds = trained_seconds()  # written with the job's final state
         samples = sorted((out / "samples").glob("step-*.png"))
         if samples and Path(job.sample.name).name != samples[-1].name:
             store_sample(samples[-1], result.step)
