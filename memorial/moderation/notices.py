@@ -29,7 +29,8 @@ RETRY_AFTER = timedelta(minutes=2)
 GIVE_UP_AFTER = timedelta(days=7)
 #: How the owners' e-mail counts what went, by kind (anything else counts as "other items").
 OWNER_NOTICE_KINDS = ("photo", "video", "model", "job", "recording")
-OWNER_NOTICE_NAMES = 20  # photo file names listed at most; the rest are counted
+OWNER_NOTICE_NAMES = 20  # photo captions listed at most; the rest are counted
+CAPTION_WORDS = 8  # a caption is shortened to its first words in the list
 
 
 def staff_emails() -> list[str]:
@@ -88,9 +89,27 @@ def send_due_notices(older_than: timedelta = RETRY_AFTER) -> int:
     return tried
 
 
-def tell_owners(items: list[item_registry.Item], reason: str) -> None:
+def photo_captions(items: list[item_registry.Item]) -> dict[str, str]:
+    """The chosen photos' captions, shortened, by photo id: read before the photos are deleted,
+    so the owners' e-mail can say which photos went in the family's own words."""
+    from memorial.memorials.models import Photo
+
+    ids = [item.id for item in items if item.kind == "photo"]
+    captions = Photo.objects.filter(pk__in=ids).exclude(caption="").values_list("pk", "caption")
+    return {str(pk): _shorten(caption) for pk, caption in captions}
+
+
+def _shorten(caption: str) -> str:
+    words = caption.split()
+    return " ".join(words[:CAPTION_WORDS]) + ("…" if len(words) > CAPTION_WORDS else "")
+
+
+def tell_owners(
+    items: list[item_registry.Item], reason: str, captions: dict[str, str] | None = None
+) -> None:
     """Each memorial's owners learn what of theirs was hidden and removed, and why: how many of
-    each kind and the photos' file names, never identifiers."""
+    each kind and the photos' captions (``captions``, from :func:`photo_captions`), never
+    identifiers or file names."""
     from memorial.moderation.services import owner_emails  # services calls this module
 
     for memorial_id, group in _by_memorial(items).items():
@@ -99,14 +118,16 @@ def tell_owners(items: list[item_registry.Item], reason: str) -> None:
             notify.send(
                 "takedown_owner_notice",
                 owner_emails(memorial.pk),
-                _owner_context(memorial, group, reason),
+                _owner_context(memorial, group, reason, captions or {}),
             )
 
 
-def _owner_context(memorial: Memorial, items: list[item_registry.Item], reason: str) -> dict:
+def _owner_context(
+    memorial: Memorial, items: list[item_registry.Item], reason: str, captions: dict[str, str]
+) -> dict:
     kinds = item_registry.by_kind(items)
     counts = {kind: len(kinds.get(kind, [])) for kind in OWNER_NOTICE_KINDS}
-    names = [item.label for item in kinds.get("photo", []) if item.label]
+    names = [captions[item.id] for item in kinds.get("photo", []) if item.id in captions]
     return {
         "memorial": memorial,
         "counts": counts,

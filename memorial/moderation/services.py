@@ -25,6 +25,7 @@ from memorial.moderation.models import (
     deadline_for,
 )
 from memorial.moderation.storage import stored_keys
+from memorial.policy import SOLE_REVIEWER_REASON_MIN, ConsentReviewCheck, check_consent_review
 
 APPEAL_SALT = "memorial.moderation.appeal"
 
@@ -44,8 +45,49 @@ def owner_emails(memorial_id) -> list[str]:
     )
 
 
-def review_consent(record_id, reviewer, *, approve: bool, reason: str) -> ConsentRecord:
-    """Approve or reject a pending record, with the reviewer's written reason."""
+class ReviewNotAllowed(ModerationError):
+    """The reviewer is part of the record (its attester, or a member of the memorial) and someone
+    else could review it instead."""
+
+
+class ConfirmationRequired(ModerationError):
+    """The reviewer is part of the record and nobody else could review it: they may decide only
+    with a written reason of at least `policy.SOLE_REVIEWER_REASON_MIN` characters."""
+
+
+def refused_message() -> str:
+    return _("Another staff member, who is not part of this family, must review it.")
+
+
+def confirmation_needed_message() -> str:
+    return _(
+        "Nobody else can review this record, so you may decide on it yourself if you write "
+        "why, in at least %(count)d characters. Your reason is kept in the audit log."
+    ) % {"count": SOLE_REVIEWER_REASON_MIN}
+
+
+def _sole_reviewer_reason(check: ConsentReviewCheck, confirmation: str) -> str:
+    """The written reason that lets a reviewer who is part of the record decide ("" when none is
+    needed); raises when the policy refuses them or the reason is missing or too short."""
+    if check.allowed:
+        return ""
+    if not check.needs_confirmation:
+        raise ReviewNotAllowed(f"{check.reason} {refused_message()}")
+    confirmation = confirmation.strip()
+    if len(confirmation) < SOLE_REVIEWER_REASON_MIN:
+        raise ConfirmationRequired(f"{check.reason} {confirmation_needed_message()}")
+    return confirmation
+
+
+def review_consent(
+    record_id, reviewer, *, approve: bool, reason: str, sole_reviewer_reason: str = ""
+) -> ConsentRecord:
+    """Approve or reject a pending record, with the reviewer's written reason.
+
+    Whether this reviewer may decide on this record is `policy.check_consent_review`; a reviewer
+    who is part of it may go ahead only as the sole possible reviewer, with `sole_reviewer_reason`
+    (recorded in the audit log before the decision).
+    """
     reason = reason.strip()
     if not reason:
         raise ModerationError(_("Please write the reason for your decision."))
@@ -55,6 +97,17 @@ def review_consent(record_id, reviewer, *, approve: bool, reason: str) -> Consen
         )
         if consent.status != Status.PENDING:
             raise ModerationError(_("This consent record has already been reviewed."))
+        check = check_consent_review(reviewer, consent)
+        confirmation = _sole_reviewer_reason(check, sole_reviewer_reason)
+        if confirmation:
+            record(
+                reviewer,
+                AuditAction.CONSENT_SOLE_REVIEWER,
+                consent,
+                confirmation,
+                conflict=str(check.refusal),
+                decision="approve" if approve else "reject",
+            )
         consent.status = Status.APPROVED if approve else Status.REJECTED
         consent.reviewed_by = reviewer
         consent.review_reason = reason
@@ -66,6 +119,7 @@ def review_consent(record_id, reviewer, *, approve: bool, reason: str) -> Consen
             consent,
             reason,
             scopes=list(consent.scopes),
+            sole_reviewer=bool(confirmation),
         )
         recipients = owner_emails(consent.memorial_id)
         context = {
@@ -177,8 +231,9 @@ def action_takedown(
         _decide(takedown, staff, TakedownStatus.ACTIONED, reason)
         _log(staff, AuditAction.TAKEDOWN_ACTIONED, takedown, reason, items=takedown.removed_items)
     # Hidden is committed: whatever happens below, nobody sees the items any more.
+    captions = notices.photo_captions(everything)
     purge(takedown)
-    notices.tell_owners(everything, reason)
+    notices.tell_owners(everything, reason, captions)
     _tell_decision(takedown)
     return takedown
 

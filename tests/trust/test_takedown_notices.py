@@ -71,7 +71,7 @@ def test_owners_are_told_what_was_removed_and_why_in_plain_words(
     assert len(to_owner) == 1, [m.to for m in mailoutbox]
     mail = to_owner[0]
     assert "Grandma Rose" in mail.subject
-    assert "- 1 photo (party.jpg)" in mail.body
+    assert "- 1 photo (At the party)" in mail.body and "party.jpg" not in mail.body
     assert "The person in it objects." in mail.body
     for identifier in (photo.pk, family.memorial.pk, takedown.pk, takedown.reference):
         assert str(identifier) not in mail.subject + mail.body
