@@ -7,6 +7,7 @@ test and the code read the same source.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 if TYPE_CHECKING:
+    from memorial.consent.models import ConsentRecord
     from memorial.memorials.models import Memorial
 
 
@@ -192,3 +194,90 @@ def require(user: Any, action: Action, target: Any = None) -> None:
         raise Http404
     # The 403 page shows the reason when the memorial's state is why (archived, deleting).
     raise PermissionDenied(read_only_reason(action, target))
+
+
+# --- Reviewing consent: nobody decides on a record they are part of.
+
+#: The shortest written reason with which a reviewer who is part of the record may still decide,
+#: when nobody else could (an instance with a single administrator).
+SOLE_REVIEWER_REASON_MIN = 40
+
+
+class ReviewRefusal(StrEnum):
+    """Why a user may not decide on a consent record (the value goes into the audit log)."""
+
+    NOT_STAFF = "not_staff"
+    ATTESTER = "attester"  # recorded (created) it
+    MEMBER = "member"  # belongs to the memorial, in any role
+
+
+@dataclass(frozen=True)
+class ConsentReviewCheck:
+    """May this user approve or reject this consent record?
+
+    `refusal` is None when they may. A reviewer who is part of the record (`ATTESTER`, `MEMBER`)
+    is its `sole_reviewer` when no other active staff user could decide either: then they may go
+    ahead with a written reason of at least SOLE_REVIEWER_REASON_MIN characters, kept in the
+    audit log, so that an instance with a single administrator is not stuck.
+    """
+
+    refusal: ReviewRefusal | None = None
+    sole_reviewer: bool = False
+
+    @property
+    def allowed(self) -> bool:
+        """Free to decide with no further step."""
+        return self.refusal is None
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.refusal is not None and self.sole_reviewer
+
+    @property
+    def reason(self) -> str:
+        """Why the user may not simply decide, in plain words ("" when they may)."""
+        from django.utils.translation import gettext
+
+        if self.refusal == ReviewRefusal.ATTESTER:
+            return gettext("You recorded this consent yourself, so you cannot review it.")
+        if self.refusal == ReviewRefusal.MEMBER:
+            return gettext(
+                "You are a member of this memorial, so you cannot review its consent records."
+            )
+        if self.refusal == ReviewRefusal.NOT_STAFF:
+            return gettext("Only staff can review consent records.")
+        return ""
+
+
+def consent_review_conflict(user: Any, record: ConsentRecord) -> ReviewRefusal | None:
+    """How `user` is part of `record`: they attested (created) it, or they belong to its
+    memorial in any role; None when they are neither."""
+    if record.attested_by_id is not None and record.attested_by_id == user.pk:
+        return ReviewRefusal.ATTESTER
+    if role_of(user, record.memorial) is not None:
+        return ReviewRefusal.MEMBER
+    return None
+
+
+def other_consent_reviewers(user: Any, record: ConsentRecord):
+    """Active staff users other than `user` who are neither members of the record's memorial nor
+    its attester: the people who could review it instead."""
+    from django.contrib.auth import get_user_model
+
+    others = get_user_model().objects.filter(is_active=True, is_staff=True).exclude(pk=user.pk)
+    others = others.exclude(memberships__memorial_id=record.memorial_id)
+    if record.attested_by_id is not None:
+        others = others.exclude(pk=record.attested_by_id)
+    return others
+
+
+def check_consent_review(user: Any, record: ConsentRecord) -> ConsentReviewCheck:
+    """The one answer to "may this user approve or reject this record", asked by the review
+    page, the API and the admin alike."""
+    if not allows(user, Action.REVIEW_CONSENT):
+        return ConsentReviewCheck(refusal=ReviewRefusal.NOT_STAFF)
+    conflict = consent_review_conflict(user, record)
+    if conflict is None:
+        return ConsentReviewCheck()
+    sole = not other_consent_reviewers(user, record).exists()
+    return ConsentReviewCheck(refusal=conflict, sole_reviewer=sole)

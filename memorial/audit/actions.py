@@ -11,6 +11,10 @@ class AuditAction(models.TextChoices):
     CONSENT_WITHDRAWN = "consent.withdrawn", _("Consent withdrawn")
     CONSENT_APPROVED = "consent.approved", _("Consent approved")
     CONSENT_REJECTED = "consent.rejected", _("Consent rejected")
+    CONSENT_SOLE_REVIEWER = (
+        "consent.sole_reviewer",
+        _("Consent decided by its only possible reviewer"),
+    )
     MEMBER_ADDED = "member.added", _("Member added")
     MEMBER_ROLE_CHANGED = "member.role_changed", _("Member's role changed")
     MEMBER_REMOVED = "member.removed", _("Member removed")

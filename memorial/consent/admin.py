@@ -6,15 +6,33 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from memorial.consent.models import ConsentRecord, Withdrawal
+from memorial.policy import consent_review_conflict
 
 
 @admin.register(ConsentRecord)
 class ConsentRecordAdmin(admin.ModelAdmin):
+    """The decision (status, reviewer, reason) is read-only here: it is taken on the review page
+    or over the API, where the policy checks who may take it and the owners are told. Someone
+    the policy keeps from reviewing a record cannot change it here either."""
+
     list_display = ["memorial", "attester_name", "basis", "status", "created_at"]
     list_filter = ["status", "basis"]
     search_fields = ["attester_name", "memorial__name"]
     exclude = ["evidence"]
-    readonly_fields = ["memorial", "attested_by", "created_at", "status_changed_at", "reviewed_by"]
+    readonly_fields = [
+        "memorial",
+        "attested_by",
+        "created_at",
+        "status",
+        "status_changed_at",
+        "reviewed_by",
+        "review_reason",
+    ]
+
+    def has_change_permission(self, request: HttpRequest, obj: ConsentRecord | None = None) -> bool:
+        if obj is not None and consent_review_conflict(request.user, obj) is not None:
+            return False
+        return super().has_change_permission(request, obj)
 
 
 @admin.register(Withdrawal)

@@ -25,8 +25,19 @@ from memorial.core.api import (
     errors,
     not_found_error,
 )
-from memorial.moderation.services import ModerationError, review_consent
-from memorial.policy import Action, allows
+from memorial.moderation.services import (
+    ConfirmationRequired,
+    ModerationError,
+    ReviewNotAllowed,
+    review_consent,
+)
+from memorial.policy import (
+    SOLE_REVIEWER_REASON_MIN,
+    Action,
+    ConsentReviewCheck,
+    allows,
+    check_consent_review,
+)
 
 
 class ReviewSerializer(StrictSerializer):
@@ -38,13 +49,49 @@ class ReviewSerializer(StrictSerializer):
         label=_("reason"),
         help_text="Why; sent to the memorial's owners and kept in the audit log.",
     )
+    sole_reviewer_reason = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        label=_("why you decide although you are part of this record"),
+        help_text=(
+            "Only for a reviewer who attested the record or belongs to its memorial, when no "
+            f"other staff user could review it: at least {SOLE_REVIEWER_REASON_MIN} characters, "
+            "kept in the audit log. Otherwise such a reviewer is refused (403)."
+        ),
+    )
 
 
 class PendingConsentSerializer(ConsentRecordSerializer):
     memorial_name = serializers.CharField(source="memorial.name", read_only=True)
+    review_refusal = serializers.SerializerMethodField(
+        help_text=(
+            "Why you may not simply review this record (`attester`: you recorded it, `member`: "
+            "you belong to its memorial); null when you may."
+        )
+    )
+    sole_reviewer = serializers.SerializerMethodField(
+        help_text="True when you are part of the record but nobody else could review it: you may "
+        "decide with `sole_reviewer_reason`."
+    )
 
     class Meta(ConsentRecordSerializer.Meta):
-        fields = [*ConsentRecordSerializer.Meta.fields, "memorial_name"]
+        fields = [
+            *ConsentRecordSerializer.Meta.fields,
+            "memorial_name",
+            "review_refusal",
+            "sole_reviewer",
+        ]
+
+    def _check(self, record: ConsentRecord) -> ConsentReviewCheck:
+        return check_consent_review(self.context["request"].user, record)
+
+    def get_review_refusal(self, record: ConsentRecord) -> str | None:
+        refusal = self._check(record).refusal
+        return None if refusal is None else str(refusal)
+
+    def get_sole_reviewer(self, record: ConsentRecord) -> bool:
+        return self._check(record).needs_confirmation
 
 
 def permit_staff(request: Request) -> None:
@@ -75,7 +122,8 @@ class PendingConsentView(MemorialAPIView):
             .select_related("memorial", "attested_by")
             .order_by("created_at", "pk")
         )
-        return Response(PendingConsentSerializer(records, many=True).data)
+        context = {"request": request}
+        return Response(PendingConsentSerializer(records, many=True, context=context).data)
 
 
 @extend_schema(tags=["consent review"])
@@ -84,7 +132,11 @@ class ConsentReviewView(MemorialAPIView):
 
     @extend_schema(
         summary="Approve or reject a pending consent record, with a reason (staff)",
-        description="The owners are told by e-mail. A record already reviewed is a 409.",
+        description=(
+            "The owners are told by e-mail. A record already reviewed is a 409. Nobody reviews a "
+            "record they are part of (they recorded it, or belong to its memorial): 403, unless "
+            "nobody else could review it and `sole_reviewer_reason` says why (see the schema)."
+        ),
         request=ReviewSerializer,
         responses={200: ConsentRecordSerializer, **errors(400, 401, 403, 404, 409, *BODY)},
     )
@@ -101,7 +153,12 @@ class ConsentReviewView(MemorialAPIView):
                 request.user,
                 approve=data["decision"] == "approve",
                 reason=data["reason"],
+                sole_reviewer_reason=data.get("sole_reviewer_reason", ""),
             )
+        except ReviewNotAllowed as exc:
+            raise ApiError(str(exc), 403) from None
+        except ConfirmationRequired as exc:
+            raise ApiError(str(exc), 400) from None
         except ModerationError as exc:
             status = 400 if not data["reason"].strip() else 409
             raise ApiError(str(exc), status) from None

@@ -30,7 +30,7 @@ from memorial.moderation import items as item_registry
 from memorial.moderation import services
 from memorial.moderation.forms import AppealForm, ReasonForm, TakedownForm
 from memorial.moderation.models import OPEN_STATUSES, TakedownRequest, TakedownStatus
-from memorial.policy import Action, allows
+from memorial.policy import SOLE_REVIEWER_REASON_MIN, Action, allows, check_consent_review
 
 log = logging.getLogger(__name__)
 SESSION_REFERENCE = "moderation.takedown_reference"
@@ -154,18 +154,39 @@ def takedown_appeal(request: HttpRequest, token: str) -> HttpResponse:
 # --- Staff: consent review
 
 
-@staff_page(Action.REVIEW_CONSENT)
-def consent_queue(request: HttpRequest) -> HttpResponse:
-    records = (
+def _pending_for(user) -> list[ConsentRecord]:
+    """The pending records, oldest first, each with the policy's answer for this reviewer
+    (`review_check`): the page says why a record is not theirs to decide."""
+    records = list(
         ConsentRecord.objects.filter(status=Status.PENDING)
         .select_related("memorial", "attested_by")
         .order_by("created_at")
     )
+    for record in records:
+        record.review_check = check_consent_review(user, record)
+    return records
+
+
+def _queue_page(request: HttpRequest, *, error_for=None, errors=(), status: int = 200):
     return render(
         request,
         "moderation/consent_queue.html",
-        {"records": records, "section": "consent"},
+        {
+            "records": _pending_for(request.user),
+            "error_for": error_for,
+            "errors": list(errors),
+            "refused_message": services.refused_message(),
+            "confirmation_message": services.confirmation_needed_message(),
+            "confirmation_min": SOLE_REVIEWER_REASON_MIN,
+            "section": "consent",
+        },
+        status=status,
     )
+
+
+@staff_page(Action.REVIEW_CONSENT)
+def consent_queue(request: HttpRequest) -> HttpResponse:
+    return _queue_page(request)
 
 
 @require_POST
@@ -176,38 +197,29 @@ def consent_review(request: HttpRequest, record_id) -> HttpResponse:
     decision = request.POST.get("decision")
     if decision not in ("approve", "reject"):
         form.add_error(None, _("Please choose to approve or to reject."))
-    if form.is_valid():
-        try:
-            services.review_consent(
-                record.pk,
-                request.user,
-                approve=decision == "approve",
-                reason=form.cleaned_data["reason"],
-            )
-        except services.ModerationError as exc:
-            messages.error(request, str(exc))
-            return redirect("moderation:consent_queue")
-        if decision == "approve":
-            messages.success(request, _("Approved. The owners have been told."))
-        else:
-            messages.success(request, _("Rejected. The owners have been told."))
+    if not form.is_valid():
+        errors = [e for errors in form.errors.values() for e in errors]
+        return _queue_page(request, error_for=record.pk, errors=errors, status=400)
+    try:
+        services.review_consent(
+            record.pk,
+            request.user,
+            approve=decision == "approve",
+            reason=form.cleaned_data["reason"],
+            sole_reviewer_reason=request.POST.get("sole_reviewer_reason", "")[:5000],
+        )
+    except services.ReviewNotAllowed as exc:
+        return _queue_page(request, error_for=record.pk, errors=[str(exc)], status=403)
+    except services.ConfirmationRequired as exc:
+        return _queue_page(request, error_for=record.pk, errors=[str(exc)], status=400)
+    except services.ModerationError as exc:
+        messages.error(request, str(exc))
         return redirect("moderation:consent_queue")
-    records = (
-        ConsentRecord.objects.filter(status=Status.PENDING)
-        .select_related("memorial", "attested_by")
-        .order_by("created_at")
-    )
-    return render(
-        request,
-        "moderation/consent_queue.html",
-        {
-            "records": records,
-            "error_for": record.pk,
-            "errors": [e for errors in form.errors.values() for e in errors],
-            "section": "consent",
-        },
-        status=400,
-    )
+    if decision == "approve":
+        messages.success(request, _("Approved. The owners have been told."))
+    else:
+        messages.success(request, _("Rejected. The owners have been told."))
+    return redirect("moderation:consent_queue")
 
 
 # --- Staff: takedown requests
