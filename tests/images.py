@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_FACES = ROOT.parent / "shared" / "data" / "faces" / "lfw"
+#: Set to 1 to run as on a fresh clone: every test takes its fallback (made or packaged) data.
+WITHOUT_SHARED_ENV = "MEMORIAL_TEST_WITHOUT_SHARED"
+
+
+def shared_data() -> Path:
+    """../shared/data beside the checkout, or a folder that never exists when
+    MEMORIAL_TEST_WITHOUT_SHARED=1, so every `is_dir()` check below takes its fallback and a
+    fresh clone's path can be tested on a machine that has the shared data."""
+    if os.environ.get(WITHOUT_SHARED_ENV, "") not in ("", "0"):
+        return ROOT / "tests" / ".shared-data-hidden"  # never created
+    return ROOT.parent / "shared" / "data"
+
+
+SHARED_DATA = shared_data()
+SHARED_FACES = SHARED_DATA / "faces" / "lfw"
+SHARED_AUDIO = SHARED_DATA / "audio"
 
 
 def picture(width: int = 640, height: int = 480, seed: int = 0, mode: str = "RGB") -> Image.Image:
@@ -50,3 +66,18 @@ def real_face_photos(count: int) -> list[Path]:
         if len(photos) >= count:  # one person, as a family's collection would be
             return photos[:count]
     return []
+
+
+def packaged_face(variant: int = 0, side: int = 250) -> Image.Image:
+    """A real face photo that ships with scikit-image (its astronaut), cut to a head-and-shoulders
+    portrait of ``side`` px like LFW's photos; each ``variant`` is a slightly different crop
+    (and every other one mirrored), so tests get distinct photos of one person.
+
+    The whole astronaut picture is no stand-in for a portrait: its badge passes for a second
+    face, and its small face leaves a video crop room to grow."""
+    from skimage import data
+
+    left, top = 100 + 6 * (variant % 4), 4 * (variant % 3)  # the face ~40 % wide, as in LFW
+    crop = Image.fromarray(data.astronaut()).crop((left, top, left + 230, top + 230))
+    crop = crop.resize((side, side), Image.Resampling.LANCZOS)
+    return crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if variant % 2 else crop

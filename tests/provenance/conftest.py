@@ -7,7 +7,7 @@ from PIL import Image
 
 from gan_engine.provenance import Provenance, SignerMaterial
 from gan_engine.provenance.authority import Authority, create_authority
-from tests.images import picture, real_face_photos
+from tests.images import packaged_face, real_face_photos
 
 
 @pytest.fixture(scope="session")
@@ -28,8 +28,9 @@ def provenance(authority: Authority) -> Provenance:
 
 
 def faces(count: int) -> list[Image.Image]:
-    """Real face photos when the shared data set is present, drawn pictures otherwise."""
+    """Real face photos: LFW's when the shared data set is present, else scikit-image's astronaut
+    (a real photo too: the watermark is meant for photos, not flat drawn shapes)."""
     real = real_face_photos(count)
     if real:
         return [Image.open(path).convert("RGB") for path in real]
-    return [picture(250, 250, seed) for seed in range(count)]
+    return [packaged_face(variant) for variant in range(count)]

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from gan_engine.video.audio import ffmpeg_exe
-from tests.images import ROOT, real_face_photos
+from tests.images import SHARED_AUDIO, packaged_face, real_face_photos
 
-SHARED_AUDIO = ROOT.parent / "shared" / "data" / "audio"
 RATE = 16_000
 
 
@@ -49,15 +48,13 @@ def convert(source: Path, target: Path, *extra: str) -> Path:
 
 @pytest.fixture(scope="session")
 def portrait(tmp_path_factory) -> Path:
-    """A real face photo (LFW when present beside the checkout, else scikit-image's astronaut)."""
+    """A real head-and-shoulders face photo (LFW when present beside the checkout, else the same
+    framing cut from scikit-image's astronaut)."""
     photos = real_face_photos(1)
     if photos:
         return photos[0]
-    from PIL import Image
-    from skimage import data
-
     path = tmp_path_factory.mktemp("portrait") / "astronaut.png"
-    Image.fromarray(data.astronaut()).save(path)
+    packaged_face().save(path)
     return path
 
 

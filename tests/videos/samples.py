@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tests.images import ROOT
+from tests.images import SHARED_AUDIO
 
-SHARED_AUDIO = ROOT.parent / "shared" / "data" / "audio"
 RATE = 16_000
 
 
