@@ -2,6 +2,7 @@
 #
 #   make run    create .venv if needed, install, and run Memorial at http://127.0.0.1:8000/
 #   make test   ruff and the whole pytest suite
+#   make test-without-shared   the tests that read ../shared/data, as on a fresh clone without it
 #
 # Installs are skipped while pyproject.toml is unchanged (stamp files in .venv).
 
@@ -14,13 +15,26 @@ DEV_STAMP := $(VENV)/.memorial-dev-installed
 TORCH := torch==2.13.0
 # Installed without its dependencies: they would add a second, non-headless OpenCV.
 WATERMARK := invisible-watermark==0.2.0
+# Tests whose assertions depend on what real photos and recordings show (faces found, aligned,
+# watermarked, animated): they read ../shared/data when it is beside the checkout and otherwise
+# fall back to pictures and sounds they make or packages ship (tests/images.py). CI runs them a
+# second time with MEMORIAL_TEST_WITHOUT_SHARED=1, so the fresh-clone path is always tested. Other
+# tests take their photos from the same helpers but only carry them through a pipeline.
+SHARED_DATA_TESTS := \
+	tests/provenance/test_watermark.py tests/provenance/test_c2pa.py \
+	tests/provenance/test_private_metadata.py tests/provenance/test_site.py \
+	tests/video/test_talking.py tests/video/test_video_provenance.py tests/video/test_film.py \
+	tests/engine/test_prepare.py tests/engine/test_pretrain.py tests/engine/test_cli.py \
+	tests/engine/test_generate.py
 
 .DEFAULT_GOAL := help
-.PHONY: help run install install-dev test lint format check-services bench clean-venv
+.PHONY: help run install install-dev test test-without-shared lint format check-services bench \
+	clean-venv
 
 help:
 	@echo "make run             install if needed, then run Memorial at http://127.0.0.1:8000/"
 	@echo "make test            ruff check, ruff format --check and the pytest suite"
+	@echo "make test-without-shared  the tests that read ../shared/data, with it hidden"
 	@echo "make install-dev     install with the development and test tools"
 	@echo "make check-services  ask the database, Redis and the workers of a running instance"
 	@echo "make bench           upload throughput benchmark (200 photos of about 3 MB)"
@@ -55,6 +69,9 @@ test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+test-without-shared: $(DEV_STAMP)
+	MEMORIAL_TEST_WITHOUT_SHARED=1 $(BIN)/pytest $(SHARED_DATA_TESTS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
