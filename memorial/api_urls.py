@@ -32,7 +32,14 @@ from memorial.memorials.retire_api import (
     MemorialRestoreView,
 )
 from memorial.moderation.api import ConsentReviewView, PendingConsentView
-from memorial.videos.api import FilmView, SpeakView, VideoDetailView, VideoListView
+from memorial.videos.api import (
+    FilmView,
+    RecordingDetailView,
+    RecordingListView,
+    SpeakView,
+    VideoDetailView,
+    VideoListView,
+)
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -96,6 +103,12 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/retry/", JobRetryView.as_view(), name="api-job-retry"),
     path("memorials/<uuid:memorial_id>/videos/", VideoListView.as_view(), name="api-videos"),
     path("videos/<uuid:video_id>/", VideoDetailView.as_view(), name="api-video"),
+    path(
+        "memorials/<uuid:memorial_id>/recordings/",
+        RecordingListView.as_view(),
+        name="api-recordings",
+    ),
+    path("recordings/<uuid:recording_id>/", RecordingDetailView.as_view(), name="api-recording"),
     path("photos/<uuid:photo_id>/speak/", SpeakView.as_view(), name="api-photo-speak"),
     path("models/<uuid:model_id>/film/", FilmView.as_view(), name="api-model-film"),
     re_path(r"^.*$", not_found, name="api-not-found"),

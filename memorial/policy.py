@@ -30,6 +30,7 @@ class Action(StrEnum):
     UPLOAD_PHOTOS = "photos.upload"
     EDIT_PHOTO = "photo.edit"
     DELETE_PHOTO = "photo.delete"
+    DELETE_RECORDING = "recording.delete"
     VIEW_CONSENT = "consent.view"
     MANAGE_CONSENT = "consent.manage"
     WITHDRAW_CONSENT = "consent.withdraw"
@@ -58,6 +59,7 @@ RULES: dict[Action, frozenset[str]] = {
     Action.UPLOAD_PHOTOS: frozenset({OWNER, CONTRIBUTOR}),
     Action.EDIT_PHOTO: frozenset({OWNER, CONTRIBUTOR}),
     Action.DELETE_PHOTO: frozenset({OWNER, CONTRIBUTOR}),
+    Action.DELETE_RECORDING: frozenset({OWNER, CONTRIBUTOR}),  # a contributor: their own only
     Action.VIEW_CONSENT: frozenset({OWNER, CONTRIBUTOR, VIEWER, STAFF}),
     Action.MANAGE_CONSENT: frozenset({OWNER}),
     Action.WITHDRAW_CONSENT: frozenset({OWNER}),
@@ -83,11 +85,14 @@ BLOCKED_WHEN_READ_ONLY = frozenset(
         Action.UPLOAD_PHOTOS,
         Action.EDIT_PHOTO,
         Action.DELETE_PHOTO,
+        Action.DELETE_RECORDING,
         Action.MANAGE_CONSENT,
         Action.START_GENERATION,
     }
 )
 # Staff work that concerns no single memorial: decided by the staff flag alone.
+#: A contributor may do these only to what they uploaded (the target's ``uploaded_by``).
+OWN_UPLOADS_ONLY = frozenset({Action.DELETE_PHOTO, Action.DELETE_RECORDING})
 STAFF_ONLY = frozenset(
     {Action.REVIEW_CONSENT, Action.HANDLE_TAKEDOWNS, Action.VIEW_AUDIT, Action.MONITOR_QUEUES}
 )
@@ -142,7 +147,7 @@ def allows(user: Any, action: Action, target: Any = None, *, ignore_state: bool 
     allowed = RULES[action]
     role = role_of(user, memorial)
     if role is not None and role in allowed:
-        if action == Action.DELETE_PHOTO and role == CONTRIBUTOR:
+        if action in OWN_UPLOADS_ONLY and role == CONTRIBUTOR:
             # Contributors may take back their own uploads; owners decide about the rest.
             return getattr(target, "uploaded_by_id", None) == user.pk
         return True

@@ -63,6 +63,9 @@ ENDPOINTS: list[tuple[str, str, Action | None]] = [
     ("POST", "/api/jobs/{job_id}/retry/", Action.START_GENERATION),
     ("GET", "/api/memorials/{memorial_id}/videos/", Action.VIEW_PHOTOS),
     ("GET", "/api/videos/{video_id}/", Action.VIEW_PHOTOS),
+    ("GET", "/api/memorials/{memorial_id}/recordings/", Action.VIEW_PHOTOS),
+    ("GET", "/api/recordings/{recording_id}/", Action.VIEW_PHOTOS),
+    ("DELETE", "/api/recordings/{recording_id}/", Action.DELETE_RECORDING),
     ("POST", "/api/photos/{photo_id}/speak/", Action.START_GENERATION),
     ("POST", "/api/models/{model_id}/film/", Action.START_GENERATION),
 ]

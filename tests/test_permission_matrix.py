@@ -35,7 +35,8 @@ STAFF = frozenset({"staff"})
 class Row:
     method: str
     path: str  # formatted with m (memorial), p (photo), c (consent record), v (viewer's user id),
-    # t (takedown request), j (job), x (trained model), vid (video), w (consent withdrawal)
+    # t (takedown request), j (job), x (trained model), vid (video), w (consent withdrawal),
+    # r (a voice recording the contributor uploaded)
     allowed: frozenset[str]
     data: Any = None
     json: bool = False
@@ -150,6 +151,12 @@ TABLE: list[Row] = [
     Row("GET", "/api/videos/{vid}/", MEMBERS_AND_STAFF),
     Row("POST", "/api/photos/{p}/speak/", WRITERS, "voice"),
     Row("POST", "/api/models/{x}/film/", WRITERS, {"seeds": [1, 2], "seconds": 2}, json=True),
+    # Voice recordings: their uploader (the contributor here) or an owner deletes one
+    Row("GET", "/m/{m}/recordings/{r}/delete/", WRITERS),
+    Row("POST", "/m/{m}/recordings/{r}/delete/", WRITERS),
+    Row("GET", "/api/memorials/{m}/recordings/", MEMBERS_AND_STAFF),
+    Row("GET", "/api/recordings/{r}/", MEMBERS_AND_STAFF),
+    Row("DELETE", "/api/recordings/{r}/", WRITERS),
 ]
 
 
@@ -191,8 +198,24 @@ def scene(family):
         "w": _withdrawal(family, record),
         **_jobs_scene(family),
         **video_samples.scene(family),
+        "r": _recording(family),
     }
     return family, ids
+
+
+def _recording(family):
+    """A voice recording the contributor uploaded."""
+    from memorial.videos.models import VoiceRecording
+
+    recording = VoiceRecording(
+        memorial=family.memorial,
+        uploaded_by=family.contributor,
+        duration=1.0,
+        content_type="audio/wav",
+    )
+    recording.file.save("recording.wav", ContentFile(video_samples.voice_wav(1.0)), save=False)
+    recording.save()
+    return recording.pk
 
 
 def _withdrawal(family, record):
@@ -326,6 +349,7 @@ def test_every_route_is_in_the_table():
         route = re.sub(r"<uuid:takedown_id>", "{t}", route)
         route = re.sub(r"<uuid:video_id>", "{vid}", route)
         route = re.sub(r"<uuid:withdrawal_id>", "{w}", route)
+        route = re.sub(r"<uuid:recording_id>", "{r}", route)
         return "/" + route
 
     missing = []

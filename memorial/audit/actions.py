@@ -21,6 +21,7 @@ class AuditAction(models.TextChoices):
     INVITATION_ACCEPTED = "invitation.accepted", _("Invitation accepted")
     PHOTO_HIDDEN = "photo.hidden", _("Photo hidden")
     PHOTO_DELETED = "photo.deleted", _("Photo deleted")
+    RECORDING_DELETED = "recording.deleted", _("Voice recording deleted")
     MODEL_DELETED = "model.deleted", _("Trained model deleted")
     JOB_DELETED = "job.deleted", _("Job and its files deleted")
     JOB_STARTED = "job.started", _("Job started")

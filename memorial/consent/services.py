@@ -5,7 +5,8 @@ queued and running jobs are cancelled at once and retired (a running one stops a
 and stores nothing more), then everything generated or derived — trained models, checkpoints,
 prepared data sets, sample grids, evaluation reports, generated photos and videos, through the
 item registry so every app's handler takes part — is deleted from the database and the storage.
-Uploaded photos stay unless the owner asks for them to go too.
+Uploaded photos stay unless the owner asks for them to go too; voice recordings go when the
+voice is no longer covered (they are kept only under that consent).
 
 The :class:`~memorial.consent.models.Withdrawal` row records what was planned, what went and
 what is still stored; :func:`run` can be called again until nothing remains.
@@ -39,8 +40,11 @@ def scopes_lost(record: ConsentRecord) -> list[str]:
 
 
 def plan(record: ConsentRecord, include_uploads: bool) -> list[registry.Item]:
-    """What withdrawing `record` would delete (shown before the owner confirms)."""
-    found = registry.generated_of(record.memorial_id) if scopes_lost(record) else []
+    """What withdrawing `record` would delete (shown before the owner confirms): everything
+    made, and the uploads kept only under a lost use (voice recordings when voice goes)."""
+    lost = scopes_lost(record)
+    found = registry.generated_of(record.memorial_id) if lost else []
+    found = registry.impact(found + registry.kept_under_consent(record.memorial_id, lost))
     if include_uploads:
         found = registry.impact(registry.uploads_of(record.memorial_id) + found)
     return found
@@ -109,19 +113,27 @@ def generated_folders(memorial_id) -> list[str]:
     return [f"memorials/{memorial_id}/models", f"memorials/{memorial_id}/videos"]
 
 
+def consent_folders(memorial_id, scopes: list[str]) -> list[str]:
+    """Folders of uploads kept only under a use (voice recordings), for the uses in `scopes`."""
+    return [f"memorials/{memorial_id}/voice"] if Scope.VOICE in scopes else []
+
+
 def run(withdrawal: Withdrawal, user) -> Withdrawal:
     """Delete what the withdrawal planned and what is still left; safe to call again."""
     refs = list(withdrawal.planned)
     known = {(r["kind"], str(r["id"])) for r in refs}
-    still_withdrawn = withdrawal.lost_scopes and not any(
-        _allowed(withdrawal.memorial, s) for s in withdrawal.lost_scopes
-    )
-    if still_withdrawn:  # anything made meanwhile by a job that had not stopped yet
-        for item in registry.generated_of(withdrawal.memorial_id):
-            if (item.kind, item.id) not in known:
-                refs.append(item.ref())
-    # Folders that hold only generated or derived files (models, data sets, reports, videos).
+    still_lost = [s for s in withdrawal.lost_scopes if not _allowed(withdrawal.memorial, s)]
+    still_withdrawn = bool(still_lost) and len(still_lost) == len(withdrawal.lost_scopes)
+    late = registry.generated_of(withdrawal.memorial_id) if still_withdrawn else []
+    # Anything made meanwhile by a job that had not stopped yet, or recorded meanwhile.
+    for item in late + registry.kept_under_consent(withdrawal.memorial_id, still_lost):
+        if (item.kind, item.id) not in known:
+            refs.append(item.ref())
+            known.add((item.kind, item.id))
+    # Folders that hold only generated or derived files (models, data sets, reports, videos),
+    # and those of uploads kept only under a use still withdrawn (voice recordings).
     sweep = generated_folders(withdrawal.memorial_id) if still_withdrawn else []
+    sweep += consent_folders(withdrawal.memorial_id, still_lost)
     outcome = deletion.delete(refs, sweep=sweep)
     removed = {(r["kind"], str(r["id"])) for r in withdrawal.removed}
     withdrawal.removed = withdrawal.removed + [

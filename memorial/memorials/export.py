@@ -1,11 +1,12 @@
 """Everything of a memorial as one zip, streamed: the family's own copy before retiring it.
 
-The zip holds the original uploaded photos, the generated images and videos, and a
-``manifest.json`` describing the memorial and every file (caption, date, place, tags, kind,
-SHA-256; for generated items the model, caption, seed and the "AI-generated" label), plus the
-consent records' metadata (never their evidence files). Files are read from storage in chunks
-while the zip is sent (zipstream-ng), so memory use does not grow with the memorial's size;
-the manifest comes last, with checksums computed from the bytes actually sent.
+The zip holds the original uploaded photos, the generated images and videos, the voice
+recordings (``recordings/``), and a ``manifest.json`` describing the memorial and every file
+(caption, date, place, tags, kind, SHA-256; for generated items the model, caption, seed and
+the "AI-generated" label), plus the consent records' metadata (never their evidence files).
+Files are read from storage in chunks while the zip is sent (zipstream-ng), so memory use does
+not grow with the memorial's size; the manifest comes last, with checksums computed from the
+bytes actually sent.
 """
 
 from __future__ import annotations
@@ -136,6 +137,26 @@ def video_entries(memorial: Memorial) -> list[Entry]:
     return entries
 
 
+def recording_entries(memorial: Memorial) -> list[Entry]:
+    """The family's voice recordings (uploads, not generated), when the videos app is installed."""
+    if not apps.is_installed("memorial.videos"):
+        return []
+    VoiceRecording = apps.get_model("videos", "VoiceRecording")
+    entries = []
+    for recording in VoiceRecording.objects.filter(memorial=memorial).order_by("created_at", "pk"):
+        meta = {
+            "id": str(recording.pk),
+            "kind": "recording",
+            "original_filename": recording.original_filename,
+            "content_type": recording.content_type,
+            "duration_seconds": recording.duration,
+            "added_at": _iso(recording.created_at),
+        }
+        path = f"recordings/{recording.pk}{_suffix(recording.file.name, '.audio')}"
+        entries.append(Entry(path, recording.file, meta))
+    return entries
+
+
 def consent_metadata(memorial: Memorial) -> list[dict[str, Any]]:
     return [
         {
@@ -176,7 +197,7 @@ def filename(memorial: Memorial) -> str:
 
 def build(memorial: Memorial) -> ZipStream:
     """The zip as a lazy stream: iterate it to produce the bytes."""
-    listed = photo_entries(memorial) + video_entries(memorial)
+    listed = photo_entries(memorial) + video_entries(memorial) + recording_entries(memorial)
     # A file lost from storage must not break the download half-way: list it as missing instead.
     entries: list[Entry] = []
     missing: list[dict[str, Any]] = []

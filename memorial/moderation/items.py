@@ -169,6 +169,17 @@ def generated_of(memorial_id) -> list[Item]:
     return [i for i in impact(found) if not _is_upload(i)]
 
 
+def kept_under_consent(memorial_id, scopes: Iterable[str]) -> list[Item]:
+    """Uploads a memorial may keep only while consent covers a use (voice recordings: "voice"),
+    with what was made from them: withdrawing that use deletes them. A handler opts in with a
+    ``consent_scope`` and an ``uploads_of(memorial_id)``."""
+    found: list[Item] = []
+    for handler in list(HANDLERS.values()):
+        if getattr(handler, "consent_scope", None) in set(scopes):
+            found.extend(handler.uploads_of(memorial_id))
+    return impact(found)
+
+
 def _is_upload(item: Item) -> bool:
     if item.kind != "photo":
         return False

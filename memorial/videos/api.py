@@ -1,11 +1,11 @@
 """JSON endpoints for videos: list a memorial's videos, read one, start a talking portrait (a
-photo + a voice recording) or a film (a trained model). Access: memorial.policy only; starting
+photo + a voice recording) or a film (a trained model); list, read and delete voice recordings. Access: memorial.policy only; starting
 also passes the consent gate and the input checks (4xx with a sentence; nothing stored)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -20,9 +20,10 @@ from memorial.memorials.api import MemorialPagination
 from memorial.memorials.models import Photo
 from memorial.policy import Action
 from memorial.videos import services
-from memorial.videos.models import Video
+from memorial.videos.models import Video, VoiceRecording
 from memorial.videos.serializers import (
     FilmRequestSerializer,
+    RecordingSerializer,
     SpeakRequestSerializer,
     VideoSerializer,
 )
@@ -31,6 +32,8 @@ NO_VIDEO = _("This video does not exist, or you do not have access to it.")
 NO_PHOTO = _("This photo does not exist, or you do not have access to it.")
 NO_MODEL = _("This trained model does not exist, or you do not have access to it.")
 DENIED = _("Your role in this memorial does not allow starting generation.")
+NO_RECORDING = _("This voice recording does not exist, or you do not have access to it.")
+NOT_YOURS = _("You may not delete this voice recording.")
 
 
 def _visible(request: Request, obj, missing, action: Action):
@@ -140,3 +143,55 @@ class FilmView(MemorialAPIView):
         except services.Refused as refused:
             raise _refused(refused) from None
         return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
+
+
+def _recording(request: Request, recording_id) -> VoiceRecording:
+    """The recording if the user may see its memorial's media, else 404."""
+    recording = VoiceRecording.objects.select_related("memorial").filter(pk=recording_id).first()
+    if recording is None or not policy.allows(request.user, Action.VIEW_PHOTOS, recording):
+        raise exceptions.NotFound(NO_RECORDING)
+    return recording
+
+
+@extend_schema(tags=["videos"])
+class RecordingListView(MemorialAPIView, GenericAPIView):
+    serializer_class = RecordingSerializer
+    pagination_class = MemorialPagination
+
+    @extend_schema(
+        summary="The memorial's stored voice recordings, newest first",
+        responses={200: RecordingSerializer(many=True), **errors(401, 404)},
+    )
+    def get(self, request: Request, memorial_id) -> Response:
+        memorial = memorial_for(request, memorial_id, Action.VIEW_PHOTOS)
+        page = self.paginate_queryset(
+            VoiceRecording.objects.filter(memorial=memorial).order_by("-created_at", "pk")
+        )
+        return self.get_paginated_response(RecordingSerializer(page, many=True).data)
+
+
+@extend_schema(tags=["videos"])
+class RecordingDetailView(MemorialAPIView):
+    @extend_schema(
+        summary="One voice recording", responses={200: RecordingSerializer, **errors(401, 404)}
+    )
+    def get(self, request: Request, recording_id) -> Response:
+        return Response(RecordingSerializer(_recording(request, recording_id)).data)
+
+    @extend_schema(
+        summary="Delete a voice recording and the videos that speak it",
+        description="Its uploader or an owner. The file goes from storage too. 409 while a video "
+        "that uses the recording is still being made.",
+        request=None,
+        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 403, 404, 409, 503)},
+    )
+    def delete(self, request: Request, recording_id) -> Response:
+        recording = _recording(request, recording_id)
+        if not policy.allows(request.user, Action.DELETE_RECORDING, recording):
+            reason = policy.read_only_reason(Action.DELETE_RECORDING, recording)
+            raise exceptions.PermissionDenied(reason or NOT_YOURS)
+        try:
+            services.delete_recording(recording)
+        except services.Refused as refused:
+            raise _refused(refused) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)

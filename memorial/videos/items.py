@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Q
 
+from memorial.consent.models import Scope
 from memorial.memorials import events
 from memorial.moderation import items as registry
 from memorial.moderation.items import Item, uuids
@@ -47,15 +48,30 @@ class VideoHandler:
             )
 
 
+def _recording_items(recordings) -> list[Item]:
+    return [
+        Item("recording", str(r.pk), str(r.memorial_id), str(r))
+        for r in recordings.order_by("created_at", "pk")
+    ]
+
+
 class RecordingHandler:
-    """Voice recordings: a family's uploads (not generated), removable by a takedown with the
-    videos that speak them."""
+    """Voice recordings: a family's uploads (not generated), removable by a takedown, by their
+    uploader or an owner, and by withdrawing voice consent, each time with the videos that speak
+    them."""
 
     kind = "recording"
+    #: Kept only while consent covers the voice (moderation.items.kept_under_consent).
+    consent_scope = Scope.VOICE
 
     def find(self, ids: list[str]) -> list[Item]:
-        recordings = VoiceRecording.objects.filter(pk__in=uuids(ids)).order_by("created_at", "pk")
-        return [Item("recording", str(r.pk), str(r.memorial_id), str(r)) for r in recordings]
+        return _recording_items(VoiceRecording.objects.filter(pk__in=uuids(ids)))
+
+    def uploads_of(self, memorial_id) -> list[Item]:
+        return _recording_items(VoiceRecording.objects.filter(memorial_id=memorial_id))
+
+    def stored_under(self, ref: dict) -> list[str]:
+        return [f"memorials/{ref['memorial']}/voice/{ref['id']}"]
 
     def derived(self, item: Item) -> list[Item]:
         return _items(Video.objects.filter(voice_recording_id__in=uuids([item.id])))

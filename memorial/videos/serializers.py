@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from memorial.core.api import StrictSerializerMixin
 from memorial.videos import services
-from memorial.videos.models import Video
+from memorial.videos.models import Video, VoiceRecording
 
 
 class VideoSerializer(serializers.ModelSerializer):
@@ -39,6 +39,23 @@ class VideoSerializer(serializers.ModelSerializer):
             "file_url",
             "poster_url",
             "page_url",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class RecordingSerializer(serializers.ModelSerializer):
+    """A stored voice recording (the family's upload; its file is used only by the workers)."""
+
+    class Meta:
+        model = VoiceRecording
+        fields = [
+            "id",
+            "memorial",
+            "original_filename",
+            "duration",
+            "content_type",
+            "uploaded_by",
             "created_at",
         ]
         read_only_fields = fields

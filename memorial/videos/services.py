@@ -34,7 +34,7 @@ TALKING_FPS = 25
 TALKING_SIZE = 512
 
 log = logging.getLogger(__name__)
-__all__ = ["Refused", "start_film", "start_speak", "video_scopes"]
+__all__ = ["Refused", "delete_recording", "start_film", "start_speak", "video_scopes"]
 
 
 def video_scopes(kind: str, *, with_voice: bool = False) -> list[Scope]:
@@ -219,3 +219,38 @@ def start_film(
         }
         total = max(1, math.ceil(seconds * fps))
         return _create(memorial, user, Kind.FILM, parameters, total)
+
+
+# --- deleting a recording
+
+
+def recording_impact(recording: VoiceRecording) -> list:
+    """The recording and the videos that speak it: what deleting it removes (moderation.items)."""
+    from memorial.moderation import items as registry
+
+    return registry.impact(registry.HANDLERS["recording"].find([str(recording.pk)]))
+
+
+def delete_recording(recording: VoiceRecording) -> list[dict]:
+    """Delete a recording, its file and the videos that speak it; returns the refs removed.
+
+    Refused (409) while a video that uses it is still being made: that job would fail, or store
+    a video of a voice that is gone. The permission (policy DELETE_RECORDING) is the caller's."""
+    from memorial.jobs.models import FINISHED
+    from memorial.moderation import deletion
+
+    users = Job.objects.filter(
+        memorial_id=recording.memorial_id, parameters__recording=str(recording.pk)
+    ).exclude(state__in=FINISHED)
+    if users.exists():
+        raise Refused(
+            _(
+                "A video that uses this recording is still being made. Wait until it is "
+                "finished, or cancel it, then delete the recording."
+            ),
+            409,
+        )
+    outcome = deletion.delete([item.ref() for item in recording_impact(recording)])
+    if outcome.errors:
+        raise Refused(_("The recording could not be deleted. Please try again."), 503)
+    return outcome.removed

@@ -18,6 +18,7 @@ from memorial.memorials.models import Memorial, Photo
 from memorial.policy import Action, allows, require
 from memorial.videos import checks, services
 from memorial.videos.forms import FilmForm, SpeakForm
+from memorial.videos.models import VoiceRecording
 
 
 def _memorial(request: HttpRequest, memorial_id: Any, action: Action) -> Memorial:
@@ -128,12 +129,40 @@ def visible_videos(memorial: Memorial):
 
 @login_required
 def video_list(request: HttpRequest, memorial_id) -> HttpResponse:
+    """The memorial's videos, and the voice recordings stored for them (each with a Delete
+    button for those the policy lets delete it)."""
     memorial = _memorial(request, memorial_id, Action.VIEW_PHOTOS)
+    recordings = list(memorial.voice_recordings.select_related("uploaded_by")[:100])
+    for recording in recordings:
+        recording.can_delete = allows(request.user, Action.DELETE_RECORDING, recording)
     return render(
         request,
         "videos/video_list.html",
-        {"memorial": memorial, "videos": visible_videos(memorial)[:100]},
+        {"memorial": memorial, "videos": visible_videos(memorial)[:100], "recordings": recordings},
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recording_delete(request: HttpRequest, memorial_id, recording_id) -> HttpResponse:
+    """GET: what deleting the recording removes (it and the videos that speak it), to confirm.
+    POST: delete them."""
+    memorial = _memorial(request, memorial_id, Action.VIEW_PHOTOS)
+    recording = get_object_or_404(VoiceRecording, pk=recording_id, memorial=memorial)
+    require(request.user, Action.DELETE_RECORDING, recording)
+    status = 200
+    if request.method == "POST":
+        try:
+            services.delete_recording(recording)
+        except services.Refused as refused:
+            messages.error(request, refused.message)
+            status = refused.status
+        else:
+            messages.success(request, _("The voice recording has been deleted."))
+            return redirect("videos:list", memorial_id=memorial.pk)
+    videos = [i for i in services.recording_impact(recording) if i.kind == "video"]
+    context = {"memorial": memorial, "recording": recording, "videos": videos}
+    return render(request, "videos/recording_confirm_delete.html", context, status=status)
 
 
 @login_required
