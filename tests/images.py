@@ -81,3 +81,18 @@ def packaged_face(variant: int = 0, side: int = 250) -> Image.Image:
     crop = Image.fromarray(data.astronaut()).crop((left, top, left + 230, top + 230))
     crop = crop.resize((side, side), Image.Resampling.LANCZOS)
     return crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if variant % 2 else crop
+
+
+def another_person(variant: int = 0) -> Image.Image:
+    """A real photo of someone who is neither the astronaut nor anyone in the shared LFW folders:
+    Grace Hopper, from matplotlib's bundled sample data (a U.S. Navy portrait). Tests that need a
+    second person use her with or without ``../shared``; each ``variant`` is another crop."""
+    import matplotlib
+
+    path = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+    whole = Image.open(path).convert("RGB")  # 512 x 600, the face about 190 px wide
+    if variant == 0:
+        return whole
+    left, top = 40 + 10 * (variant % 4), 20 + 8 * (variant % 3)
+    crop = whole.crop((left, top, left + 440, top + 440))
+    return crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if variant % 2 else crop

@@ -11,8 +11,7 @@ from PIL import Image
 from gan_engine.data import FACE_TOO_SMALL, NO_FACE, NOT_TARGET, UNREADABLE, load_faces, prepare
 from gan_engine.errors import DataError
 from gan_engine.faces import FaceTools, distance
-from tests.engine.conftest import astronaut_variants
-from tests.images import SHARED_FACES, picture
+from tests.images import another_person, picture
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +46,6 @@ def test_astronaut_face_is_found_aligned_and_described(tmp_path, tools):
     assert stored["entries"][0]["id"] == entry["id"]
 
 
-LFW = pytest.mark.skipif(
-    not (SHARED_FACES / "Abdullah_Gul").is_dir(),
-    reason="needs a second real person from ../shared/data/faces/lfw",
-)
-
-
-@LFW
 def test_every_skipped_photo_has_its_reason(tmp_path, tools, face_photos):
     from skimage import data
 
@@ -65,7 +57,7 @@ def test_every_skipped_photo_has_its_reason(tmp_path, tools, face_photos):
     picture(320, 240, seed=3).save(folder / "landscape.jpg")  # no face
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     Image.fromarray(data.astronaut()).resize((256, 256)).save(folder / "tiny.png")  # face ~45 px
-    Image.fromarray(data.astronaut()).save(folder / "stranger.png")  # another person
+    another_person().save(folder / "stranger.png")
 
     manifest = prepare(folder, tmp_path / "out", sizes=(64,), min_face=60, tools=tools)
     reasons = {item["source"].rsplit("/", 1)[-1]: item["reason"] for item in manifest["skipped"]}
@@ -79,19 +71,16 @@ def test_every_skipped_photo_has_its_reason(tmp_path, tools, face_photos):
     assert manifest["counts"]["used"] == 3
 
 
-@LFW
 def test_a_reference_photo_picks_the_person(tmp_path, tools, face_photos):
-    from skimage import data
-
     folder = tmp_path / "photos"
     folder.mkdir()
     for path in sorted(face_photos.glob("*.jpg"))[:3]:
         (folder / path.name).write_bytes(path.read_bytes())
-    astronaut_variants(folder, 1)
+    another_person(variant=1).save(folder / "grace.jpg", quality=92)
     reference = tmp_path / "reference.png"
-    Image.fromarray(data.astronaut()).save(reference)
+    another_person().save(reference)
     manifest = prepare(folder, tmp_path / "out", sizes=(64,), reference=reference, tools=tools)
-    assert [e["source"].rsplit("/", 1)[-1] for e in manifest["entries"]] == ["astronaut-0.jpg"]
+    assert [e["source"].rsplit("/", 1)[-1] for e in manifest["entries"]] == ["grace.jpg"]
     assert [item["reason"] for item in manifest["skipped"]] == [NOT_TARGET] * 3
     assert manifest["reference"] == "reference photo reference.png"
 
