@@ -59,6 +59,7 @@ ENGINE_KEYS = frozenset(
         "checkpoint_every_steps",
         "checkpoint_every_seconds",
         "sample_every",
+        "sample_every_seconds",
         "sample_count",
         "min_photos",
         "max_rollbacks",
