@@ -37,7 +37,7 @@ from gan_engine import CHECKPOINT_FORMAT
 from gan_engine.augment import OPS, AdaController, Augment
 from gan_engine.checkpoint import find_resume_checkpoint, load_checkpoint, save_checkpoint
 from gan_engine.data import load_faces, load_manifest
-from gan_engine.device import auto_batch, is_out_of_memory, resolve_device
+from gan_engine.device import auto_batch, auto_threads, is_out_of_memory, resolve_device
 from gan_engine.errors import (
     CheckpointError,
     DataError,
@@ -88,7 +88,7 @@ class TrainConfig:
     batch: int = 0  # 0 = choose: 16 on the CPU, from free memory on a GPU
     seed: int = 0
     device: str = "auto"
-    threads: int | None = None
+    threads: int | None = None  # None = this process's CPU share (device.cpu_share)
     # Networks
     z_dim: int = 128
     cond_dim: int = 128
@@ -236,8 +236,9 @@ class Trainer:
         self.out = Path(config.out)
         self.device = resolve_device(config.device)
         self.cuda = self.device.type == "cuda"
-        if config.threads:
-            torch.set_num_threads(config.threads)
+        threads = config.threads or auto_threads(self.device)
+        if threads:  # chosen, else this process's CPU share (not the host's core count)
+            torch.set_num_threads(threads)
         if config.steps < 1:
             raise EngineError("steps must be at least 1")
         self.notes: list[str] = []

@@ -18,6 +18,9 @@ if not _data_dir:
     atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
     os.environ["MEMORIAL_TEST_DATA_DIR"] = _data_dir
 os.environ["MEMORIAL_DATA_DIR"] = _data_dir
+# Shipped face priors (gan_engine/weights/) are not used by tests: a test that needs one installs
+# a tiny prior it trained into this folder (gan_engine.prior.SHIPPED_ENV), which starts empty.
+os.environ.setdefault("GAN_ENGINE_SHIPPED_PRIORS", os.path.join(_data_dir, "shipped-priors"))
 os.environ.setdefault(
     "MEMORIAL_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789"
 )

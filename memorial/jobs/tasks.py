@@ -20,6 +20,7 @@ Limits, each with its reason:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -41,6 +42,8 @@ from gan_engine.data import prepare as prepare_photos
 from gan_engine.errors import DataError, EngineError, OutOfMemory
 from gan_engine.generate import generate as generate_images
 from gan_engine.generate import load_model
+from gan_engine.prior import PriorError, adopt_architecture, is_prior_folder
+from gan_engine.prior import verify as verify_prior
 from gan_engine.train import Progress, TrainConfig
 from gan_engine.train import train as train_model
 from memorial.jobs import dispatch, files, presets, retirement, runner, sweep, texts, workers
@@ -344,6 +347,31 @@ def train(self, job_id: str) -> str:
     return _run(self, job_id, _train)
 
 
+def _start_from_prior(config: TrainConfig, name: str, path: Path) -> TrainConfig:
+    """``config`` started from the installed prior ``name`` at ``path``. An exported prior (its
+    folder holds prior.json) is verified first (model card, size, checksum, resolution) and
+    defines the networks: its architecture fields replace the job's (the person asked for a
+    model started from it, not for a mismatch error). A bad prior fails the job with the file
+    named and what to do; the prior's files are left as they are."""
+    if not is_prior_folder(path):
+        return dataclasses.replace(config, init=str(path))  # a pretraining run's checkpoint
+    try:
+        verify_prior(path, resolution=config.resolution)
+        return adopt_architecture(config, path)
+    except PriorError as error:
+        raise JobError(
+            t(
+                gettext_noop(
+                    "The face prior “%(name)s” cannot be used: %(why)s. Start the training again "
+                    "with “None: learn from these photos alone”, or ask the administrator to "
+                    "reinstall Memorial or put back the file."
+                ),
+                name=name,
+                why=str(error),
+            )
+        ) from error
+
+
 def _download_dataset(key: str, target: Path) -> Path:
     files.download(f"{key}/{MANIFEST_NAME}", target / MANIFEST_NAME)
     manifest = json.loads((target / MANIFEST_NAME).read_text(encoding="utf-8"))
@@ -478,7 +506,7 @@ def _train(run: runner.Run) -> str:
                         name=params["prior"],
                     )
                 )
-            config.init = str(prior)
+            config = _start_from_prior(config, params["prior"], prior)
         reporter.update(force=True, total=config.steps)
         result = train_model(config, progress=on_progress, should_cancel=should_cancel)
         job.trained_seconds = trained_seconds()  # written with the job's final state
