@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from gan_engine.prior import list_priors  # reads prior.json files only: no torch
+from gan_engine.prior import PriorInfo, list_priors  # reads prior.json files only: no torch
 
 # Quality presets: resolution and an upper bound on steps; the time budget usually ends sooner.
 # ``images_per_second`` is the duration estimate's guess until this instance has finished a
@@ -98,6 +98,11 @@ def train_parameters(
     }
     if prior:
         params["prior"] = prior
+        # The prior defines the networks of a model started from it (e.g. caption_bias=False):
+        # recorded in the job's own settings so that a resumed or continued run builds the same.
+        found = installed_priors().get(prior)
+        if found is not None:
+            params["engine"].update(found.architecture)
     return params
 
 
@@ -110,6 +115,8 @@ class InstalledPrior:
     path: Path
     resolution: int | None
     shipped: bool
+    #: The networks it defines, from prior.json, without the resolution (empty for a plain run).
+    architecture: dict = field(default_factory=dict)
 
 
 def installed_priors() -> dict[str, InstalledPrior]:
@@ -120,11 +127,7 @@ def installed_priors() -> dict[str, InstalledPrior]:
     ``<name>.pt``). Reads manifests and file names only: no torch in the web process."""
     root = Path(settings.PRIORS_DIR)
     manifests = list_priors(admin=root)
-    found = {
-        name: InstalledPrior(name, info.folder, info.resolution, info.shipped)
-        for name, info in manifests.items()
-        if info.shipped
-    }
+    found = {name: _from_manifest(name, info) for name, info in manifests.items() if info.shipped}
     if root.is_dir():
         for run in root.glob(f"*/{CHECKPOINT_FILE}"):
             found[run.parent.name] = InstalledPrior(run.parent.name, run, None, False)
@@ -133,8 +136,14 @@ def installed_priors() -> dict[str, InstalledPrior]:
                 found[run.stem] = InstalledPrior(run.stem, run, None, False)
     for name, info in manifests.items():
         if not info.shipped:
-            found[name] = InstalledPrior(name, info.folder, info.resolution, False)
+            found[name] = _from_manifest(name, info)
     return dict(sorted(found.items()))
+
+
+def _from_manifest(name: str, info: PriorInfo) -> InstalledPrior:
+    """An exported prior, by its folder's name (what the form offers and a job records)."""
+    networks = {k: v for k, v in info.architecture.items() if k != "resolution"}
+    return InstalledPrior(name, info.folder, info.resolution, info.shipped, networks)
 
 
 def priors() -> list[str]:

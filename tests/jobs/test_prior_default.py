@@ -132,11 +132,16 @@ def test_the_default_job_config_starts_from_the_shipped_prior_with_its_networks(
     params = job.parameters
     assert params["prior"] == "face-16"
 
-    config = tasks._engine_config(params["engine"], tmp_path / "data", tmp_path / "run", False)
+    assert params["engine"]["caption_bias"] is False  # the job records the prior's networks...
+    resumed = tasks._engine_config(params["engine"], tmp_path / "data", tmp_path / "run", True)
+    assert resumed.caption_bias is False and resumed.init is None  # ...so a resume builds them
+
+    scratch = {k: v for k, v in params["engine"].items() if k != "caption_bias"}
+    config = tasks._engine_config(scratch, tmp_path / "data", tmp_path / "run", False)
     assert config.caption_bias is True  # the engine's default...
     config = tasks._start_from_prior(config, params["prior"], presets.prior_path(params["prior"]))
     assert config.init == str(shipped / "face-16")
-    assert config.caption_bias is False  # ...replaced by the prior's architecture
+    assert config.caption_bias is False  # ...replaced by the prior's architecture on the worker
 
 
 def test_an_administrators_prior_of_the_same_name_wins(shipped, settings, exported_prior):
