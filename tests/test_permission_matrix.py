@@ -133,6 +133,7 @@ TABLE: list[Row] = [
     Row("POST", "/m/{m}/jobs/{j}/cancel/", WRITERS | STAFF),
     Row("POST", "/m/{m}/jobs/{j}/retry/", WRITERS),
     Row("GET", "/m/{m}/models/{x}/", MEMBERS_AND_STAFF),
+    Row("POST", "/m/{m}/models/{x}/continue/", WRITERS, {"budget": 15}),
     Row("GET", "/media/jobs/{j}/sample/", MEMBERS_AND_STAFF),
     Row("GET", "/m/{m}/models/{x}/evaluation/samples.png", MEMBERS_AND_STAFF),
     Row("GET", "/api/memorials/{m}/jobs/", MEMBERS_AND_STAFF),

@@ -59,7 +59,9 @@ class JobListView(MemorialAPIView, GenericAPIView):
     @extend_schema(
         summary="Start training (after photo preparation) or generation",
         description="Refused with 403 and the consent gate's reason when the memorial's consent "
-        "does not cover training (train) or generated photos (generate).",
+        "does not cover training (train) or generated photos (generate). Generating with a model "
+        "whose evaluation says it has not learned the face is refused with 400 and the reason "
+        "unless `confirm_unlearned` is true.",
         request=JobCreateSerializer,
         responses={201: JobSerializer, **errors(400, 401, 403, 404, 409, *BODY)},
     )
@@ -84,7 +86,12 @@ class JobListView(MemorialAPIView, GenericAPIView):
                 if model is None:
                     raise exceptions.NotFound(NO_MODEL)
                 job = services.start_generation(
-                    model, request.user, data["caption"], data["count"], data["seed"]
+                    model,
+                    request.user,
+                    data["caption"],
+                    data["count"],
+                    data["seed"],
+                    confirm_unlearned=data["confirm_unlearned"],
                 )
         except services.Refused as refused:
             raise _refused(refused) from None

@@ -390,6 +390,20 @@ def _engine_config(engine: dict, data: Path, out: Path, resume: bool) -> TrainCo
     return TrainConfig(data=str(data), out=str(out), resume=resume, **values)
 
 
+def _resume_point(job: Job) -> tuple[str, int | None] | None:
+    """The checkpoint (storage key, step) a training resumes from: its own last one (a retried or
+    redelivered job), else the model it continues ("Continue training"), else None (a fresh run).
+    A continued model whose checkpoint is gone is an error, never a silent fresh start."""
+    if job.checkpoint and default_storage.exists(job.checkpoint):
+        return job.checkpoint, job.checkpoint_step
+    source = job.parameters.get("continue_from")
+    if not source:
+        return None
+    if not default_storage.exists(source.get("checkpoint") or ""):
+        raise JobError(t(gettext_noop("The model this training continues no longer exists.")))
+    return source["checkpoint"], source.get("step")
+
+
 def _train(run: runner.Run) -> str:
     job, reporter = run.job, run.reporter
     params = job.parameters
@@ -488,12 +502,12 @@ def _train(run: runner.Run) -> str:
         root = Path(scratch)
         data = _download_dataset(dataset, root / "data")
         out = root / "run"
-        resume = bool(job.checkpoint) and default_storage.exists(job.checkpoint)
-        resumed = None
-        if resume:
-            files.download(job.checkpoint, out / CHECKPOINT_NAME)
-            resumed = t(gettext_noop("Resumed from step %(step)d."), step=job.checkpoint_step)
-            reporter.update(force=True, resumed_from=job.checkpoint_step, message=resumed)
+        point = _resume_point(job)
+        resume, resumed = point is not None, None
+        if point is not None:
+            files.download(point[0], out / CHECKPOINT_NAME)
+            resumed = t(gettext_noop("Resumed from step %(step)d."), step=point[1])
+            reporter.update(force=True, resumed_from=point[1], message=resumed)
         else:
             reporter.update(force=True, message=t(gettext_noop("Training started.")))
         config = _engine_config(engine, data, out, resume)
