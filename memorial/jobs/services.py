@@ -129,8 +129,7 @@ def check_learned(model: ModelVersion, confirmed: bool) -> None:
         raise Refused(
             _(
                 "This model has not learned the face of %(name)s yet, so its pictures will "
-                "probably not look like them. Confirm that you want them anyway "
-                "(“Make photos anyway”)."
+                "probably not look like them. Tick the box to confirm that you want them anyway."
             )
             % {"name": model.memorial.name}
         )
