@@ -51,6 +51,9 @@ CACHES["ratelimit"]["KEY_PREFIX"] = f"memorial-rl-test-{_run_id}"  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # SMTP cannot run here
 AXES_ENABLED = True
+# Test workers start without timing training steps (seconds of CPU each); the probe has its
+# own test (tests/jobs/test_speed.py), which runs it directly.
+WORKER_SPEED_PROBE_STEPS = 0
 # The evaluation queued after each training from the form (memorial/jobs/tasks.py): a few
 # samples keep it quick on the suite's worker.
 JOB_EVALUATION_SAMPLES = 4

@@ -24,7 +24,10 @@ import dataclasses
 import json
 import logging
 import math
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -35,6 +38,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext_noop, ngettext_lazy
+from redis import RedisError
 
 from gan_engine.checkpoint import CHECKPOINT_NAME
 from gan_engine.data import MANIFEST_NAME
@@ -107,6 +111,52 @@ def _start_heartbeat(sender=None, **_kwargs) -> None:
     name = getattr(sender, "hostname", None) or "worker"
     queues = sorted(sender.app.amqp.queues.consume_from) if sender is not None else []
     _heartbeat[name] = workers.start(name, queues)
+
+
+#: The resolution the speed probe times: the Quick preset's, the one a first training uses;
+#: the estimate scales it to the others (estimate.RESOLUTION_COST).
+PROBE_RESOLUTION = 64
+PROBE_TIMEOUT_SECONDS = 600
+
+
+def probe_speed(name: str, steps: int | None = None, resolution: int = PROBE_RESOLUTION) -> list:
+    """Time a few training steps of the Quick model on this worker's device and store the
+    images per second where the web's estimate reads them (workers.store_speed).
+
+    The steps run in a child process (``python -m gan_engine.speed``): a CUDA context made in
+    the worker's main process would break the pool processes it forks (see workers.py). The
+    device, batch and threads are the ones a training job here gets (JOB_ENGINE_OVERRIDES)."""
+    steps = settings.WORKER_SPEED_PROBE_STEPS if steps is None else steps
+    engine = presets.engine_values("quick")
+    command = [sys.executable, "-m", "gan_engine.speed", "--resolutions", str(resolution)]
+    command += ["--steps", str(steps), "--device", str(engine.get("device") or "auto")]
+    for option in ("batch", "threads"):
+        if engine.get(option):
+            command += [f"--{option}", str(engine[option])]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_SECONDS, check=True
+    )
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    workers.store_speed(name, figures)
+    return figures
+
+
+@worker_ready.connect
+def _start_speed_probe(sender=None, **_kwargs) -> None:
+    """On a worker that trains (queue ``gpu``), measure its speed in the background."""
+    queues = sender.app.amqp.queues.consume_from if sender is not None else {}
+    if settings.WORKER_SPEED_PROBE_STEPS < 1 or "gpu" not in queues:
+        return
+    name = getattr(sender, "hostname", None) or "worker"
+
+    def run() -> None:
+        try:
+            figures = probe_speed(name)
+            log.info("training speed of %s: %s", name, figures)
+        except (OSError, subprocess.SubprocessError, ValueError, IndexError, RedisError):
+            log.warning("could not measure the training speed of %s", name, exc_info=True)
+
+    threading.Thread(target=run, name="memorial-speed-probe", daemon=True).start()
 
 
 @worker_shutdown.connect
@@ -381,6 +431,13 @@ def _download_dataset(key: str, target: Path) -> Path:
     return target
 
 
+def time_left(steps_eta: float | None, deadline: float, now: float) -> float:
+    """Seconds until training stops: the sooner of the steps left (at the current speed) and the
+    time budget left (``deadline`` on the ``now`` clock), since whichever comes first ends it."""
+    budget = max(0.0, deadline - now)
+    return budget if steps_eta is None else min(steps_eta, budget)
+
+
 def _engine_config(engine: dict, data: Path, out: Path, resume: bool) -> TrainConfig:
     values = dict(engine)
     values.setdefault("checkpoint_every_seconds", 300.0)
@@ -474,7 +531,7 @@ def _train(run: runner.Run) -> str:
                 step=p.step,
                 total=p.total,
                 percent=100.0 * p.step / max(p.total, 1),
-                eta_seconds=p.eta_seconds,
+                eta_seconds=time_left(p.eta_seconds, deadline, time.monotonic()),
                 losses={k: round(v, 4) for k, v in p.losses.items()},
                 images_per_second=p.images_per_second,
                 trained_seconds=trained_seconds(),
