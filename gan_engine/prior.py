@@ -158,6 +158,34 @@ def default_prior(resolution: int, priors: dict[str, PriorInfo]) -> PriorInfo | 
 
 
 # ----- loading ----------------------------------------------------------------------------------
+def problem(info: PriorInfo) -> str | None:
+    """What makes a listed prior unusable, found without reading its weights (so a page may ask):
+    no model card, no weights, weights of the wrong size. None when these are in order; the
+    checksum is checked when the weights are loaded (:func:`verify`)."""
+    card = info.folder / CARD_NAME
+    if not card.is_file():
+        return (
+            f"the prior's model card {card} is missing (it says what data the prior learned from "
+            f"and under which terms); {WHAT_TO_DO}"
+        )
+    try:
+        size = info.weights.stat().st_size
+    except FileNotFoundError:
+        return f"the prior's weights {info.weights} are missing; {WHAT_TO_DO}"
+    except OSError as error:
+        return f"the prior's weights {info.weights} cannot be read ({error}); {WHAT_TO_DO}"
+    return _size_problem(info, size)
+
+
+def _size_problem(info: PriorInfo, size: int) -> str | None:
+    if size == info.size:
+        return None
+    return (
+        f"the prior's weights {info.weights} are truncated or incomplete ({size} bytes, "
+        f"{info.size} expected); {WHAT_TO_DO}"
+    )
+
+
 def verify(
     folder: str | os.PathLike[str], *, resolution: int | None = None
 ) -> tuple[PriorInfo, bytes]:
@@ -165,12 +193,8 @@ def verify(
     complete and unchanged (SHA-256), the resolution wanted. Returns the manifest and the
     verified bytes (loading those, not a second read, so nothing can change in between)."""
     info = read_manifest(folder)
-    card = info.folder / CARD_NAME
-    if not card.is_file():
-        raise PriorError(
-            f"the prior's model card {card} is missing (it says what data the prior learned from "
-            f"and under which terms); {WHAT_TO_DO}"
-        )
+    if found := problem(info):
+        raise PriorError(found)
     if resolution is not None and info.resolution != resolution:
         raise PriorError(
             f"the prior {info.folder} is for {info.resolution} px pictures, not {resolution} px; "
@@ -178,17 +202,12 @@ def verify(
         )
     try:
         data = info.weights.read_bytes()
-    except FileNotFoundError as error:
-        raise PriorError(f"the prior's weights {info.weights} are missing; {WHAT_TO_DO}") from error
     except OSError as error:
         raise PriorError(
             f"the prior's weights {info.weights} cannot be read ({error}); {WHAT_TO_DO}"
         ) from error
-    if len(data) != info.size:
-        raise PriorError(
-            f"the prior's weights {info.weights} are truncated or incomplete ({len(data)} bytes, "
-            f"{info.size} expected); {WHAT_TO_DO}"
-        )
+    if found := _size_problem(info, len(data)):
+        raise PriorError(found)
     if hashlib.sha256(data).hexdigest() != info.sha256:
         raise PriorError(
             f"the prior's weights {info.weights} have been changed or damaged (their SHA-256 does "

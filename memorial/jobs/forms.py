@@ -10,8 +10,8 @@ from memorial.jobs.presets import (
     BUDGETS,
     MAX_GENERATE,
     PRESETS,
-    default_prior,
     engine_values,
+    prior_for,
     priors,
 )
 
@@ -57,10 +57,19 @@ class TrainForm(forms.Form):
         for preset in PRESETS:
             resolution = engine_values(preset)["resolution"]
             label = PRESETS[preset]["label"]
-            if name := default_prior(resolution):
+            prior = prior_for(resolution)
+            if prior and not prior.problem:
                 lines.append(
                     _("%(quality)s: starts from the general face prior “%(name)s”.")
-                    % {"quality": label, "name": name}
+                    % {"quality": label, "name": prior.name}
+                )
+            elif prior:
+                lines.append(
+                    _(
+                        "%(quality)s: the face prior “%(name)s” cannot be used (%(why)s), so the "
+                        "model learns from these photos alone."
+                    )
+                    % {"quality": label, "name": prior.name, "why": prior.problem}
                 )
             else:
                 lines.append(

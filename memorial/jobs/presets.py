@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from gan_engine.prior import PriorInfo, list_priors  # reads prior.json files only: no torch
+from gan_engine.prior import problem as prior_problem
 
 # Quality presets: resolution and an upper bound on steps; the time budget usually ends sooner.
 # ``images_per_second`` is the duration estimate's guess until this instance has finished a
@@ -117,6 +118,9 @@ class InstalledPrior:
     shipped: bool
     #: The networks it defines, from prior.json, without the resolution (empty for a plain run).
     architecture: dict = field(default_factory=dict)
+    #: Why it cannot be used (no model card, weights missing or of the wrong size), in the
+    #: engine's words naming the file; "" when it can (its checksum is checked on the worker).
+    problem: str = ""
 
 
 def installed_priors() -> dict[str, InstalledPrior]:
@@ -143,7 +147,8 @@ def installed_priors() -> dict[str, InstalledPrior]:
 def _from_manifest(name: str, info: PriorInfo) -> InstalledPrior:
     """An exported prior, by its folder's name (what the form offers and a job records)."""
     networks = {k: v for k, v in info.architecture.items() if k != "resolution"}
-    return InstalledPrior(name, info.folder, info.resolution, info.shipped, networks)
+    trouble = prior_problem(info) or ""
+    return InstalledPrior(name, info.folder, info.resolution, info.shipped, networks, trouble)
 
 
 def priors() -> list[str]:
@@ -158,13 +163,19 @@ def prior_path(name: str) -> Path | None:
     return prior.path if prior else None
 
 
-def default_prior(resolution: int) -> str:
-    """The prior a model of ``resolution`` starts from unless the person chooses otherwise: the
-    first installed prior made for that size, by name; "" (from scratch) when there is none."""
+def prior_for(resolution: int) -> InstalledPrior | None:
+    """The first installed prior made for ``resolution``, by name, usable or not."""
     for prior in installed_priors().values():
         if prior.resolution == resolution:
-            return prior.name
-    return ""
+            return prior
+    return None
+
+
+def default_prior(resolution: int) -> str:
+    """The prior a model of ``resolution`` starts from unless the person chooses otherwise:
+    :func:`prior_for` that size when it can be used; "" (from scratch) otherwise."""
+    prior = prior_for(resolution)
+    return prior.name if prior and not prior.problem else ""
 
 
 def chosen_prior(choice: str, resolution: int) -> str:

@@ -53,6 +53,11 @@ def check_prior(name: str, resolution: int) -> None:
     prior = presets.installed_priors().get(name)
     if prior is None:
         raise Refused(_("This prior is not installed."))
+    if prior.problem:
+        raise Refused(
+            _("The face prior “%(name)s” cannot be used: %(why)s.")
+            % {"name": name, "why": prior.problem}
+        )
     if prior.resolution is not None and prior.resolution != resolution:
         raise Refused(
             _(

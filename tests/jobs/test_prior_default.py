@@ -185,3 +185,32 @@ def test_the_worker_trains_from_the_shipped_prior_and_a_tampered_one_fails_clear
     own_broker.send("train", scratch.pk)
     wait_for(lambda: fresh(scratch).finished, "the training from scratch to finish")
     assert scratch.state == State.SUCCEEDED, dumps(scratch)
+
+
+def test_a_shipped_prior_without_its_card_is_named_on_the_form_and_training_starts_from_scratch(
+    family, client_as, shipped, monkeypatch
+):
+    from memorial.jobs import dispatch
+
+    monkeypatch.setattr(dispatch, "send", lambda job: None)
+    approve(family.memorial, Scope.TRAINING)
+    _captioned_photo(family)
+    card = shipped / "face-16" / "MODEL_CARD.md"
+    card.unlink()
+    before = _files(shipped / "face-16")
+    client = client_as(family.contributor)
+    url = f"/m/{family.memorial.pk}/train/"
+
+    html = client.get(url).content.decode()
+    assert "Quick: 64 px: the face prior “face-16” cannot be used (" in html
+    assert f"model card {card} is missing" in html
+    assert "so the model learns from these photos alone." in html
+
+    chosen = client.post(url, {"preset": "quick", "budget": "15", "prior": "face-16"})
+    assert chosen.status_code == 400 and not Job.objects.filter(kind=Kind.TRAIN).exists()
+    assert f"model card {card} is missing" in chosen.content.decode()
+
+    default = client.post(url, {"preset": "quick", "budget": "15", "prior": "auto"})
+    assert default.status_code == 302
+    assert "prior" not in Job.objects.get(kind=Kind.TRAIN).parameters  # from scratch
+    assert _files(shipped / "face-16") == before and not card.exists()  # nothing put back
