@@ -91,7 +91,13 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--aug-p", type=float, default=0.0, help="initial (or fixed) augmentation probability"
     )
-    parser.add_argument("--sample-every", type=int, default=500)
+    parser.add_argument("--sample-every", type=int, default=500, help="steps")
+    parser.add_argument(
+        "--sample-seconds",
+        type=float,
+        default=120.0,
+        help="also a sample grid after this many seconds of training (0 = by steps only)",
+    )
     parser.add_argument("--checkpoint-every", type=int, default=500, help="steps")
     parser.add_argument("--checkpoint-seconds", type=float, default=600.0)
     parser.add_argument("--init", help="start from a prior's checkpoint")
@@ -274,6 +280,7 @@ def _train(args: argparse.Namespace) -> int:
         ada=not args.no_ada,
         aug_p=args.aug_p,
         sample_every=args.sample_every,
+        sample_every_seconds=args.sample_seconds,
         checkpoint_every_steps=args.checkpoint_every,
         checkpoint_every_seconds=args.checkpoint_seconds,
         min_photos=args.min_photos,
