@@ -25,9 +25,11 @@ PREPARE_SECONDS_PER_PHOTO = 1.0
 #: How many recent finished jobs the measured figures come from.
 RECENT = 10
 #: Training seconds per image at each resolution, relative to 64 px: scales a worker's 64 px
-#: speed probe to the other presets. Measured once on a 2-core CPU (2 threads, batch 16) with
-#: ``python -m gan_engine.speed --resolutions 64,128,256 --steps 4``; see BENCHMARKS.md.
-RESOLUTION_COST = {64: 1.0, 128: 2.6, 256: 10.0}
+#: speed probe to the other presets. Far below the pixel ratio (4x, 16x): the engine's channels
+#: narrow as the resolution grows. Measured once on a 2-core CPU, per CPU-second (9.0, 5.8 and
+#: 3.2 images): ``python -m gan_engine.speed --resolutions 64,128,256 --steps 2 --warmup 1
+#: --batch 8 --threads 1``; see BENCHMARKS.md "Product training speed".
+RESOLUTION_COST = {64: 1.0, 128: 1.6, 256: 2.8}
 
 #: Where a training speed came from.
 RUNS, WORKER, DEFAULT = "runs", "worker", "default"
@@ -46,11 +48,12 @@ class Throughput:
 
 
 def _cost(resolution: int) -> float:
-    """:data:`RESOLUTION_COST`, extended by the pixel count beyond the measured sizes."""
+    """:data:`RESOLUTION_COST`; another size scales the nearest measured one by the side length
+    (measured: x1.6-1.8 per doubling of the side, nearer to linear than to the pixel count)."""
     if resolution in RESOLUTION_COST:
         return RESOLUTION_COST[resolution]
     nearest = min(RESOLUTION_COST, key=lambda r: abs(r - resolution))
-    return RESOLUTION_COST[nearest] * (resolution / nearest) ** 2
+    return RESOLUTION_COST[nearest] * resolution / nearest
 
 
 def _speed_records() -> list[dict[str, Any]]:

@@ -156,3 +156,25 @@ def test_a_running_jobs_time_left_is_capped_by_its_budget(job_worker, broker, fa
     assert 0 < job.eta_seconds <= BUDGET, dumps(job)  # steps alone would say about a day
     Job.objects.filter(pk=job.pk).update(cancel_requested=True)
     wait_for(lambda: fresh(job).state == State.CANCELLED, "the job to stop")
+
+
+def _python(code: str, **env: str) -> str:
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_the_worker_sets_sleeping_openmp_threads_before_torch_loads():
+    """A worker (``celery -A memorial``) imports the package before its tasks load torch, whose
+    OpenMP runtime reads OMP_WAIT_POLICY once, when it loads: spinning idle threads burned the
+    CPU a shared 2-core worker needs. An administrator's own value is kept."""
+    code = "import os, sys, memorial; print(os.environ['OMP_WAIT_POLICY'], 'torch' in sys.modules)"
+    assert _python(code) == "PASSIVE False"
+    assert _python(code, OMP_WAIT_POLICY="ACTIVE") == "ACTIVE False"
