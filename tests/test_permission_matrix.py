@@ -152,6 +152,7 @@ TABLE: list[Row] = [
     Row("GET", "/api/videos/{vid}/", MEMBERS_AND_STAFF),
     Row("POST", "/api/photos/{p}/speak/", WRITERS, "voice"),
     Row("POST", "/api/models/{x}/film/", WRITERS, {"seeds": [1, 2], "seconds": 2}, json=True),
+    Row("POST", "/api/models/{x}/continue/", WRITERS, {"time_budget_minutes": 15}, json=True),
     # Voice recordings: their uploader (the contributor here) or an owner deletes one
     Row("GET", "/m/{m}/recordings/{r}/delete/", WRITERS),
     Row("POST", "/m/{m}/recordings/{r}/delete/", WRITERS),
@@ -241,7 +242,13 @@ def _jobs_scene(family) -> dict:
         scopes=[Scope.TRAINING],
         status=Status.APPROVED,
     )
-    job = Job.objects.create(kind="train", memorial=family.memorial, state="failed", total=10)
+    job = Job.objects.create(
+        kind="train",
+        memorial=family.memorial,
+        state="failed",
+        total=10,
+        parameters={"dataset": "datasets/prepared"},  # what "Continue training" starts from
+    )
     job.sample.save("sample.png", ContentFile(images.png(seed=3)), save=True)
     model = ModelVersion.objects.create(
         memorial=family.memorial, job=job, checkpoint="none", resolution=64

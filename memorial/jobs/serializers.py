@@ -93,4 +93,12 @@ class JobCreateSerializer(StrictSerializerMixin, serializers.Serializer):
         return data
 
 
+class ContinueSerializer(StrictSerializerMixin, serializers.Serializer):
+    """More time for a trained model: "Continue training" over the API."""
+
+    time_budget_minutes = serializers.ChoiceField(
+        choices=list(BUDGETS), required=False, default=60, label=_("time budget")
+    )
+
+
 STATES = [s.value for s in State]

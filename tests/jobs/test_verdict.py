@@ -247,3 +247,38 @@ def test_continue_training_resumes_from_the_models_checkpoint_with_a_new_budget(
     assert continued.step == 8  # four more steps on top of the model's four
     assert default_storage.exists(model.checkpoint)  # the first model is left as it was
     assert fresh(model).step == 4
+
+
+@pytest.mark.django_db
+def test_continue_training_over_the_api(family, client_as, dataset):
+    model = trained_model(family, UNLEARNED)
+    Job.objects.filter(pk=model.job_id).update(
+        parameters={"dataset": dataset, "engine": {"resolution": 16, "steps": 100}}
+    )
+    model.checkpoint = f"memorials/{family.memorial.pk}/models/{model.job_id}/checkpoints/x.pt"
+    model.save(update_fields=["checkpoint"])
+    url = f"/api/models/{model.pk}/continue/"
+    body = {"time_budget_minutes": 60}
+    assert (
+        client_as(family.viewer).post(url, body, content_type="application/json").status_code == 403
+    )
+    no_consent = client_as(family.contributor).post(url, body, content_type="application/json")
+    assert no_consent.status_code == 403 and "No consent for" in no_consent.json()["detail"]
+    approve(family.memorial, Scope.TRAINING)
+    bad = client_as(family.contributor).post(
+        url, {"time_budget_minutes": 7}, content_type="application/json"
+    )
+    assert bad.status_code == 400
+
+    created = client_as(family.contributor).post(url, body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    job = Job.objects.get(pk=created.json()["id"])
+    assert job.kind == Kind.TRAIN and job.parameters["time_budget_seconds"] == 3600
+    assert job.parameters["dataset"] == dataset
+    assert job.parameters["engine"]["steps"] == 76 + 100
+    assert job.parameters["continue_from"] == {
+        "model_version": str(model.pk),
+        "checkpoint": model.checkpoint,
+        "step": 76,
+        "trained_seconds": 900.0,
+    }
