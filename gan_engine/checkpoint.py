@@ -28,6 +28,7 @@ from gan_engine.errors import CheckpointError
 MAGIC = b"MEMGAN\x00\x01"
 CHECKPOINT_NAME = "checkpoint.pt"
 PREVIOUS_NAME = "checkpoint.prev.pt"
+PRIOR_MANIFEST = "prior.json"  # gan_engine.prior.MANIFEST_NAME: a shipped prior's folder
 
 
 def save_checkpoint(state: dict[str, Any], directory: str | os.PathLike[str]) -> Path:
@@ -108,8 +109,13 @@ def load_checkpoint(
     resolution: int | None = None,
     map_location: str | torch.device = "cpu",
 ) -> dict[str, Any]:
-    """Read, verify and check a checkpoint (a folder means its ``checkpoint.pt``)."""
+    """Read, verify and check a checkpoint (a folder means its ``checkpoint.pt``, or, for a
+    shipped prior's folder, its verified weights: see :mod:`gan_engine.prior`)."""
     file = Path(path)
+    if file.is_dir() and (file / PRIOR_MANIFEST).is_file():
+        from gan_engine.prior import load_prior_state
+
+        return load_prior_state(file, resolution=resolution, map_location=str(map_location))
     if file.is_dir():
         file = file / CHECKPOINT_NAME
     state = read_checkpoint(file, map_location)

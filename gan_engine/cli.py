@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_engine prepare|train|generate|augment-preview|evaluate|speak|film``.
+"""Command line: ``python -m gan_engine prepare|train|pretrain|export-prior|generate|augment-preview|evaluate|speak|film``.
 
 Progress bars show real progress (step of total, losses, augmentation p, images/s, ETA from the
 measured step time). Ctrl-C during training stops after the current step and leaves a checkpoint
@@ -91,7 +91,13 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--aug-p", type=float, default=0.0, help="initial (or fixed) augmentation probability"
     )
-    parser.add_argument("--sample-every", type=int, default=500)
+    parser.add_argument("--sample-every", type=int, default=500, help="steps")
+    parser.add_argument(
+        "--sample-seconds",
+        type=float,
+        default=120.0,
+        help="also a sample grid after this many seconds of training (0 = by steps only)",
+    )
     parser.add_argument("--checkpoint-every", type=int, default=500, help="steps")
     parser.add_argument("--checkpoint-seconds", type=float, default=600.0)
     parser.add_argument("--init", help="start from a prior's checkpoint")
@@ -132,6 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _training_arguments(pretrain)
     pretrain.add_argument("--min-photos", type=int, default=200)
+
+    export = commands.add_parser(
+        "export-prior",
+        help="the shipped form of a pretraining run: fp16 weights, prior.json, MODEL_CARD.md",
+    )
+    export.add_argument("run", help="the pretraining run folder (or its checkpoint.pt)")
+    export.add_argument("out", help="a new folder, e.g. gan_engine/weights/face-64")
+    export.add_argument("--name", help="the prior's name (default: the folder's name)")
+    export.add_argument("--data-note", default="", help="the data it learned from and its terms")
+    export.add_argument(
+        "--command", dest="card_command", default="", help="the exact pretraining command"
+    )
+    export.add_argument("--cpu-seconds", type=float, help="CPU time the pretraining took")
+    export.add_argument("--metrics", help="a JSON file of the prior's measured quality")
 
     generate = commands.add_parser("generate", help="make new photos (or interpolation frames)")
     generate.add_argument("checkpoint", help="a run folder or checkpoint file")
@@ -260,6 +280,7 @@ def _train(args: argparse.Namespace) -> int:
         ada=not args.no_ada,
         aug_p=args.aug_p,
         sample_every=args.sample_every,
+        sample_every_seconds=args.sample_seconds,
         checkpoint_every_steps=args.checkpoint_every,
         checkpoint_every_seconds=args.checkpoint_seconds,
         min_photos=args.min_photos,
@@ -303,6 +324,21 @@ def _train(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     print(f"{result.status} at step {result.step}; checkpoint {result.checkpoint}")
     return 130 if result.status == "cancelled" else 0
+
+
+def _export_prior(args: argparse.Namespace) -> int:
+    from gan_engine.prior import CardFacts, export_prior
+
+    metrics = None
+    if args.metrics:
+        try:
+            metrics = json.loads(Path(args.metrics).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ValueError(f"cannot read the metrics file {args.metrics}: {error}") from error
+    facts = CardFacts(args.data_note, args.card_command, args.cpu_seconds, metrics)
+    folder = export_prior(args.run, args.out, name=args.name, facts=facts)
+    print(f"wrote {folder} (weights.pt, prior.json, MODEL_CARD.md)")
+    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -430,6 +466,7 @@ HANDLERS = {
     "prepare": _prepare,
     "train": _train,
     "pretrain": _train,
+    "export-prior": _export_prior,
     "generate": _generate,
     "augment-preview": _augment_preview,
     "evaluate": _evaluate,

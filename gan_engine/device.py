@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import os
+from pathlib import Path
+
 import torch
 
 from gan_engine.errors import DeviceError
+
+#: cgroup v2's CPU limit of this process's group ("max" or "<quota> <period>").
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -29,6 +36,31 @@ def resolve_device(name: str = "auto") -> torch.device:
             )
         return device
     raise DeviceError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N")
+
+
+def cpu_share(cpu_max: Path = CGROUP_CPU_MAX) -> int:
+    """The CPUs this process may really use: the cores it may run on, capped by a container's
+    CPU quota (cgroup v2 ``cpu.max``), at least 1.
+
+    Why: PyTorch starts one intra-op thread per core of the *host*; in a container limited to two
+    CPUs on a 32-core host that is 32 threads fighting over two CPUs' worth of time, each step
+    several times slower than with two threads.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    share = cores or 1
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            share = min(share, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 limit readable here: the cores are the share
+    return max(1, share)
+
+
+def auto_threads(device: torch.device) -> int | None:
+    """Intra-op threads for a run that did not choose: the CPU share on the CPU; on a GPU,
+    PyTorch's own choice (None) since the CPU only feeds the device."""
+    return cpu_share() if device.type != "cuda" else None
 
 
 def auto_batch(device: torch.device, resolution: int, width: float) -> int:

@@ -13,7 +13,9 @@ What this loop guarantees, because these are what users of public GAN code most 
   learning rate; after ``max_rollbacks`` rollbacks training stops with a clear error.
 * **Honest progress.** The callback receives the real step, total, losses, augmentation ``p``,
   images per second and ETA after every step, and a fixed-seed sample grid every
-  ``sample_every`` steps.
+  ``sample_every`` steps or ``sample_every_seconds`` seconds of training, whichever comes first,
+  and at the end of every run, however it stops (finished, cancelled, out of time), so a slow
+  CPU run shows pictures while it learns and always leaves its latest.
 * **Any machine.** CPU or CUDA; on CUDA bf16 autocast and channels-last memory, a batch size chosen
   from free memory and an automatic retry at half the batch on out-of-memory.
 """
@@ -35,7 +37,7 @@ from gan_engine import CHECKPOINT_FORMAT
 from gan_engine.augment import OPS, AdaController, Augment
 from gan_engine.checkpoint import find_resume_checkpoint, load_checkpoint, save_checkpoint
 from gan_engine.data import load_faces, load_manifest
-from gan_engine.device import auto_batch, is_out_of_memory, resolve_device
+from gan_engine.device import auto_batch, auto_threads, is_out_of_memory, resolve_device
 from gan_engine.errors import (
     CheckpointError,
     DataError,
@@ -86,7 +88,7 @@ class TrainConfig:
     batch: int = 0  # 0 = choose: 16 on the CPU, from free memory on a GPU
     seed: int = 0
     device: str = "auto"
-    threads: int | None = None
+    threads: int | None = None  # None = this process's CPU share (device.cpu_share)
     # Networks
     z_dim: int = 128
     cond_dim: int = 128
@@ -122,6 +124,9 @@ class TrainConfig:
     checkpoint_every_steps: int = 500
     checkpoint_every_seconds: float = 600.0
     sample_every: int = 500
+    #: A sample grid also after this many seconds of training since the last one (whichever of
+    #: the two comes first); 0 = by steps only. A slow CPU run reaches 500 steps only after hours.
+    sample_every_seconds: float = 120.0
     sample_count: int = 16
     min_photos: int = 5
     max_rollbacks: int = 3
@@ -231,8 +236,9 @@ class Trainer:
         self.out = Path(config.out)
         self.device = resolve_device(config.device)
         self.cuda = self.device.type == "cuda"
-        if config.threads:
-            torch.set_num_threads(config.threads)
+        threads = config.threads or auto_threads(self.device)
+        if threads:  # chosen, else this process's CPU share (not the host's core count)
+            torch.set_num_threads(threads)
         if config.steps < 1:
             raise EngineError("steps must be at least 1")
         self.notes: list[str] = []
@@ -523,6 +529,21 @@ class Trainer:
         return path
 
 
+def _report_samples(trainer: Trainer, report: ProgressFn) -> None:
+    """Write a sample grid of the current step and tell the caller where it is."""
+    path = trainer.write_samples()
+    report(
+        Progress("sample", trainer.step, trainer.config.steps, path=str(path), batch=trainer.batch)
+    )
+
+
+def _final_samples(trainer: Trainer, report: ProgressFn) -> None:
+    """The grid of the step a run stops at (finished or cancelled), unless it already has one:
+    a run always ends with pictures of where it got to."""
+    if not trainer.samples or trainer.samples[-1].name != f"step-{trainer.step:08d}.png":
+        _report_samples(trainer, report)
+
+
 def _rollback(trainer: Trainer, reason: str) -> None:
     """Restore the last good checkpoint with half the learning rate, or give up."""
     trainer.rollbacks += 1
@@ -578,12 +599,14 @@ def train(
     should_cancel: Callable[[], bool] | None = None,
     *,
     encoder: CaptionEncoder | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> TrainResult:
     """Train (or resume) a person's model as ``config`` says; see the module docs for guarantees.
 
     ``progress`` is called after every step and on every event; ``should_cancel`` is polled
-    between steps and, when it returns True, the loop writes a checkpoint and returns with
-    status ``cancelled``. Expected failures raise :class:`~gan_engine.errors.EngineError`.
+    between steps and, when it returns True, the loop writes a checkpoint and a sample grid and
+    returns with status ``cancelled``. ``clock`` (seconds) times ``sample_every_seconds``; tests
+    pass a fake one. Expected failures raise :class:`~gan_engine.errors.EngineError`.
     """
     report = progress or (lambda _progress: None)
     cancelled = should_cancel or (lambda: False)
@@ -611,9 +634,11 @@ def train(
 
     start_step, started = trainer.step, time.perf_counter()
     last_checkpoint, step_seconds = time.monotonic(), None
+    last_sample = clock()
     while trainer.step < config.steps:
         if cancelled():
             path = trainer.save()
+            _final_samples(trainer, report)
             report(
                 Progress(
                     "cancelled", trainer.step, config.steps, path=str(path), batch=trainer.batch
@@ -688,11 +713,13 @@ def train(
                 eta_seconds=remaining * step_seconds,
             )
         )
-        if config.sample_every and trainer.step % config.sample_every == 0:
-            path = trainer.write_samples()
-            report(
-                Progress("sample", trainer.step, config.steps, path=str(path), batch=trainer.batch)
-            )
+        due_sample_steps = config.sample_every and trainer.step % config.sample_every == 0
+        due_sample_time = (
+            config.sample_every_seconds and clock() - last_sample >= config.sample_every_seconds
+        )
+        if due_sample_steps or due_sample_time:
+            _report_samples(trainer, report)
+            last_sample = clock()
         due_steps = (
             config.checkpoint_every_steps and trainer.step % config.checkpoint_every_steps == 0
         )
@@ -707,8 +734,7 @@ def train(
             )
 
     path = trainer.save()
-    if not trainer.samples or trainer.samples[-1].name != f"step-{trainer.step:08d}.png":
-        trainer.write_samples()
+    _final_samples(trainer, report)
     total_seconds = time.perf_counter() - started
     done = trainer.step - start_step
     report(

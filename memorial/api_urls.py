@@ -17,7 +17,13 @@ from memorial.accounts.api import (
 )
 from memorial.consent.api import ConsentListView, ConsentWithdrawView
 from memorial.core.api import not_found
-from memorial.jobs.api import JobCancelView, JobDetailView, JobListView, JobRetryView
+from memorial.jobs.api import (
+    JobCancelView,
+    JobDetailView,
+    JobListView,
+    JobRetryView,
+    ModelContinueView,
+)
 from memorial.memorials.api import (
     MemberDetailView,
     MemberListView,
@@ -111,5 +117,8 @@ urlpatterns = [
     path("recordings/<uuid:recording_id>/", RecordingDetailView.as_view(), name="api-recording"),
     path("photos/<uuid:photo_id>/speak/", SpeakView.as_view(), name="api-photo-speak"),
     path("models/<uuid:model_id>/film/", FilmView.as_view(), name="api-model-film"),
+    path(
+        "models/<uuid:model_id>/continue/", ModelContinueView.as_view(), name="api-model-continue"
+    ),
     re_path(r"^.*$", not_found, name="api-not-found"),
 ]

@@ -12,6 +12,12 @@ from celery import Celery
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memorial.settings")
+# Set before the tasks module loads torch (OpenMP reads it once, when it loads): PyTorch's idle
+# OpenMP threads then sleep instead of spinning. A worker shares its cores with the web server,
+# Redis, the progress thread and often other work; spinning threads burned that shared CPU and
+# a 2-thread Quick training on a busy 2-core machine ran at 1.1 images/s instead of 4.0
+# (`python -m gan_engine.speed --threads 2`, see BENCHMARKS.md "Product training speed").
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 app = Celery("memorial")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -194,6 +194,9 @@ JOBS_PER_FAMILY = env.int("MEMORIAL_JOBS_PER_FAMILY", default=2)
 JOB_FAIRNESS_RECHECK_SECONDS = env.float("MEMORIAL_JOB_FAIRNESS_RECHECK_SECONDS", default=30.0)
 # Workers write a heartbeat this often (seconds); three missed beats and a worker shows as lost.
 WORKER_HEARTBEAT_SECONDS = env.float("MEMORIAL_WORKER_HEARTBEAT_SECONDS", default=10.0)
+# Training steps a worker times when it starts (tasks.probe_speed), so that the "Train a model"
+# form's estimate uses this machine's speed before any training has finished; 0 = no probe.
+WORKER_SPEED_PROBE_STEPS = env.int("MEMORIAL_WORKER_SPEED_PROBE_STEPS", default=5)
 # Prometheus may read /metrics with "Authorization: Bearer <this>" (staff may always read it).
 METRICS_TOKEN = env.str("MEMORIAL_METRICS_TOKEN", default="")
 # Progress messages per job and second, at most (state changes are always sent).

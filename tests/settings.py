@@ -18,6 +18,9 @@ if not _data_dir:
     atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
     os.environ["MEMORIAL_TEST_DATA_DIR"] = _data_dir
 os.environ["MEMORIAL_DATA_DIR"] = _data_dir
+# Shipped face priors (gan_engine/weights/) are not used by tests: a test that needs one installs
+# a tiny prior it trained into this folder (gan_engine.prior.SHIPPED_ENV), which starts empty.
+os.environ.setdefault("GAN_ENGINE_SHIPPED_PRIORS", os.path.join(_data_dir, "shipped-priors"))
 os.environ.setdefault(
     "MEMORIAL_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789"
 )
@@ -48,6 +51,9 @@ CACHES["ratelimit"]["KEY_PREFIX"] = f"memorial-rl-test-{_run_id}"  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # SMTP cannot run here
 AXES_ENABLED = True
+# Test workers start without timing training steps (seconds of CPU each); the probe has its
+# own test (tests/jobs/test_speed.py), which runs it directly.
+WORKER_SPEED_PROBE_STEPS = 0
 # The evaluation queued after each training from the form (memorial/jobs/tasks.py): a few
 # samples keep it quick on the suite's worker.
 JOB_EVALUATION_SAMPLES = 4

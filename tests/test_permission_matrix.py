@@ -133,6 +133,7 @@ TABLE: list[Row] = [
     Row("POST", "/m/{m}/jobs/{j}/cancel/", WRITERS | STAFF),
     Row("POST", "/m/{m}/jobs/{j}/retry/", WRITERS),
     Row("GET", "/m/{m}/models/{x}/", MEMBERS_AND_STAFF),
+    Row("POST", "/m/{m}/models/{x}/continue/", WRITERS, {"budget": 15}),
     Row("GET", "/media/jobs/{j}/sample/", MEMBERS_AND_STAFF),
     Row("GET", "/m/{m}/models/{x}/evaluation/samples.png", MEMBERS_AND_STAFF),
     Row("GET", "/api/memorials/{m}/jobs/", MEMBERS_AND_STAFF),
@@ -151,6 +152,7 @@ TABLE: list[Row] = [
     Row("GET", "/api/videos/{vid}/", MEMBERS_AND_STAFF),
     Row("POST", "/api/photos/{p}/speak/", WRITERS, "voice"),
     Row("POST", "/api/models/{x}/film/", WRITERS, {"seeds": [1, 2], "seconds": 2}, json=True),
+    Row("POST", "/api/models/{x}/continue/", WRITERS, {"time_budget_minutes": 15}, json=True),
     # Voice recordings: their uploader (the contributor here) or an owner deletes one
     Row("GET", "/m/{m}/recordings/{r}/delete/", WRITERS),
     Row("POST", "/m/{m}/recordings/{r}/delete/", WRITERS),
@@ -240,7 +242,13 @@ def _jobs_scene(family) -> dict:
         scopes=[Scope.TRAINING],
         status=Status.APPROVED,
     )
-    job = Job.objects.create(kind="train", memorial=family.memorial, state="failed", total=10)
+    job = Job.objects.create(
+        kind="train",
+        memorial=family.memorial,
+        state="failed",
+        total=10,
+        parameters={"dataset": "datasets/prepared"},  # what "Continue training" starts from
+    )
     job.sample.save("sample.png", ContentFile(images.png(seed=3)), save=True)
     model = ModelVersion.objects.create(
         memorial=family.memorial, job=job, checkpoint="none", resolution=64

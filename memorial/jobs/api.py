@@ -14,7 +14,7 @@ from memorial import policy
 from memorial.core.api import BODY, ApiError, JSONParser, MemorialAPIView, errors, memorial_for
 from memorial.jobs import services
 from memorial.jobs.models import Job, Kind, ModelVersion
-from memorial.jobs.serializers import JobCreateSerializer, JobSerializer
+from memorial.jobs.serializers import ContinueSerializer, JobCreateSerializer, JobSerializer
 from memorial.memorials.api import MemorialPagination
 from memorial.policy import Action
 
@@ -59,7 +59,9 @@ class JobListView(MemorialAPIView, GenericAPIView):
     @extend_schema(
         summary="Start training (after photo preparation) or generation",
         description="Refused with 403 and the consent gate's reason when the memorial's consent "
-        "does not cover training (train) or generated photos (generate).",
+        "does not cover training (train) or generated photos (generate). Generating with a model "
+        "whose evaluation says it has not learned the face is refused with 400 and the reason "
+        "unless `confirm_unlearned` is true.",
         request=JobCreateSerializer,
         responses={201: JobSerializer, **errors(400, 401, 403, 404, 409, *BODY)},
     )
@@ -84,7 +86,12 @@ class JobListView(MemorialAPIView, GenericAPIView):
                 if model is None:
                     raise exceptions.NotFound(NO_MODEL)
                 job = services.start_generation(
-                    model, request.user, data["caption"], data["count"], data["seed"]
+                    model,
+                    request.user,
+                    data["caption"],
+                    data["count"],
+                    data["seed"],
+                    confirm_unlearned=data["confirm_unlearned"],
                 )
         except services.Refused as refused:
             raise _refused(refused) from None
@@ -128,3 +135,32 @@ class JobRetryView(MemorialAPIView):
         except services.Refused as refused:
             raise _refused(refused) from None
         return Response(JobSerializer(job).data)
+
+
+@extend_schema(tags=["jobs"])
+class ModelContinueView(MemorialAPIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="Continue training a model from its checkpoint with a new time budget",
+        description="Queues a new training job that resumes exactly from the model's checkpoint on "
+        "the photos it learned from; the model itself is left as it is. Refused with 403 and the "
+        "consent gate's reason when consent does not cover training.",
+        request=ContinueSerializer,
+        responses={201: JobSerializer, **errors(400, 401, 403, 404, 409, *BODY)},
+    )
+    def post(self, request: Request, model_id) -> Response:
+        model = ModelVersion.objects.select_related("memorial", "job").filter(pk=model_id).first()
+        if model is None or not policy.can_see(request.user, model.memorial):
+            raise exceptions.NotFound(NO_MODEL)
+        if not policy.allows(request.user, Action.START_GENERATION, model):
+            raise exceptions.PermissionDenied(DENIED[Action.START_GENERATION])
+        form = ContinueSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            job = services.continue_training(
+                model, request.user, form.validated_data["time_budget_minutes"]
+            )
+        except services.Refused as refused:
+            raise _refused(refused) from None
+        return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)

@@ -1,9 +1,14 @@
 """How long a training run would take, shown on the "Train a model" form before it starts.
 
-Three parts, all from the ledger: photo preparation (seconds per photo of this instance's
-finished preparations, else a default), training (the images per second this instance's
-finished training runs reached at that resolution, else the preset's default, capped by the
-time budget) and the wait in the GPU queue (the running jobs' ETAs, see fairness.py).
+Three parts: photo preparation (seconds per photo of this instance's finished preparations,
+else a default), training (capped by the time budget) and the wait in the GPU queue (the running
+jobs' ETAs, see fairness.py). The training speed, in order of preference:
+
+1. the images per second this instance's finished training runs reached at that resolution;
+2. the speed a training worker measured itself when it started (tasks.probe_speed, stored with
+   workers.store_speed), scaled by :data:`RESOLUTION_COST` when it was measured at another
+   resolution;
+3. the preset's default, a GPU's figure (wrong by a factor of 20 on a CPU).
 """
 
 from __future__ import annotations
@@ -12,23 +17,81 @@ from dataclasses import asdict, dataclass
 from statistics import median
 from typing import Any
 
-from memorial.jobs import fairness, presets
+from memorial.jobs import fairness, presets, workers
 from memorial.jobs.models import Job, Kind, State
 
 #: Seconds to find and crop the face in one photo, until the ledger knows better.
 PREPARE_SECONDS_PER_PHOTO = 1.0
 #: How many recent finished jobs the measured figures come from.
 RECENT = 10
+#: Training seconds per image at each resolution, relative to 64 px: scales a worker's 64 px
+#: speed probe to the other presets. Far below the pixel ratio (4x, 16x): the engine's channels
+#: narrow as the resolution grows. Measured once on a 2-core CPU, per CPU-second (9.0, 5.8 and
+#: 3.2 images): ``python -m gan_engine.speed --resolutions 64,128,256 --steps 2 --warmup 1
+#: --batch 8 --threads 1``; see BENCHMARKS.md "Product training speed".
+RESOLUTION_COST = {64: 1.0, 128: 1.6, 256: 2.8}
+
+#: Where a training speed came from.
+RUNS, WORKER, DEFAULT = "runs", "worker", "default"
 
 
 @dataclass(frozen=True)
 class Throughput:
     images_per_second: float
-    measured: bool  # from this instance's finished runs (else the preset's default)
+    source: str  # RUNS, WORKER or DEFAULT
+    device: str = ""  # "cpu" or "cuda" for a worker's own figure
+
+    @property
+    def measured(self) -> bool:
+        """Measured on this instance (its runs or its worker), not the preset's guess."""
+        return self.source != DEFAULT
+
+
+def _cost(resolution: int) -> float:
+    """:data:`RESOLUTION_COST`; another size scales the nearest measured one by the side length
+    (measured: x1.6-1.8 per doubling of the side, nearer to linear than to the pixel count)."""
+    if resolution in RESOLUTION_COST:
+        return RESOLUTION_COST[resolution]
+    nearest = min(RESOLUTION_COST, key=lambda r: abs(r - resolution))
+    return RESOLUTION_COST[nearest] * resolution / nearest
+
+
+def _speed_records() -> list[dict[str, Any]]:
+    """The speed probes of the workers online now, else of every worker that ever measured."""
+    records = workers.speeds()
+    return [r for r in records if r["online"]] or records
+
+
+def worker_throughput(resolution: int) -> Throughput | None:
+    """The median speed the training workers measured themselves, at ``resolution`` (their
+    figure at that resolution, else their first figure scaled by :data:`RESOLUTION_COST`)."""
+    speeds, devices = [], set()
+    for record in _speed_records():
+        figures = record.get("figures") or []
+        if not figures:
+            continue
+        same = [f for f in figures if f["resolution"] == resolution]
+        figure = same[0] if same else figures[0]
+        scale = _cost(figure["resolution"]) / _cost(resolution)
+        speeds.append(figure["images_per_second"] * scale)
+        devices.add(figure["device"])
+    if not speeds:
+        return None
+    device = "cpu" if devices == {"cpu"} else "cuda"
+    return Throughput(float(median(speeds)), WORKER, device)
+
+
+def cpu_only() -> bool:
+    """True when the workers that measured their speed all train on the CPU (no GPU here)."""
+    devices = {
+        figure["device"] for record in _speed_records() for figure in record.get("figures") or []
+    }
+    return devices == {"cpu"}
 
 
 def throughput(resolution: int, default: float) -> Throughput:
-    """The median images per second of recent finished training runs at ``resolution``."""
+    """The training speed at ``resolution``, from the best source there is (see the module's
+    docstring): recent finished runs (median), a worker's own probe, the preset's default."""
     figures = list(
         Job.objects.filter(
             kind=Kind.TRAIN,
@@ -40,8 +103,8 @@ def throughput(resolution: int, default: float) -> Throughput:
         .values_list("images_per_second", flat=True)[:RECENT]
     )
     if figures:
-        return Throughput(float(median(figures)), True)
-    return Throughput(default, False)
+        return Throughput(float(median(figures)), RUNS)
+    return worker_throughput(resolution) or Throughput(default, DEFAULT)
 
 
 def prepare_seconds_per_photo() -> float:
@@ -69,6 +132,7 @@ class PresetEstimate:
     training_seconds: float  # all the preset's steps at the measured throughput
     images_per_second: float
     measured: bool
+    source: str  # RUNS, WORKER or DEFAULT (see throughput)
 
 
 @dataclass(frozen=True)
@@ -76,6 +140,7 @@ class Estimate:
     prepare_seconds: float
     wait_seconds: float | None  # None: the queue is busy and no ETA is known yet
     presets: dict[str, PresetEstimate]
+    cpu_only: bool = False  # the training workers have no GPU (see cpu_only())
 
     def total(self, preset: str, budget_minutes: int) -> float:
         """Preparation + queue wait + training (at most the budget), in seconds."""
@@ -88,6 +153,7 @@ class Estimate:
             "prepare_seconds": round(self.prepare_seconds, 1),
             "wait_seconds": None if self.wait_seconds is None else round(self.wait_seconds, 1),
             "presets": {key: asdict(value) for key, value in self.presets.items()},
+            "cpu_only": self.cpu_only,
         }
 
 
@@ -107,5 +173,6 @@ def for_memorial(memorial, engine: dict | None = None) -> Estimate:
             training_seconds=values["steps"] * batch / speed.images_per_second,
             images_per_second=round(speed.images_per_second, 2),
             measured=speed.measured,
+            source=speed.source,
         )
-    return Estimate(photos * per_photo, fairness.estimated_wait("gpu"), found)
+    return Estimate(photos * per_photo, fairness.estimated_wait("gpu"), found, cpu_only())

@@ -124,3 +124,74 @@ def figures(report: dict[str, Any]) -> list[Figure]:
             ),
         ),
     ]
+
+
+# --- the verdict: has the model learned the face?
+
+#: Below these a model has not learned the person's face: most of its pictures are not taken for
+#: this person by a face recogniser, or are not even faces.
+MIN_IDENTITY_MATCH = 0.5
+MIN_DETECTION = 0.8
+#: Under these the likely cause is named: too few photos to learn from, too short a training.
+FEW_PHOTOS = 20
+SHORT_TRAINING_SECONDS = 60 * 60
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why a model's pictures are not yet of the person, in figures the page turns into words."""
+
+    identity_match: float
+    detection: float
+    photos: int | None
+    trained_minutes: int | None
+
+    @property
+    def too_few_photos(self) -> bool:
+        return self.photos is not None and self.photos < FEW_PHOTOS
+
+    @property
+    def too_short(self) -> bool:
+        return self.trained_minutes is not None and self.trained_minutes * 60 < (
+            SHORT_TRAINING_SECONDS
+        )
+
+
+def latest_report(model: ModelVersion) -> dict[str, Any] | None:
+    """The report of the newest finished evaluation of ``model``, or None."""
+    job = (
+        Job.objects.filter(
+            kind=Kind.EVALUATE, state=State.SUCCEEDED, parameters__model_version=str(model.pk)
+        )
+        .order_by("-finished_at")
+        .first()
+    )
+    return (job.result.get("report") or None) if job is not None else None
+
+
+def trained_seconds(model: ModelVersion) -> float:
+    """How long ``model`` trained in all: its job's seconds, plus those of the model it continued
+    ("Continue training" carries them in ``continue_from``)."""
+    job = model.job
+    before = (job.parameters.get("continue_from") or {}).get("trained_seconds") or 0.0
+    return float(job.trained_seconds or 0.0) + float(before)
+
+
+def verdict(model: ModelVersion, report: dict[str, Any] | None = None) -> Verdict | None:
+    """A :class:`Verdict` when the evaluation says ``model`` has not learned the face (identity
+    match under 0.5 or faces detected under 0.8); None when it has, or when nothing was measured
+    yet (no verdict without figures)."""
+    report = report if report is not None else latest_report(model)
+    identity = (report or {}).get("identity") or {}
+    match, detection = identity.get("identity_match_rate"), identity.get("detection_rate")
+    if match is None or detection is None:
+        return None
+    if match >= MIN_IDENTITY_MATCH and detection >= MIN_DETECTION:
+        return None
+    seconds = trained_seconds(model)
+    return Verdict(
+        identity_match=float(match),
+        detection=float(detection),
+        photos=(report.get("photos") or {}).get("train"),
+        trained_minutes=max(1, round(seconds / 60)) if seconds else None,
+    )

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from memorial.core.api import StrictSerializerMixin
 from memorial.jobs.models import Job, Kind, State
-from memorial.jobs.presets import BUDGETS, MAX_GENERATE, PRESETS
+from memorial.jobs.presets import AUTO, BUDGETS, MAX_GENERATE, PRESETS
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -64,12 +64,26 @@ class JobCreateSerializer(StrictSerializerMixin, serializers.Serializer):
         choices=list(BUDGETS), required=False, default=60, label=_("time budget")
     )
     prior = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=200, label=_("prior")
+        required=False,
+        allow_blank=True,
+        default=AUTO,
+        max_length=200,
+        label=_("prior"),
+        help_text=_(
+            "“auto” (the default): the face prior made for this quality, where one is installed; "
+            "“none” or empty: learn from the photos alone; or an installed prior's name."
+        ),
     )
     model_version = serializers.UUIDField(required=False, label=_("model"))
     caption = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
     count = serializers.IntegerField(required=False, min_value=1, max_value=MAX_GENERATE, default=4)
     seed = serializers.IntegerField(required=False, min_value=0, max_value=2**31 - 1, default=0)
+    confirm_unlearned = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Generate with a model whose evaluation says it has not learned the face yet "
+        "(otherwise refused with 400 and the reason).",
+    )
 
     def validate(self, data):
         if data["kind"] == Kind.GENERATE and not data.get("model_version"):
@@ -77,6 +91,14 @@ class JobCreateSerializer(StrictSerializerMixin, serializers.Serializer):
                 {"model_version": [_("Choose the trained model to generate with.")]}
             )
         return data
+
+
+class ContinueSerializer(StrictSerializerMixin, serializers.Serializer):
+    """More time for a trained model: "Continue training" over the API."""
+
+    time_budget_minutes = serializers.ChoiceField(
+        choices=list(BUDGETS), required=False, default=60, label=_("time budget")
+    )
 
 
 STATES = [s.value for s in State]

@@ -15,7 +15,7 @@ from memorial.audit.actions import AuditAction
 from memorial.audit.services import record as audit
 from memorial.consent.gate import may_use
 from memorial.consent.models import Scope
-from memorial.jobs import dispatch, presets, progress, texts
+from memorial.jobs import dispatch, evaluation, presets, progress, texts
 from memorial.jobs.models import QUEUES, Job, Kind, ModelVersion, State
 
 CANCELLED_BEFORE_START = gettext_noop("Cancelled before it started.")
@@ -46,17 +46,42 @@ def check_consent(memorial, kind: str) -> None:
         raise Refused(decision.reason, 403)
 
 
+def check_prior(name: str, resolution: int) -> None:
+    """Refuse a prior that is not installed, or that was made for pictures of another size."""
+    if not name:
+        return
+    prior = presets.installed_priors().get(name)
+    if prior is None:
+        raise Refused(_("This prior is not installed."))
+    if prior.problem:
+        raise Refused(
+            _("The face prior “%(name)s” cannot be used: %(why)s.")
+            % {"name": name, "why": prior.problem}
+        )
+    if prior.resolution is not None and prior.resolution != resolution:
+        raise Refused(
+            _(
+                "The face prior “%(name)s” is for %(size)d px pictures; this quality makes "
+                "%(wanted)d px pictures. Choose the recommended prior or “None”."
+            )
+            % {"name": name, "size": prior.resolution, "wanted": resolution}
+        )
+
+
 def start_training(
-    memorial, user, preset: str, budget_minutes: int, engine=None, prior: str = ""
+    memorial, user, preset: str, budget_minutes: int, engine=None, prior: str = presets.AUTO
 ) -> Job:
     """Queue photo preparation and, after it, training. Returns the training job.
 
-    ``prior``: the name of an installed general face prior to start from (presets.priors)."""
+    ``prior``: the name of an installed general face prior to start from (presets.priors),
+    ``presets.AUTO`` for the one made for this quality's size (none installed: from scratch), or
+    "" / ``presets.NONE`` for none."""
     check_consent(memorial, Kind.TRAIN)
     if preset not in presets.PRESETS:
         raise Refused(_("Choose a quality."))
-    if prior and prior not in presets.priors():
-        raise Refused(_("This prior is not installed."))
+    resolution = presets.engine_values(preset, engine)["resolution"]
+    prior = presets.chosen_prior(prior, resolution)
+    check_prior(prior, resolution)
     params = presets.train_parameters(preset, budget_minutes, engine, prior=prior)
     if (
         not memorial.photos.filter(kind="uploaded", hidden=False)
@@ -101,8 +126,91 @@ def start_training(
     return train
 
 
-def start_generation(model: ModelVersion, user, caption: str, count: int, seed: int) -> Job:
+def check_learned(model: ModelVersion, confirmed: bool) -> None:
+    """A model whose evaluation says it has not learned the face (evaluation.verdict) makes
+    pictures only when the person confirmed they want them anyway: they would not look like the
+    person, and a family should not be surprised by that."""
+    if not confirmed and evaluation.verdict(model) is not None:
+        raise Refused(
+            _(
+                "This model has not learned the face of %(name)s yet, so its pictures will "
+                "probably not look like them. Tick the box to confirm that you want them anyway."
+            )
+            % {"name": model.memorial.name}
+        )
+
+
+def continue_training(model: ModelVersion, user, budget_minutes: int) -> Job:
+    """Queue a training job that resumes exactly from ``model``'s checkpoint, on the photos it
+    learned from, with a new time budget; the model itself stays as it is (the new job makes a
+    new one). Checked like any training: consent here, the permission by the caller."""
+    check_consent(model.memorial, Kind.TRAIN)
+    if int(budget_minutes) not in presets.BUDGETS:
+        raise Refused(_("Choose a time budget."))
+    source = model.job
+    dataset = source.parameters.get("dataset") or (
+        source.after.result.get("dataset") if source.after else None
+    )
+    if not dataset or not model.checkpoint:
+        raise Refused(
+            _("This model cannot be continued: its photos or its checkpoint are gone."), 409
+        )
+    engine = dict(source.parameters.get("engine") or {})
+    # Room for the whole budget: the steps are an upper bound, the time budget ends it.
+    engine["steps"] = model.step + int(engine.get("steps") or model.step or 1)
+    params = {
+        **{k: v for k, v in source.parameters.items() if k in ("preset", "evaluation")},
+        "time_budget_seconds": int(budget_minutes) * 60,
+        "engine": engine,
+        "dataset": dataset,
+        "continue_from": {
+            "model_version": str(model.pk),
+            "checkpoint": model.checkpoint,
+            "step": model.step,
+            "trained_seconds": evaluation.trained_seconds(model),
+        },
+    }
+    with transaction.atomic():
+        job = Job.objects.create(
+            kind=Kind.TRAIN,
+            memorial=model.memorial,
+            requested_by=user,
+            parameters=params,
+            queue=QUEUES[Kind.TRAIN],
+            total=engine["steps"],
+            step=model.step,
+            **texts.ledger_fields(
+                {
+                    "message": texts.t(
+                        gettext_noop("Waiting to continue from step %(step)d."), step=model.step
+                    )
+                }
+            ),
+        )
+        dispatch.send(job)
+        audit(
+            user,
+            AuditAction.JOB_STARTED,
+            job,
+            kind=Kind.TRAIN,
+            continue_from=str(model.pk),
+            step=model.step,
+            budget_minutes=int(budget_minutes),
+        )
+    return job
+
+
+def start_generation(
+    model: ModelVersion,
+    user,
+    caption: str,
+    count: int,
+    seed: int,
+    *,
+    confirm_unlearned: bool = False,
+) -> Job:
     check_consent(model.memorial, Kind.GENERATE)
+    check_learned(model, confirm_unlearned)
     if not 1 <= count <= presets.MAX_GENERATE:
         raise Refused(_("Choose between 1 and %(max)d photos.") % {"max": presets.MAX_GENERATE})
     if not 0 <= seed < 2**31:

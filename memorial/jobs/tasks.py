@@ -20,10 +20,14 @@ Limits, each with its reason:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -34,6 +38,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext_noop, ngettext_lazy
+from redis import RedisError
 
 from gan_engine.checkpoint import CHECKPOINT_NAME
 from gan_engine.data import MANIFEST_NAME
@@ -41,6 +46,8 @@ from gan_engine.data import prepare as prepare_photos
 from gan_engine.errors import DataError, EngineError, OutOfMemory
 from gan_engine.generate import generate as generate_images
 from gan_engine.generate import load_model
+from gan_engine.prior import PriorError, adopt_architecture, is_prior_folder
+from gan_engine.prior import verify as verify_prior
 from gan_engine.train import Progress, TrainConfig
 from gan_engine.train import train as train_model
 from memorial.jobs import dispatch, files, presets, retirement, runner, sweep, texts, workers
@@ -104,6 +111,52 @@ def _start_heartbeat(sender=None, **_kwargs) -> None:
     name = getattr(sender, "hostname", None) or "worker"
     queues = sorted(sender.app.amqp.queues.consume_from) if sender is not None else []
     _heartbeat[name] = workers.start(name, queues)
+
+
+#: The resolution the speed probe times: the Quick preset's, the one a first training uses;
+#: the estimate scales it to the others (estimate.RESOLUTION_COST).
+PROBE_RESOLUTION = 64
+PROBE_TIMEOUT_SECONDS = 600
+
+
+def probe_speed(name: str, steps: int | None = None, resolution: int = PROBE_RESOLUTION) -> list:
+    """Time a few training steps of the Quick model on this worker's device and store the
+    images per second where the web's estimate reads them (workers.store_speed).
+
+    The steps run in a child process (``python -m gan_engine.speed``): a CUDA context made in
+    the worker's main process would break the pool processes it forks (see workers.py). The
+    device, batch and threads are the ones a training job here gets (JOB_ENGINE_OVERRIDES)."""
+    steps = settings.WORKER_SPEED_PROBE_STEPS if steps is None else steps
+    engine = presets.engine_values("quick")
+    command = [sys.executable, "-m", "gan_engine.speed", "--resolutions", str(resolution)]
+    command += ["--steps", str(steps), "--device", str(engine.get("device") or "auto")]
+    for option in ("batch", "threads"):
+        if engine.get(option):
+            command += [f"--{option}", str(engine[option])]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_SECONDS, check=True
+    )
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    workers.store_speed(name, figures)
+    return figures
+
+
+@worker_ready.connect
+def _start_speed_probe(sender=None, **_kwargs) -> None:
+    """On a worker that trains (queue ``gpu``), measure its speed in the background."""
+    queues = sender.app.amqp.queues.consume_from if sender is not None else {}
+    if settings.WORKER_SPEED_PROBE_STEPS < 1 or "gpu" not in queues:
+        return
+    name = getattr(sender, "hostname", None) or "worker"
+
+    def run() -> None:
+        try:
+            figures = probe_speed(name)
+            log.info("training speed of %s: %s", name, figures)
+        except (OSError, subprocess.SubprocessError, ValueError, IndexError, RedisError):
+            log.warning("could not measure the training speed of %s", name, exc_info=True)
+
+    threading.Thread(target=run, name="memorial-speed-probe", daemon=True).start()
 
 
 @worker_shutdown.connect
@@ -344,6 +397,31 @@ def train(self, job_id: str) -> str:
     return _run(self, job_id, _train)
 
 
+def _start_from_prior(config: TrainConfig, name: str, path: Path) -> TrainConfig:
+    """``config`` started from the installed prior ``name`` at ``path``. An exported prior (its
+    folder holds prior.json) is verified first (model card, size, checksum, resolution) and
+    defines the networks: its architecture fields replace the job's (the person asked for a
+    model started from it, not for a mismatch error). A bad prior fails the job with the file
+    named and what to do; the prior's files are left as they are."""
+    if not is_prior_folder(path):
+        return dataclasses.replace(config, init=str(path))  # a pretraining run's checkpoint
+    try:
+        verify_prior(path, resolution=config.resolution)
+        return adopt_architecture(config, path)
+    except PriorError as error:
+        raise JobError(
+            t(
+                gettext_noop(
+                    "The face prior “%(name)s” cannot be used: %(why)s. Start the training again "
+                    "with “None: learn from these photos alone”, or ask the administrator to "
+                    "reinstall Memorial or put back the file."
+                ),
+                name=name,
+                why=str(error),
+            )
+        ) from error
+
+
 def _download_dataset(key: str, target: Path) -> Path:
     files.download(f"{key}/{MANIFEST_NAME}", target / MANIFEST_NAME)
     manifest = json.loads((target / MANIFEST_NAME).read_text(encoding="utf-8"))
@@ -353,6 +431,13 @@ def _download_dataset(key: str, target: Path) -> Path:
     return target
 
 
+def time_left(steps_eta: float | None, deadline: float, now: float) -> float:
+    """Seconds until training stops: the sooner of the steps left (at the current speed) and the
+    time budget left (``deadline`` on the ``now`` clock), since whichever comes first ends it."""
+    budget = max(0.0, deadline - now)
+    return budget if steps_eta is None else min(steps_eta, budget)
+
+
 def _engine_config(engine: dict, data: Path, out: Path, resume: bool) -> TrainConfig:
     values = dict(engine)
     values.setdefault("checkpoint_every_seconds", 300.0)
@@ -360,6 +445,20 @@ def _engine_config(engine: dict, data: Path, out: Path, resume: bool) -> TrainCo
         if fault in values:
             values[fault] = tuple(values[fault])
     return TrainConfig(data=str(data), out=str(out), resume=resume, **values)
+
+
+def _resume_point(job: Job) -> tuple[str, int | None] | None:
+    """The checkpoint (storage key, step) a training resumes from: its own last one (a retried or
+    redelivered job), else the model it continues ("Continue training"), else None (a fresh run).
+    A continued model whose checkpoint is gone is an error, never a silent fresh start."""
+    if job.checkpoint and default_storage.exists(job.checkpoint):
+        return job.checkpoint, job.checkpoint_step
+    source = job.parameters.get("continue_from")
+    if not source:
+        return None
+    if not default_storage.exists(source.get("checkpoint") or ""):
+        raise JobError(t(gettext_noop("The model this training continues no longer exists.")))
+    return source["checkpoint"], source.get("step")
 
 
 def _train(run: runner.Run) -> str:
@@ -432,7 +531,7 @@ def _train(run: runner.Run) -> str:
                 step=p.step,
                 total=p.total,
                 percent=100.0 * p.step / max(p.total, 1),
-                eta_seconds=p.eta_seconds,
+                eta_seconds=time_left(p.eta_seconds, deadline, time.monotonic()),
                 losses={k: round(v, 4) for k, v in p.losses.items()},
                 images_per_second=p.images_per_second,
                 trained_seconds=trained_seconds(),
@@ -460,12 +559,12 @@ def _train(run: runner.Run) -> str:
         root = Path(scratch)
         data = _download_dataset(dataset, root / "data")
         out = root / "run"
-        resume = bool(job.checkpoint) and default_storage.exists(job.checkpoint)
-        resumed = None
-        if resume:
-            files.download(job.checkpoint, out / CHECKPOINT_NAME)
-            resumed = t(gettext_noop("Resumed from step %(step)d."), step=job.checkpoint_step)
-            reporter.update(force=True, resumed_from=job.checkpoint_step, message=resumed)
+        point = _resume_point(job)
+        resume, resumed = point is not None, None
+        if point is not None:
+            files.download(point[0], out / CHECKPOINT_NAME)
+            resumed = t(gettext_noop("Resumed from step %(step)d."), step=point[1])
+            reporter.update(force=True, resumed_from=point[1], message=resumed)
         else:
             reporter.update(force=True, message=t(gettext_noop("Training started.")))
         config = _engine_config(engine, data, out, resume)
@@ -478,7 +577,7 @@ def _train(run: runner.Run) -> str:
                         name=params["prior"],
                     )
                 )
-            config.init = str(prior)
+            config = _start_from_prior(config, params["prior"], prior)
         reporter.update(force=True, total=config.steps)
         result = train_model(config, progress=on_progress, should_cancel=should_cancel)
         job.trained_seconds = trained_seconds()  # written with the job's final state

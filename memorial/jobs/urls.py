@@ -11,6 +11,11 @@ urlpatterns = [
     path("m/<uuid:memorial_id>/jobs/<uuid:job_id>/cancel/", views.job_cancel, name="cancel"),
     path("m/<uuid:memorial_id>/jobs/<uuid:job_id>/retry/", views.job_retry, name="retry"),
     path("m/<uuid:memorial_id>/models/<uuid:model_id>/", views.model_detail, name="model"),
+    path(
+        "m/<uuid:memorial_id>/models/<uuid:model_id>/continue/",
+        views.model_continue,
+        name="continue",
+    ),
     path("media/jobs/<uuid:job_id>/sample/", views.job_sample, name="sample"),
     path(
         "m/<uuid:memorial_id>/models/<uuid:model_id>/evaluation/<slug:role>.png",

@@ -17,7 +17,7 @@ from memorial.consent.gate import may_use
 from memorial.consent.models import Scope
 from memorial.core.private_media import serve_private
 from memorial.jobs import dispatch, estimate, evaluation, services
-from memorial.jobs.forms import GenerateForm, TrainForm
+from memorial.jobs.forms import ContinueForm, GenerateForm, TrainForm
 from memorial.jobs.models import FINISHED, Job, Kind, ModelVersion, State
 from memorial.jobs.progress import message
 from memorial.memorials.models import Memorial
@@ -182,7 +182,12 @@ def model_detail(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
         data = form.cleaned_data
         try:
             job = services.start_generation(
-                model, request.user, data["caption"], data["count"], data["seed"]
+                model,
+                request.user,
+                data["caption"],
+                data["count"],
+                data["seed"],
+                confirm_unlearned=data["confirm_unlearned"],
             )
         except services.Refused as refused:
             form.add_error(None, refused.message)
@@ -198,6 +203,7 @@ def model_detail(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
         if report_job is not None and report_job.state == State.SUCCEEDED
         else None
     )
+    verdict = evaluation.verdict(model, report) if report else None
     images = (
         model.images.select_related("photo")
         .filter(photo__hidden=False)
@@ -215,6 +221,9 @@ def model_detail(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
             "consent": may_use(model.memorial, Scope.GENERATED_PHOTOS),
             "report_job": report_job,
             "report": report,
+            "verdict": verdict,
+            "continue_form": ContinueForm(),
+            "training_consent": may_use(model.memorial, Scope.TRAINING),
             "figures": evaluation.figures(report) if report else [],
             "pictures": [
                 (role, alt)
@@ -226,6 +235,29 @@ def model_detail(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def model_continue(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
+    """The "Continue training" button: a new training job that resumes from this model's
+    checkpoint with the time the person chose; permission as for training, consent checked by the
+    service."""
+    model = get_object_or_404(
+        ModelVersion.objects.select_related("memorial", "job"), pk=model_id, memorial_id=memorial_id
+    )
+    require(request.user, Action.START_GENERATION, model)
+    form = ContinueForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose how much more time to train."))
+        return redirect(model)
+    try:
+        job = services.continue_training(model, request.user, form.cleaned_data["budget"])
+    except services.Refused as refused:
+        messages.error(request, refused.message)
+        return redirect(model)
+    _say_queued(request, job, _("Training continues from where this model stopped."))
+    return redirect(job)
 
 
 @login_required

@@ -108,3 +108,34 @@ def start(name: str, queues: list[str]) -> threading.Event:
 
     threading.Thread(target=loop, name="memorial-heartbeat", daemon=True).start()
     return stop
+
+
+# --- measured training speed
+
+SPEED_KEY = "memorial:worker-speeds"  # hash: worker name -> JSON record of its speed probe
+
+
+def store_speed(name: str, figures: list[dict[str, Any]]) -> None:
+    """Keep what a worker's speed probe measured (tasks.probe_speed), for the web's estimate.
+
+    Kept after the worker stops: the figure is the machine's, and the estimate still needs it
+    while the worker restarts."""
+    record = {"name": name, "host": socket.gethostname(), "figures": figures, "at": time.time()}
+    leases.client().hset(SPEED_KEY, name, json.dumps(record))
+
+
+def speeds() -> list[dict[str, Any]]:
+    """Every stored speed record, with ``online`` from the worker's heartbeat; [] if Redis is
+    away (the estimate then falls back to the preset's default)."""
+    try:
+        raw = leases.client().hgetall(SPEED_KEY)
+    except redis.RedisError:
+        log.warning("could not read measured worker speeds", exc_info=True)
+        return []
+    online = {r["name"] for r in records() if r["online"]}
+    found = []
+    for value in raw.values():
+        record = json.loads(value)
+        record["online"] = record["name"] in online
+        found.append(record)
+    return sorted(found, key=lambda r: r["name"])

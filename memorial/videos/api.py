@@ -118,7 +118,8 @@ class FilmView(MemorialAPIView):
         summary="Make a latent-walk film from a trained model",
         description="Keyframes from `seeds` or `captions` (one each, not both). Refused with 403 "
         "and the consent gate's reason unless consent covers generated videos (and the voice, "
-        "with a `recording`).",
+        "with a `recording`). A model whose evaluation says it has not learned the face is "
+        "refused with 400 and the reason unless `confirm_unlearned` is true.",
         request=FilmRequestSerializer,
         responses={201: JobSerializer, **errors(400, 401, 403, 404, *BODY)},
     )
@@ -139,6 +140,7 @@ class FilmView(MemorialAPIView):
                 recording_id=data.get("recording"),
                 start_photo=data.get("start_photo"),
                 end_photo=data.get("end_photo"),
+                confirm_unlearned=data["confirm_unlearned"],
             )
         except services.Refused as refused:
             raise _refused(refused) from None

@@ -99,6 +99,14 @@ class FilmForm(forms.Form):
     recording = forms.ChoiceField(label=_("Or a stored recording"), required=False)
     start_photo = forms.ChoiceField(label=_("Fade in from a photo (optional)"), required=False)
     end_photo = forms.ChoiceField(label=_("Fade out to a photo (optional)"), required=False)
+    confirm_unlearned = forms.BooleanField(
+        label=_("Make the film anyway"),
+        required=False,
+        help_text=_(
+            "This model has not learned the face yet: its pictures will probably not look like "
+            "the person."
+        ),
+    )
 
     def __init__(self, *args, recordings=(), photos=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)

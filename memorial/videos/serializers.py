@@ -99,3 +99,9 @@ class FilmRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     )
     start_photo = serializers.UUIDField(required=False, allow_null=True, default=None)
     end_photo = serializers.UUIDField(required=False, allow_null=True, default=None)
+    confirm_unlearned = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Film with a model whose evaluation says it has not learned the face yet "
+        "(otherwise refused with 400 and the reason).",
+    )

@@ -21,7 +21,7 @@ from memorial.consent.gate import may_use
 from memorial.consent.models import Scope
 from memorial.jobs import dispatch
 from memorial.jobs.models import QUEUES, Job, Kind, ModelVersion
-from memorial.jobs.services import Refused
+from memorial.jobs.services import Refused, check_learned
 from memorial.memorials.models import Photo
 from memorial.videos import checks
 from memorial.videos.models import VoiceRecording
@@ -195,11 +195,14 @@ def start_film(
     recording_id=None,
     start_photo=None,
     end_photo=None,
+    confirm_unlearned: bool = False,
 ) -> Job:
-    """Queue a latent-walk film from ``model`` through seeds or captions."""
+    """Queue a latent-walk film from ``model`` through seeds or captions (a model that has not
+    learned the face only with ``confirm_unlearned``: jobs.services.check_learned)."""
     memorial = model.memorial
     with_voice = uploaded is not None or bool(recording_id)
     check_consent(memorial, Kind.FILM, with_voice=with_voice)
+    check_learned(model, confirm_unlearned)
     frames = _keyframes(seeds, captions)
     if fps not in FPS_CHOICES:
         raise Refused(_("Choose 24 or 30 frames per second."))

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from memorial.consent.gate import may_use
+from memorial.jobs.evaluation import verdict
 from memorial.jobs.models import Kind, ModelVersion
 from memorial.memorials.models import Memorial, Photo
 from memorial.policy import Action, allows, require
@@ -105,6 +106,7 @@ def film(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
                 recording_id=data.get("recording") or None,
                 start_photo=data.get("start_photo") or None,
                 end_photo=data.get("end_photo") or None,
+                confirm_unlearned=data["confirm_unlearned"],
             )
         except services.Refused as refused:
             form.add_error(None, refused.message)
@@ -119,6 +121,7 @@ def film(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
         "model": model,
         "form": form,
         "refusals": _consent(memorial, Kind.FILM),
+        "verdict": verdict(model),
     }
     return render(request, "videos/film.html", context, status=status)
 

@@ -140,9 +140,11 @@
       wait === null ? gettext("waiting for a free GPU: not known yet") : fmt(gettext("waiting for a free GPU: %(t)s"), { t: minutes(wait) }, true),
       fmt(gettext("training: %(t)s"), { t: minutes(training) }, true)
     ];
-    var speed = preset.measured
+    var speed = preset.source === "runs"
       ? fmt(gettext("measured on this server: %(n)s images/s"), { n: preset.images_per_second }, true)
-      : fmt(gettext("a typical speed until a training run has finished here: %(n)s images/s"), { n: preset.images_per_second }, true);
+      : preset.source === "worker"
+        ? fmt(gettext("this server's own speed test: %(n)s images/s"), { n: preset.images_per_second }, true)
+        : fmt(gettext("a typical speed until a training run has finished here: %(n)s images/s"), { n: preset.images_per_second }, true);
     box.querySelector('[data-estimate="detail"]').textContent = parts.join(" · ") + " (" + speed + ")";
     box.dataset.seconds = String(Math.round(data.prepare_seconds + (wait || 0) + training));
   }

@@ -90,6 +90,7 @@ def tiny_config(prepared, tmp_path) -> Callable[..., object]:
             cond_dim=32,
             device="cpu",
             sample_every=0,
+            sample_every_seconds=0.0,  # tests that want grids by time pass a fake clock
             sample_count=4,
             checkpoint_every_steps=1000,
             checkpoint_every_seconds=1e9,

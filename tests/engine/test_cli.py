@@ -55,6 +55,8 @@ def test_prepare_train_generate_evaluate_end_to_end(face_photos, tmp_path):
         "cpu",
         "--sample-every",
         "2",
+        "--sample-seconds",
+        "0",
         "--lr-g",
         "0.0001",
         "--lr-d",
@@ -65,6 +67,7 @@ def test_prepare_train_generate_evaluate_end_to_end(face_photos, tmp_path):
     assert (runs / "samples" / "step-00000004.png").is_file()
     saved = load_checkpoint(runs / "checkpoint.pt")
     assert (saved["config"]["lr_g"], saved["config"]["lr_d"]) == (1e-4, 4e-4)
+    assert saved["config"]["sample_every_seconds"] == 0.0
     assert [group["lr"] for group in saved["opt_d"]["param_groups"]] == [4e-4]
 
     done = run(

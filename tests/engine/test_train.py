@@ -168,6 +168,46 @@ def test_progress_reports_real_numbers_and_sample_grids(tiny_config, encoder):
     assert seen[-1].event == "done"
 
 
+def test_slow_steps_get_sample_grids_by_time_and_one_where_a_cancel_stops_them(
+    tiny_config, encoder
+):
+    """A CPU run may need hours for ``sample_every`` steps: grids also come every
+    ``sample_every_seconds`` of training, and a cancelled (or out-of-time) run ends with one."""
+    seen = []
+
+    def steps_done() -> int:
+        return len([s for s in seen if s.event == "step"])
+
+    def clock() -> float:  # every step "takes" 50 s
+        return 50.0 * steps_done()
+
+    config = tiny_config(steps=50, sample_every=1000, sample_every_seconds=120.0)
+    result = train(
+        config,
+        progress=seen.append,
+        should_cancel=lambda: steps_done() >= 7,
+        encoder=encoder,
+        clock=clock,
+    )
+    assert result.status == "cancelled" and result.step == 7
+    # 150 s after the start at step 3, 150 s later at step 6, and step 7 where it stopped.
+    names = ["step-00000003.png", "step-00000006.png", "step-00000007.png"]
+    assert [p.name for p in result.samples] == names
+    assert all(p.is_file() for p in result.samples)
+    reported = [Path(s.path).name for s in seen if s.event == "sample"]
+    assert reported == names
+    assert [s.event for s in seen[-2:]] == ["sample", "cancelled"]
+
+
+def test_a_finished_run_reports_its_last_grid(tiny_config, encoder):
+    seen = []
+    result = train(tiny_config(steps=3), progress=seen.append, encoder=encoder)
+    assert [p.name for p in result.samples] == ["step-00000003.png"]
+    assert [(s.event, Path(s.path).name) for s in seen if s.event == "sample"] == [
+        ("sample", "step-00000003.png")
+    ]
+
+
 def test_the_mode_seeking_term_trains_reports_and_resumes(tiny_config, encoder):
     seen = []
     config = tiny_config(steps=2, mode_seeking=1.0)

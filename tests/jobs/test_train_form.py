@@ -54,6 +54,7 @@ def test_the_estimate_uses_the_presets_default_until_a_run_has_finished(family, 
         "training_seconds": 20_000 * 16 / 400,
         "images_per_second": 400.0,
         "measured": False,
+        "source": "default",
     }
     assert data["wait_seconds"] == 0.0  # nothing runs: a worker is free now
     assert 'id="train-estimate"' in html and "Estimated duration" in html
