@@ -52,30 +52,11 @@ def matmul_rate(threads: int, size: int = 2048, seconds: float = 3.0) -> float:
 
 
 def synthetic_dataset(folder: Path, count: int, size: int) -> Path:
-    """A prepared data set of random crops: speed does not depend on what the pixels show."""
-    import numpy as np
+    """A prepared data set of random crops: speed does not depend on what the pixels show (the
+    same data set the workers' speed probe uses)."""
+    from gan_engine.speed import random_dataset
 
-    from gan_engine import MANIFEST_FORMAT
-    from gan_engine.outputs import write_image
-
-    rng = np.random.default_rng(0)
-    entries = []
-    for i in range(count):
-        relative = f"crops/{size}/{i:04d}.png"
-        pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
-        write_image(pixels, folder / relative, kind="crop")
-        entries.append(
-            {
-                "id": f"{i:04d}",
-                "caption": None,
-                "crops": {str(size): relative},
-                "descriptor": [0.0] * 128,
-                "split": "train",
-            }
-        )
-    manifest = {"format": MANIFEST_FORMAT, "mode": "person", "entries": entries}
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-    return folder
+    return random_dataset(folder, size, count)
 
 
 def build(model: str, resolution: int, batch: int, width: float, device: str):

@@ -50,7 +50,8 @@ WHAT_TO_DO = (
     "train from scratch (no prior), or reinstall Memorial / put back the file "
     "(an administrator's own prior: export it again with python -m gan_engine export-prior)"
 )
-#: The fields of gan_engine.train.ARCHITECTURE_FIELDS (repeated: importing train loads torch).
+#: The fields that define a model's networks (gan_engine.train.ARCHITECTURE_FIELDS is this tuple;
+#: it lives here, with no torch, so that listing priors never loads torch).
 ARCHITECTURE = (
     "resolution",
     "z_dim",

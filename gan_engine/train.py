@@ -54,21 +54,12 @@ from gan_engine.loss import (
 )
 from gan_engine.networks import Discriminator, Generator, NetConfig, make_ema, update_ema
 from gan_engine.outputs import grid, write_image
+from gan_engine.prior import ARCHITECTURE
 from gan_engine.text import CaptionEncoder
 
-#: Fields that define the networks: a checkpoint can only continue with the same values.
-ARCHITECTURE_FIELDS = (
-    "resolution",
-    "z_dim",
-    "cond_dim",
-    "width",
-    "text_model",
-    "mbstd_group",
-    "upsample",
-    "noise",
-    "padding",
-    "caption_bias",
-)
+#: Fields that define the networks: a checkpoint can only continue with the same values (kept in
+#: the torch-free gan_engine.prior, which lists priors without loading torch).
+ARCHITECTURE_FIELDS = ARCHITECTURE
 #: Architecture fields whose default changed: a saved config without the field was trained with
 #: the value here, not with today's default (``padding`` became "reflect" after measurement).
 EARLIER_DEFAULTS: dict[str, Any] = {"padding": "zeros"}
