@@ -436,7 +436,7 @@ def main() -> int:
         "--results",
         type=Path,
         default=ROOT / "bench" / "results" / "gan_quality",
-        help="one JSON per finished run; kept in git so the benchmark accumulates across sessions "
+        help="one JSON per finished run; kept in git so the benchmark accumulates across runs "
         "(checkpoints and reports stay in --work)",
     )
     parser.add_argument("--people", default=",".join(PEOPLE))

@@ -69,12 +69,12 @@ class NetConfig:
     #: apart (bench/gan_spectrum.py: the excess power lies on the axes of the spectrum, as the
     #: border's own lines do); zero padding gives every layer a border to echo, reflection does
     #: not. Measured side by side at the full budget on two people: 2.6-4.4x fewer lines and
-    #: identity up, a faint colour grid left (BENCHMARKS.md, session 6).
+    #: identity up, a faint colour grid left (BENCHMARKS.md, "Engine quality").
     padding: str = "reflect"
     #: Whether G's caption projection has a bias. With one (the first design), "no caption" still
     #: feeds the 4x4 seed a constant vector, from which G can draw one layout whatever the noise;
     #: without, the seed's only input is the noise (and the caption, when there is one), so the
-    #: layout of the face has to come from it (bench/gan_ablation.py, BENCHMARKS.md, session 8).
+    #: layout of the face has to come from it (bench/gan_ablation.py, BENCHMARKS.md).
     caption_bias: bool = True
 
     def channels(self, size: int) -> int:

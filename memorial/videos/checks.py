@@ -40,7 +40,7 @@ class Rejected(Exception):
 
 
 def max_seconds() -> float:
-    """The longest recording accepted (issue 6: 60 s by default)."""
+    """The longest recording accepted (60 s by default)."""
     return float(getattr(settings, "VIDEO_MAX_SECONDS", 60.0))
 
 
