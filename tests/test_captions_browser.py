@@ -12,9 +12,11 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect, sync_playwright
 
+from memorial.consent.models import Scope
 from memorial.memorials.models import Photo
 from tests import images
 from tests.factories import add_photo
+from tests.jobs.conftest import approve
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, drop_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -64,6 +66,8 @@ def test_caption_editor_keyboard_flow_filter_and_shared_details(
     done = add_photo(family, 1, "Already described: the garden in June")
     todo = [add_photo(family, seed) for seed in (2, 3, 4, 5)]
     done_id = str(done.pk)
+    approve(family.memorial, Scope.TRAINING)
+    train = f"/m/{family.memorial.pk}/train/"
     errors: list[str] = []
     session, gallery = session_of(family.contributor), family.memorial.get_absolute_url()
     with sync_playwright() as pw:
@@ -123,6 +127,14 @@ def test_caption_editor_keyboard_flow_filter_and_shared_details(
         expect(page.get_by_text("The details have been saved for 2 photos.")).to_be_visible()
         # The filter now shows only the one photo still without a caption.
         page.get_by_role("link", name="Needs a caption").click()
+        expect(page.locator("#caption-list > .caption-row")).to_have_count(1)
+
+        # The train form counts the captions; the uncaptioned photo is used all the same.
+        page.goto(daphne_server.url + train)
+        expect(page.locator("#train-captions")).to_contain_text("4 of 5 photos have a caption.")
+        page.locator("#train-captions").get_by_role(
+            "link", name="Describe the other photos"
+        ).click()
         expect(page.locator("#caption-list > .caption-row")).to_have_count(1)
         browser.close()
 

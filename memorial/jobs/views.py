@@ -110,8 +110,18 @@ def train(request: HttpRequest, memorial_id) -> HttpResponse:
         "estimate": guess,
         "estimate_data": guess.as_data(),
         "estimate_total_minutes": max(1, round(total / 60)),
+        **caption_counts(memorial),
     }
     return render(request, "jobs/train.html", context, status=status)
+
+
+def caption_counts(memorial: Memorial) -> dict[str, int]:
+    """How many family photos the model learns from, and how many of them have a caption."""
+    photos = memorial.photos.filter(kind="uploaded", hidden=False)
+    return {
+        "photo_count": photos.count(),
+        "captioned_count": photos.exclude(caption__regex=r"^\s*$").count(),
+    }
 
 
 @login_required
