@@ -175,7 +175,24 @@
     bindCaptionInput: bindCaptionInput
   };
 
+  /* A video's shown length follows its player's, formatted as the player does (m:ss, cut). */
+  function bindVideoLengths(root) {
+    root.querySelectorAll("figure[data-video] video").forEach(function (video) {
+      var id = video.closest("figure").getAttribute("data-video");
+      function paint() {
+        if (!isFinite(video.duration)) { return; }
+        var s = Math.floor(video.duration);
+        var text = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+        root.querySelectorAll('[data-video-length="' + id + '"]').forEach(function (el) { el.textContent = text; });
+      }
+      video.addEventListener("loadedmetadata", paint);
+      video.addEventListener("durationchange", paint);
+      if (video.readyState >= 1) { paint(); }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    bindVideoLengths(document);
     bindCopyButtons(document);
     bindConfirmForms(document);
   });
