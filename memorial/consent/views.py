@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from memorial.consent import services
 from memorial.consent.forms import ConsentForm, sniff_evidence
 from memorial.consent.models import ConsentRecord, Scope, Status, Withdrawal
+from memorial.consent.plain import plain_groups
 from memorial.core.private_media import serve_private
 from memorial.memorials.models import Memorial
 from memorial.memorials.views import consent_panel
@@ -93,6 +94,7 @@ def consent_withdraw(request: HttpRequest, memorial_id, record_id) -> HttpRespon
             "record": record,
             "lost": [Scope(s).label for s in services.scopes_lost(record)],
             "groups": _groups(planned),
+            "plain": plain_groups(planned, memorial),
             "planned_count": len(planned),
             "uploads_count": len(uploads),
             "active_jobs": len(services.active_jobs(memorial.pk)),

@@ -126,6 +126,48 @@ def figures(report: dict[str, Any]) -> list[Figure]:
     ]
 
 
+def in_words(report: dict[str, Any]) -> list[str]:
+    """What the evaluation means for the family, without figures a family cannot read (PSNR and
+    the like stay in the table for staff): whether the model's photos are taken for the person,
+    out of ten, and what the check compared."""
+    identity = report.get("identity") or {}
+    match = identity.get("identity_match_rate")
+    detection = identity.get("detection_rate")
+    said = [
+        str(
+            _(
+                "The check compares photos the model makes with photos of this person that it "
+                "never saw while learning."
+            )
+        )
+    ]
+    if match is None or detection is None:
+        return said
+    tens = round(float(match) * 10)
+    if match >= MIN_IDENTITY_MATCH and detection >= MIN_DETECTION:
+        said.append(
+            str(
+                _(
+                    "It has learned the face: about %(n)d in 10 of the photos it makes are "
+                    "recognised as this person. They are new pictures, not memories, and each "
+                    "is labelled as AI-generated."
+                )
+            )
+            % {"n": tens}
+        )
+    else:
+        said.append(
+            str(
+                _(
+                    "It has not learned the face yet: only about %(n)d in 10 of the photos it "
+                    "makes are recognised as this person."
+                )
+            )
+            % {"n": tens}
+        )
+    return said
+
+
 # --- the verdict: has the model learned the face?
 
 #: Below these a model has not learned the person's face: most of its pictures are not taken for

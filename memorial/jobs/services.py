@@ -83,13 +83,9 @@ def start_training(
     prior = presets.chosen_prior(prior, resolution)
     check_prior(prior, resolution)
     params = presets.train_parameters(preset, budget_minutes, engine, prior=prior)
-    if (
-        not memorial.photos.filter(kind="uploaded", hidden=False)
-        .exclude(caption__regex=r"^\s*$")
-        .exists()
-    ):
+    if not memorial.photos.filter(kind="uploaded", hidden=False).exists():
         raise Refused(
-            _("Add photos with captions first: the model learns from described photos."), 409
+            _("Add photos first: the model learns the face from the family's photos."), 409
         )
     with transaction.atomic():
         prepare = Job.objects.create(

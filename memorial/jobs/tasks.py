@@ -312,7 +312,7 @@ def _prepare(run: runner.Run) -> str:
         if p.ready_for_training
     ]
     if not photos:
-        raise JobError(t(gettext_noop("There are no captioned photos to learn from.")))
+        raise JobError(t(gettext_noop("There are no photos to learn from.")))
     sizes = job.parameters.get("sizes") or [64]
     reporter.update(
         force=True, total=len(photos), message=t(gettext_noop("Finding the face in each photo."))
@@ -324,7 +324,7 @@ def _prepare(run: runner.Run) -> str:
             field = photo.display if photo.display else photo.image
             path = root / "photos" / f"{photo.pk}{Path(field.name).suffix or '.jpg'}"
             files.download(field.name, path)
-            pairs.append((path, photo.caption))
+            pairs.append((path, photo.caption.strip() or None))  # None: the empty caption
         out = root / "data"
 
         def on_progress(index: int, total: int, _text: str) -> None:

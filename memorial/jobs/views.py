@@ -23,6 +23,9 @@ from memorial.jobs.progress import message
 from memorial.memorials.models import Memorial
 from memorial.policy import Action, allows, require
 
+#: Jobs that make a video: shown under "Videos", in words, without training's figures.
+VIDEO_KINDS = (Kind.SPEAK, Kind.FILM)
+
 
 def _memorial(request: HttpRequest, memorial_id: Any, action: Action) -> Memorial:
     memorial = get_object_or_404(Memorial, pk=memorial_id)
@@ -56,7 +59,8 @@ def _job(request: HttpRequest, memorial_id: Any, job_id: Any, action: Action) ->
 @login_required
 def job_list(request: HttpRequest, memorial_id) -> HttpResponse:
     memorial = _memorial(request, memorial_id, Action.VIEW_JOBS)
-    jobs = list(memorial.jobs.select_related("requested_by")[:100])
+    # Talking portraits and films are listed under Videos, where their results are.
+    jobs = list(memorial.jobs.exclude(kind__in=VIDEO_KINDS).select_related("requested_by")[:100])
     return render(
         request,
         "jobs/job_list.html",
@@ -110,8 +114,18 @@ def train(request: HttpRequest, memorial_id) -> HttpResponse:
         "estimate": guess,
         "estimate_data": guess.as_data(),
         "estimate_total_minutes": max(1, round(total / 60)),
+        **caption_counts(memorial),
     }
     return render(request, "jobs/train.html", context, status=status)
+
+
+def caption_counts(memorial: Memorial) -> dict[str, int]:
+    """How many family photos the model learns from, and how many of them have a caption."""
+    photos = memorial.photos.filter(kind="uploaded", hidden=False)
+    return {
+        "photo_count": photos.count(),
+        "captioned_count": photos.exclude(caption__regex=r"^\s*$").count(),
+    }
 
 
 @login_required
@@ -128,6 +142,7 @@ def job_detail(request: HttpRequest, memorial_id, job_id) -> HttpResponse:
             "model": model,
             "can_cancel": allows(request.user, Action.CANCEL_JOB, job),
             "can_retry": allows(request.user, Action.START_GENERATION, job),
+            "is_video": job.kind in VIDEO_KINDS,
             "photos": [g.photo for g in job.images.select_related("photo")]
             if job.kind == Kind.GENERATE
             else [],
@@ -225,6 +240,7 @@ def model_detail(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
             "continue_form": ContinueForm(),
             "training_consent": may_use(model.memorial, Scope.TRAINING),
             "figures": evaluation.figures(report) if report else [],
+            "in_words": evaluation.in_words(report) if report else [],
             "pictures": [
                 (role, alt)
                 for role, alt in evaluation.PICTURES.items()

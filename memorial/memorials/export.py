@@ -1,7 +1,9 @@
 """Everything of a memorial as one zip, streamed: the family's own copy before retiring it.
 
-The zip holds the original uploaded photos, the generated images and videos, the voice
-recordings (``recordings/``), and a ``manifest.json`` describing the memorial and every file
+The zip holds the original uploaded photos (``photos/``), the generated images and videos in
+their own folder (``AI-generated/``, the label also in each name), the voice recordings
+(``recordings/``), each named as a person would look for it (``export_names``: date, a few
+words of the caption, a counter; folder names in the reader's language), and a ``manifest.json`` describing the memorial and every file
 (caption, date, place, tags, kind, SHA-256; for generated items the model, caption, seed and
 the "AI-generated" label), plus the consent records' metadata (never their evidence files).
 Files are read from storage in chunks while the zip is sent (zipstream-ng), so memory use does
@@ -22,8 +24,10 @@ from django.apps import apps
 from django.core.files import File
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from zipstream import ZipStream
 
+from memorial.memorials.export_names import Namer
 from memorial.memorials.models import Memorial, Photo, PhotoKind
 
 CHUNK = 1024 * 1024
@@ -66,7 +70,15 @@ def _suffix(name: str, default: str) -> str:
     return PurePosixPath(name).suffix.lower()[:8] or default
 
 
-def photo_entries(memorial: Memorial) -> list[Entry]:
+def ai_folder() -> str:
+    return _("AI-generated")
+
+
+def ai_label() -> str:
+    return _("(AI-generated)")
+
+
+def photo_entries(memorial: Memorial, namer: Namer) -> list[Entry]:
     photos = (
         Photo.objects.filter(memorial=memorial, hidden=False)
         .select_related("generation", "generation__model_version")
@@ -99,16 +111,27 @@ def photo_entries(memorial: Memorial) -> list[Entry]:
                     "seed": generation.seed if generation else None,
                 },
             )
-            folder = "generated"
+            path = namer.path(
+                ai_folder(),
+                photo.caption,
+                _suffix(photo.image.name, ".png"),
+                fallback=_("photo"),
+                label=ai_label(),
+            )
         else:
             meta["original_filename"] = photo.original_filename
-            folder = "photos"
-        path = f"{folder}/{photo.pk}{_suffix(photo.image.name, '.jpg')}"
+            path = namer.path(
+                _("photos"),
+                photo.caption,
+                _suffix(photo.image.name, ".jpg"),
+                date=photo.taken_on,
+                fallback=_("photo"),
+            )
         entries.append(Entry(path, photo.image, meta))
     return entries
 
 
-def video_entries(memorial: Memorial) -> list[Entry]:
+def video_entries(memorial: Memorial, namer: Namer) -> list[Entry]:
     """Generated videos, when the videos app is installed."""
     if not apps.is_installed("memorial.videos"):
         return []
@@ -131,13 +154,18 @@ def video_entries(memorial: Memorial) -> list[Entry]:
                 "seed": video.seed,
             },
         }
-        entries.append(
-            Entry(f"videos/{video.pk}{_suffix(video.file.name, '.mp4')}", video.file, meta)
+        path = namer.path(
+            ai_folder(),
+            meta["caption"],
+            _suffix(video.file.name, ".mp4"),
+            fallback=str(video.get_kind_display()),
+            label=ai_label(),
         )
+        entries.append(Entry(path, video.file, meta))
     return entries
 
 
-def recording_entries(memorial: Memorial) -> list[Entry]:
+def recording_entries(memorial: Memorial, namer: Namer) -> list[Entry]:
     """The family's voice recordings (uploads, not generated), when the videos app is installed."""
     if not apps.is_installed("memorial.videos"):
         return []
@@ -152,7 +180,12 @@ def recording_entries(memorial: Memorial) -> list[Entry]:
             "duration_seconds": recording.duration,
             "added_at": _iso(recording.created_at),
         }
-        path = f"recordings/{recording.pk}{_suffix(recording.file.name, '.audio')}"
+        path = namer.path(
+            _("recordings"),
+            PurePosixPath(recording.original_filename).stem,
+            _suffix(recording.file.name, ".audio"),
+            fallback=_("voice recording"),
+        )
         entries.append(Entry(path, recording.file, meta))
     return entries
 
@@ -197,7 +230,12 @@ def filename(memorial: Memorial) -> str:
 
 def build(memorial: Memorial) -> ZipStream:
     """The zip as a lazy stream: iterate it to produce the bytes."""
-    listed = photo_entries(memorial) + video_entries(memorial) + recording_entries(memorial)
+    namer = Namer()
+    listed = (
+        photo_entries(memorial, namer)
+        + video_entries(memorial, namer)
+        + recording_entries(memorial, namer)
+    )
     # A file lost from storage must not break the download half-way: list it as missing instead.
     entries: list[Entry] = []
     missing: list[dict[str, Any]] = []

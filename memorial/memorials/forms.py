@@ -102,7 +102,7 @@ class PhotoForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
             "Describe what you see, for example “laughing at a birthday party, wearing a red "
-            "sweater”. A photo needs a caption before it can be used for training."
+            "sweater”. A caption lets the model learn what the photo shows."
         ),
     )
     taken_on = forms.DateField(label=_("Date"), required=False, widget=DateInput())

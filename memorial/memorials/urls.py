@@ -1,6 +1,6 @@
 from django.urls import path
 
-from memorial.memorials import media, retire_views, views
+from memorial.memorials import caption_views, media, retire_views, views
 
 app_name = "memorials"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("m/<uuid:memorial_id>/", views.gallery, name="gallery"),
     path("m/<uuid:memorial_id>/edit/", views.memorial_edit, name="edit"),
     path("m/<uuid:memorial_id>/upload/", views.upload, name="upload"),
+    path("m/<uuid:memorial_id>/captions/", caption_views.caption_editor, name="captions"),
     path("m/<uuid:memorial_id>/members/", views.members, name="members"),
     path("m/<uuid:memorial_id>/retire/", retire_views.retire_page, name="retire"),
     path("m/<uuid:memorial_id>/export/", retire_views.export_zip, name="export"),

@@ -172,6 +172,9 @@ def gallery(request: HttpRequest, memorial_id) -> HttpResponse:
         "uncaptioned": uncaptioned,
         "filtered": bool(tag or kind or uncaptioned),
         "total": _visible_photos(memorial).count(),
+        # Counted apart, so AI-made items never pass for family photos ("30 photos · 4 AI-made").
+        "family_count": _visible_photos(memorial).filter(kind=PhotoKind.UPLOADED).count(),
+        "ai_count": _visible_photos(memorial).filter(kind=PhotoKind.GENERATED).count(),
         "needs_caption_count": needs_caption(memorial).count(),
         "consent": consent_panel(memorial),
         "can_edit": allows(request.user, Action.EDIT_PHOTO, memorial),

@@ -97,8 +97,13 @@ class FilmForm(forms.Form):
         help_text=_("A voice or music recording; it needs consent for the voice."),
     )
     recording = forms.ChoiceField(label=_("Or a stored recording"), required=False)
-    start_photo = forms.ChoiceField(label=_("Fade in from a photo (optional)"), required=False)
-    end_photo = forms.ChoiceField(label=_("Fade out to a photo (optional)"), required=False)
+    # Radio buttons the film page draws as thumbnails (videos/_photo_picker.html).
+    start_photo = forms.ChoiceField(
+        label=_("Fade in from a photo (optional)"), required=False, widget=forms.RadioSelect
+    )
+    end_photo = forms.ChoiceField(
+        label=_("Fade out to a photo (optional)"), required=False, widget=forms.RadioSelect
+    )
     confirm_unlearned = forms.BooleanField(
         label=_("Make the film anyway"),
         required=False,

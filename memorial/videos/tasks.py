@@ -43,11 +43,19 @@ CANCEL_POLL_SECONDS = 0.25
 # --- shared parts
 
 
+#: After the last frame: the MP4 is encoded, then marked and signed (C2PA) before it is stored.
+WRITING = gettext_noop("Writing the video and signing it.")
+
+
 class Watch:
     """The engine's ``should_cancel``, ``progress`` and ``preview`` for one run."""
 
-    def __init__(self, run: runner.Run) -> None:
+    def __init__(self, run: runner.Run, working: str) -> None:
         self.run = run
+        #: What the person is told while frames are made ("Moving the face."); when the last
+        #: frame is done the video is encoded and signed, and the message says so.
+        self.working = working
+        self._phase = ""
         self.why: str | None = None
         self._next_check = 0.0
         self._first: tuple[float, int] | None = None  # (time, frames) at the first frame
@@ -70,7 +78,12 @@ class Watch:
             self._first = (now, done)
         elapsed = now - self._first[0]
         rate = (done - self._first[1]) / elapsed if elapsed > 0 else 0.0
+        phase = self.working if done < total else WRITING
+        said = {"message": t(phase)} if phase != self._phase else {}
+        self._phase = phase
         self.run.reporter.update(
+            force=bool(said),
+            **said,
             step=done,
             total=total,
             percent=100.0 * done / max(total, 1),
@@ -230,8 +243,8 @@ def _speak(run: runner.Run) -> str:
         raise EngineError(gettext_noop("The photo no longer exists."))
     if recording is None:
         raise EngineError(gettext_noop("The voice recording no longer exists."))
-    run.reporter.update(force=True, message=t(gettext_noop("Rendering the talking portrait.")))
-    watch = Watch(run)
+    run.reporter.update(force=True, message=t(gettext_noop("Reading the recording.")))
+    watch = Watch(run, gettext_noop("Moving the face."))
     provenance = _provenance(job)
     with tempfile.TemporaryDirectory(prefix="memorial-speak-") as scratch:
         root = Path(scratch)
@@ -315,8 +328,8 @@ def _film(run: runner.Run) -> str:
         ).first()
         if recording is None:
             raise EngineError(gettext_noop("The voice recording no longer exists."))
-    run.reporter.update(force=True, message=t(gettext_noop("Rendering the film.")))
-    watch = Watch(run)
+    run.reporter.update(force=True, message=t(gettext_noop("Loading the model.")))
+    watch = Watch(run, gettext_noop("Making the frames."))
     provenance = _provenance(job, str(model.pk))
     with tempfile.TemporaryDirectory(prefix="memorial-film-") as scratch:
         root = Path(scratch)

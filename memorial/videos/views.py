@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from memorial.consent.gate import may_use
 from memorial.jobs.evaluation import verdict
-from memorial.jobs.models import Kind, ModelVersion
+from memorial.jobs.models import Kind, ModelVersion, State
 from memorial.memorials.models import Memorial, Photo
 from memorial.policy import Action, allows, require
 from memorial.videos import checks, services
@@ -141,7 +141,21 @@ def video_list(request: HttpRequest, memorial_id) -> HttpResponse:
     return render(
         request,
         "videos/video_list.html",
-        {"memorial": memorial, "videos": visible_videos(memorial)[:100], "recordings": recordings},
+        {
+            "memorial": memorial,
+            "videos": visible_videos(memorial)[:100],
+            "recordings": recordings,
+            "video_jobs": video_jobs(memorial),
+        },
+    )
+
+
+def video_jobs(memorial: Memorial) -> list[Any]:
+    """Talking portraits and films not (yet) in the list above: being made, or not made."""
+    return list(
+        memorial.jobs.filter(kind__in=(Kind.SPEAK, Kind.FILM))
+        .exclude(state=State.SUCCEEDED)
+        .order_by("-created_at")[:20]
     )
 
 

@@ -33,10 +33,12 @@
     return fmt(gettext("Something went wrong (error %(status)s). Please try again."), { status: xhrStatus }, true);
   }
 
-  function patchPhoto(photoApiBase, photoId, fields) {
+  /* options.keepalive: the request outlives the page (sent while the page is being left). */
+  function patchPhoto(photoApiBase, photoId, fields, options) {
     return fetch(photoApiBase + encodeURIComponent(photoId) + "/", {
       method: "PATCH",
       credentials: "same-origin",
+      keepalive: !!(options && options.keepalive),
       headers: {
         "Content-Type": "application/json",
         "Accept": "application/json",
@@ -57,7 +59,9 @@
   }
 
   /* Save a caption input on Enter or when it loses focus; show Saving… / Saved / the error.
-     options: {photoApi, photoId, indicator, onSaved(caption), onUnchanged(), onCancel(), ignoreBlurFrom} */
+     With options.asTyped it is also saved after a short pause in typing, and what is not
+     saved yet is sent (keepalive) when the page is left, so no typed caption is lost.
+     options: {photoApi, photoId, indicator, asTyped, onSaved(caption), onUnchanged(), onCancel(), ignoreBlurFrom} */
   function bindCaptionInput(input, options) {
     var saved = input.value;
     var saving = false;
@@ -107,10 +111,22 @@
         options.onCancel();
       }
     });
+    var timer = null;
     input.addEventListener("input", function () {
       if (input.dataset.state === "saved" || input.dataset.state === "error") { show("", false); }
       input.dataset.state = "editing";
+      if (options.asTyped) {
+        clearTimeout(timer);
+        timer = setTimeout(save, 700);
+      }
     });
+    if (options.asTyped) {
+      window.addEventListener("pagehide", function () {
+        var value = input.value.trim();
+        if (saving || value === saved.trim()) { return; }
+        patchPhoto(options.photoApi, options.photoId, { caption: value }, { keepalive: true });
+      });
+    }
     input.addEventListener("blur", function (event) {
       if (options.ignoreBlurFrom && event.relatedTarget === options.ignoreBlurFrom) { return; }
       save();
@@ -151,6 +167,7 @@
 
   window.Memorial = {
     gettext: gettext,
+    ngettext: window.ngettext || function (s, p, n) { return n === 1 ? s : p; },
     fmt: fmt,
     csrfToken: csrfToken,
     errorMessage: errorMessage,
@@ -158,7 +175,24 @@
     bindCaptionInput: bindCaptionInput
   };
 
+  /* A video's shown length follows its player's, formatted as the player does (m:ss, cut). */
+  function bindVideoLengths(root) {
+    root.querySelectorAll("figure[data-video] video").forEach(function (video) {
+      var id = video.closest("figure").getAttribute("data-video");
+      function paint() {
+        if (!isFinite(video.duration)) { return; }
+        var s = Math.floor(video.duration);
+        var text = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+        root.querySelectorAll('[data-video-length="' + id + '"]').forEach(function (el) { el.textContent = text; });
+      }
+      video.addEventListener("loadedmetadata", paint);
+      video.addEventListener("durationchange", paint);
+      if (video.readyState >= 1) { paint(); }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    bindVideoLengths(document);
     bindCopyButtons(document);
     bindConfirmForms(document);
   });

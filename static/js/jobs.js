@@ -11,6 +11,11 @@
   if (!root || !window.WebSocket) { return; }
 
   function field(name) { return root.querySelector('[data-field="' + name + '"]'); }
+  /* Some fields are absent on purpose (a video job shows no steps, speed or losses). */
+  function setText(name, text) {
+    var el = field(name);
+    if (el) { el.textContent = text; }
+  }
 
   function duration(seconds) {
     if (seconds === null || seconds === undefined) { return "—"; }
@@ -34,12 +39,12 @@
     bar.max = m.total || 1;
     bar.value = m.step;
     bar.textContent = Math.round(m.percent) + "%";
-    field("steps").textContent = fmt(gettext("step %(step)s of %(total)s"), { step: m.step, total: m.total }, true);
+    setText("steps", fmt(gettext("step %(step)s of %(total)s"), { step: m.step, total: m.total }, true));
     field("eta").textContent = m.state === "running" ? duration(m.eta_seconds) : "—";
-    field("speed").textContent = m.images_per_second ? fmt(gettext("%(n)s images/s"), { n: m.images_per_second }, true) : "—";
+    setText("speed", m.images_per_second ? fmt(gettext("%(n)s images/s"), { n: m.images_per_second }, true) : "—");
     var losses = Object.keys(m.losses || {}).map(function (k) { return k + " " + m.losses[k]; });
-    field("losses").textContent = losses.length ? losses.join(", ") : "—";
-    field("attempts").textContent = m.attempts;
+    setText("losses", losses.length ? losses.join(", ") : "—");
+    setText("attempts", m.attempts);
     var queued = m.state === "queued" && m.queue_position;
     root.querySelectorAll("[data-queued]").forEach(function (el) { el.hidden = !queued; });
     if (queued) {

@@ -1,6 +1,7 @@
 /* Upload page: files from the picker or dropped on #dropzone are sent to the JSON API,
    a few at a time, each with its own <progress> and status; a failure never stops the
-   others. Once a photo is stored, a caption field appears for it (saved on Enter or blur).
+   others. Once a photo is stored, a caption field appears for it (saved as typed, on Enter,
+   on blur and when the page is left).
 
    Stable hooks for browser tests: #dropzone, #file-input, #attested, #overall-progress,
    #upload-list > .upload-row[data-state=queued|uploading|done|error][data-photo-id],
@@ -149,7 +150,7 @@
     box.appendChild(label);
     box.appendChild(line);
     item.row.appendChild(box);
-    M.bindCaptionInput(field, { photoApi: photoApi, photoId: photo.id, indicator: saved });
+    M.bindCaptionInput(field, { photoApi: photoApi, photoId: photo.id, indicator: saved, asTyped: true });
   }
 
   function succeed(item, photo) {

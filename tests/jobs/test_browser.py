@@ -167,6 +167,10 @@ def test_train_to_the_end_generate_four_and_find_them_in_the_gallery(
         page.screenshot(path=str(artifacts_dir / "generated-on-job-page.png"))
 
         page.goto(model_url)  # its evaluation ran meanwhile (queued before the generation)
+        # In words for the family; the figures for staff behind a disclosure.
+        expect(page.locator("#evaluation-words")).to_contain_text("never saw while learning")
+        expect(page.locator("#evaluation-figures")).to_be_hidden()
+        page.get_by_text("Figures for staff and the curious").click()
         expect(page.locator("#evaluation-figures")).to_be_visible()
         expect(page.locator("#evaluation-figures")).to_contain_text("Identity match rate")
         page.wait_for_function(

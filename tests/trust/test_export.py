@@ -82,14 +82,15 @@ def test_zip_holds_every_file_and_a_manifest_that_matches_storage(family, client
         assert entry["size"] == len(data)
 
     uploaded = files[str(filled["uploaded"].pk)]
-    assert uploaded["kind"] == "uploaded" and uploaded["path"].startswith("photos/")
+    assert uploaded["kind"] == "uploaded" and uploaded["path"] == "photos/rose at the lake 01.jpg"
     assert uploaded["caption"] == "Rose at the lake"
     assert uploaded["place"] == "Windermere" and uploaded["tags"] == ["summer"]
     assert uploaded["original_filename"] == "lake.jpg"
     assert "label" not in uploaded
 
     generated = files[str(filled["generated"].pk)]
-    assert generated["kind"] == "generated" and generated["path"].startswith("generated/")
+    assert generated["kind"] == "generated"
+    assert generated["path"] == "AI-generated/smiling in the garden (AI-generated) 01.jpg"
     assert generated["label"] == "AI-generated"
     assert generated["generation"] == {
         "model_version": str(filled["model"].pk),

@@ -37,16 +37,18 @@ def test_confirmation_page_shows_what_will_go(family, client_as):
     page = client_as(family.owner).get(f"/m/{made.memorial_id}/consent/{made.consent.pk}/withdraw/")
     assert page.status_code == 200
     html = page.content.decode()
-    for item in (
-        f"model:{made.model.pk}",
-        f"job:{made.train.pk}",
-        f"job:{made.prepare.pk}",
-        f"job:{made.evaluate.pk}",
-        *(f"photo:{p.pk}" for p in made.generated),
-        *(f"video:{v.pk}" for v in made.extra["videos"]),
-    ):
-        assert f'data-item="{item}"' in html
-    assert not any(f'data-item="photo:{p.pk}"' in html for p in made.uploads)
+    # Plain names and thumbnails: no file names, job ids or "64 px, step 76".
+    listed = html[html.index('id="withdraw-items"') : html.index("Also delete the")]
+    n_made, n_videos = len(made.generated), len(made.extra["videos"])
+    assert f"{n_made} AI-made photos" in listed
+    assert f"{n_videos} AI-made video" in listed
+    assert "1 trained model" in listed and "A model of Grandma Rose, trained on " in listed
+    assert "records of the computer&#x27;s work" in listed
+    for p in made.generated:
+        assert f'src="/media/photos/{p.pk}/thumb/"' in listed
+    assert not any(str(p.pk) in listed for p in made.uploads)
+    for secret in (str(made.train.pk), str(made.model.pk), " px", "step ", ".png"):
+        assert secret not in listed, secret
     assert f"Also delete the {len(made.uploads)} uploaded photos" in html
     assert Job.objects.filter(memorial_id=made.memorial_id).count() == 4  # nothing happened yet
     assert (

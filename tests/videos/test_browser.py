@@ -46,8 +46,23 @@ def test_upload_a_voice_watch_the_job_and_play_the_video(
 
         # The job page, live over the websocket: it reaches "Finished" with a full bar.
         expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]+/$"), timeout=30_000)
+        # Every message the page shows, in order (what a person reads while waiting).
+        page.evaluate(
+            """() => { const m = document.querySelector('[data-field=message]');
+              window.said = [m.textContent];
+              new MutationObserver(() => window.said.push(m.textContent))
+                .observe(m, {childList: true, characterData: true, subtree: true}); }"""
+        )
         expect(page.locator("#job")).to_have_attribute("data-live", "1", timeout=20_000)
         expect(page.locator("[data-field=state_label]")).to_have_text("Finished", timeout=240_000)
+        said = page.evaluate("() => window.said")
+        assert "Moving the face." in said, said  # plain words, not step counts
+        assert "The video is ready." in said[-1], said
+        # A video job belongs under Videos and shows no training figures.
+        expect(page.locator('.tabs a[aria-current="page"]')).to_have_text("Videos")
+        assert page.locator("#job-details").count() == 0
+        body = page.locator("#job").inner_text()
+        assert "images/s" not in body and "Losses" not in body and "step " not in body
         page.wait_for_function(
             "() => { const b = document.getElementById('job-progress');"
             " return b.max > 1 && b.value === b.max; }",
@@ -71,6 +86,11 @@ def test_upload_a_voice_watch_the_job_and_play_the_video(
         )
         duration = player.evaluate("v => v.duration")
         assert abs(duration - 2.0) <= 0.1, duration
+        # The page's length is the player's, written as the player writes it (whole seconds).
+        whole = int(duration)
+        shown = f"{whole // 60}:{whole % 60:02d}"
+        expect(page.locator("dd[data-video-length]")).to_have_text(shown)
+        expect(page.locator("figcaption [data-video-length]")).to_have_text(shown)
         # … and plays it: the current time advances (muted, so no gesture is needed).
         player.evaluate("v => { v.muted = true; return v.play(); }")
         page.wait_for_function(

@@ -194,7 +194,7 @@ def test_the_export_holds_the_recordings(family, client_as):
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     manifest = json.loads(archive.read("manifest.json"))
     [entry] = [f for f in manifest["files"] if f["kind"] == "recording"]
-    assert entry["path"] == f"recordings/{recording.pk}.wav"
+    assert entry["path"] == "recordings/grandma 01.wav"  # named as a person would look for it
     assert entry["id"] == str(recording.pk) and entry["original_filename"] == "grandma.wav"
     data = archive.read(entry["path"])
     with default_storage.open(recording.file.name, "rb") as handle:

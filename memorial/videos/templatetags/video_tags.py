@@ -26,6 +26,6 @@ def job_video(job: Any) -> Video | None:
 
 @register.filter
 def seconds(value: float) -> str:
-    """A length as m:ss."""
-    total = round(float(value or 0))
+    """A length as m:ss, in whole seconds cut as a browser's player shows it (1.96 s is 0:01)."""
+    total = int(float(value or 0))
     return f"{total // 60}:{total % 60:02d}"

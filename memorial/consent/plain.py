@@ -1,0 +1,104 @@
+"""What a withdrawal deletes, in words a family reads: "4 AI-made photos" with their
+thumbnails, "A model of Laura, trained on 3 Dec", never file names, job ids or "64 px, step 76"
+(those stay in the staff preview and the audit log)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from memorial.memorials.models import Memorial, Photo, PhotoKind
+
+
+@dataclass
+class PlainGroup:
+    """One line of the confirmation: a sentence, and the thumbnails or lines under it."""
+
+    kind: str
+    sentence: str
+    thumbnails: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+
+def _ids(items: list[Any], kind: str) -> list[str]:
+    return [item.id for item in items if item.kind == kind]
+
+
+def _photo_groups(ids: list[str]) -> list[PlainGroup]:
+    photos = list(Photo.objects.filter(pk__in=ids).order_by("created_at"))
+    made = [p for p in photos if p.kind == PhotoKind.GENERATED]
+    uploaded = [p for p in photos if p.kind != PhotoKind.GENERATED]
+    groups = []
+    if made:
+        n = len(made)
+        sentence = ngettext("%(n)d AI-made photo", "%(n)d AI-made photos", n) % {"n": n}
+        groups.append(PlainGroup("photo", sentence, [p.media_url("thumb") for p in made]))
+    if uploaded:
+        n = len(uploaded)
+        sentence = ngettext(
+            "%(n)d photo the family uploaded", "%(n)d photos the family uploaded", n
+        ) % {"n": n}
+        groups.append(PlainGroup("upload", sentence, [p.media_url("thumb") for p in uploaded]))
+    return groups
+
+
+def _model_group(ids: list[str], memorial: Memorial) -> list[PlainGroup]:
+    from memorial.jobs.models import ModelVersion
+
+    models = list(ModelVersion.objects.filter(pk__in=ids).order_by("created_at"))
+    if not models:
+        return []
+    n = len(models)
+    sentence = ngettext("%(n)d trained model", "%(n)d trained models", n) % {"n": n}
+    lines = [
+        _("A model of %(name)s, trained on %(date)s")
+        % {"name": memorial.name, "date": date_format(m.created_at, "MONTH_DAY_FORMAT")}
+        for m in models
+    ]
+    return [PlainGroup("model", sentence, lines=lines)]
+
+
+def _video_group(ids: list[str]) -> list[PlainGroup]:
+    from memorial.videos.models import Video
+
+    videos = list(Video.objects.filter(pk__in=ids).order_by("created_at"))
+    if not videos:
+        return []
+    n = len(videos)
+    sentence = ngettext("%(n)d AI-made video", "%(n)d AI-made videos", n) % {"n": n}
+    posters = [reverse("videos:poster", kwargs={"video_id": v.pk}) for v in videos if v.poster]
+    return [PlainGroup("video", sentence, posters)]
+
+
+def _counted(kind: str, n: int) -> PlainGroup:
+    sentences = {
+        "recording": ngettext("%(n)d voice recording", "%(n)d voice recordings", n),
+        "job": ngettext(
+            "%(n)d record of the computer's work (training, photos made)",
+            "%(n)d records of the computer's work (training, photos made)",
+            n,
+        ),
+        "file": ngettext("%(n)d stored file", "%(n)d stored files", n),
+    }
+    return PlainGroup(
+        kind, sentences.get(kind, ngettext("%(n)d item", "%(n)d items", n)) % {"n": n}
+    )
+
+
+def plain_groups(items: list[Any], memorial: Memorial) -> list[PlainGroup]:
+    """The items to delete, grouped and said plainly, the ones a family knows first."""
+    groups = _photo_groups(_ids(items, "photo"))
+    groups += _video_group(_ids(items, "video"))
+    groups += _model_group(_ids(items, "model"), memorial)
+    for kind in ("recording", "job"):
+        if n := len(_ids(items, kind)):
+            groups.append(_counted(kind, n))
+    known = {"photo", "video", "model", "recording", "job"}
+    if n := sum(1 for item in items if item.kind not in known):
+        groups.append(_counted("file", n))
+    return groups
