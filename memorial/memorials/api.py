@@ -28,9 +28,9 @@ from memorial.core.api import (
     not_found_error,
     permit,
 )
-from memorial.memorials import events, retire
+from memorial.memorials import events, gentle, retire
 from memorial.memorials.ingest import UploadRejected, clean_tags, ingest_photo
-from memorial.memorials.models import Membership, Photo, Tag
+from memorial.memorials.models import Membership, Photo, PhotoKind, Tag
 from memorial.memorials.serializers import (
     DeletionSerializer,
     MemberRoleSerializer,
@@ -70,6 +70,8 @@ def photo_for(request: Request, photo_id, action: Action) -> Photo:
     if photo is None:
         raise not_found_error("photo")
     permit(request, action, photo, thing="photo")
+    if photo.is_generated and not policy.allows(request.user, Action.VIEW_AI_PHOTOS, photo):
+        raise ApiError(gentle.seeing_refusal("photo"), 403)
     return photo
 
 
@@ -250,6 +252,8 @@ class PhotoListView(MemorialAPIView, GenericAPIView):
             photos = photos.filter(tags__name=tag.lower())
         if kind := filters.validated_data.get("kind"):
             photos = photos.filter(kind=kind)
+        if not policy.allows(request.user, Action.VIEW_AI_PHOTOS, memorial):
+            photos = photos.filter(kind=PhotoKind.UPLOADED)  # the member chose only real photos
         page = self.paginate_queryset(photos)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

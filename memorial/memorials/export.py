@@ -2,7 +2,7 @@
 
 The zip holds the original uploaded photos, the generated images and videos, the voice
 recordings (``recordings/``), and a ``manifest.json`` describing the memorial and every file
-(caption, date, place, tags, kind, SHA-256; for generated items the model, caption, seed and
+(caption, date, place, tags, kind, ``ai_made``, SHA-256; for generated items the model, caption, seed and
 the "AI-generated" label), plus the consent records' metadata (never their evidence files).
 Files are read from storage in chunks while the zip is sent (zipstream-ng), so memory use does
 not grow with the memorial's size; the manifest comes last, with checksums computed from the
@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from zipstream import ZipStream
 
+from memorial.memorials import gentle
 from memorial.memorials.models import Memorial, Photo, PhotoKind
 
 CHUNK = 1024 * 1024
@@ -87,6 +88,7 @@ def photo_entries(memorial: Memorial) -> list[Entry]:
             "height": photo.height,
             "added_at": _iso(photo.created_at),
         }
+        meta["ai_made"] = photo.kind == PhotoKind.GENERATED
         if photo.kind == PhotoKind.GENERATED:
             generation = getattr(photo, "generation", None)
             meta.update(
@@ -119,6 +121,7 @@ def video_entries(memorial: Memorial) -> list[Entry]:
             "id": str(video.pk),
             "kind": "video",
             "video_kind": video.kind,
+            "ai_made": True,
             "label": AI_LABEL,
             "caption": ", ".join(c for c in video.parameters.get("captions", []) if c),
             "duration_seconds": video.duration,
@@ -176,6 +179,16 @@ def consent_metadata(memorial: Memorial) -> list[dict[str, Any]]:
     ]
 
 
+def _counts(memorial: Memorial) -> dict[str, Any]:
+    counted = gentle.counts(memorial)
+    return {
+        "photos": counted.real,
+        "ai_photos": counted.ai_photos,
+        "videos": counted.videos,
+        "label": counted.label,
+    }
+
+
 def memorial_metadata(memorial: Memorial) -> dict[str, Any]:
     return {
         "id": str(memorial.pk),
@@ -185,6 +198,11 @@ def memorial_metadata(memorial: Memorial) -> dict[str, Any]:
         "biography": memorial.biography,
         "cover_photo": str(memorial.cover_photo_id) if memorial.cover_photo_id else None,
         "mark_position": memorial.mark_position,
+        # Real and AI-made items counted apart, as on every page ("30 photos · 4 AI-made").
+        "counts": _counts(memorial),
+        "ai_features": {
+            feature.value: gentle.feature_enabled(memorial, feature) for feature in gentle.AIFeature
+        },
         "archived_at": _iso(memorial.archived_at),
         "delete_after": _iso(memorial.delete_after),
         "created_at": _iso(memorial.created_at),
