@@ -309,7 +309,12 @@ class PhotoListView(MemorialAPIView, GenericAPIView):
 class PhotoDetailView(MemorialAPIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(summary="One photo", responses={200: PhotoSerializer, **errors(*READ)})
+    @extend_schema(
+        summary="One photo",
+        description="403 with the reason for an AI-made photo to a member who chose only real "
+        "photos.",
+        responses={200: PhotoSerializer, **errors(401, 403, 404)},
+    )
     def get(self, request: Request, photo_id) -> Response:
         photo = photo_for(request, photo_id, Action.VIEW_PHOTOS)
         return Response(PhotoSerializer(photo, context={"request": request}).data)

@@ -70,7 +70,11 @@ class VideoListView(MemorialAPIView, GenericAPIView):
 
 @extend_schema(tags=["videos"])
 class VideoDetailView(MemorialAPIView):
-    @extend_schema(summary="One video", responses={200: VideoSerializer, **errors(401, 404)})
+    @extend_schema(
+        summary="One video",
+        description="403 with the reason for a member who chose not to see portraits.",
+        responses={200: VideoSerializer, **errors(401, 403, 404)},
+    )
     def get(self, request: Request, video_id) -> Response:
         video = Video.objects.select_related("memorial").filter(pk=video_id, hidden=False).first()
         if video is None or not policy.allows(request.user, Action.VIEW_PHOTOS, video):
