@@ -277,3 +277,16 @@ def test_about_page_is_public_and_linked_from_every_label(mixed, client, client_
         page = owner.get(path).content.decode()
         labels = page.count('class="badge badge--ai"')
         assert labels and page.count('class="badge badge--ai" href="/about-ai/"') == labels, path
+
+
+def test_a_models_page_hides_its_ai_made_photos_until_chosen(mixed, client_as):
+    from memorial.jobs.models import GeneratedImage
+
+    family, _real, made, _video = mixed
+    model = _model(family)
+    GeneratedImage.objects.create(photo=made[0], model_version=model, job=model.job, seed=1)
+    page = client_as(family.viewer).get(model.get_absolute_url()).content.decode()
+    assert made[0].media_url() not in page
+    assert "1 AI-made photo is hidden." in page
+    page = client_as(family.owner).get(model.get_absolute_url()).content.decode()
+    assert made[0].media_url() in page
