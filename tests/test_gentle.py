@@ -290,3 +290,11 @@ def test_a_models_page_hides_its_ai_made_photos_until_chosen(mixed, client_as):
     assert "1 AI-made photo is hidden." in page
     page = client_as(family.owner).get(model.get_absolute_url()).content.decode()
     assert made[0].media_url() in page
+
+
+def test_the_picture_for_a_message_is_never_ai_made(mixed):
+    from memorial.memorials.gentle import message_picture
+
+    family, real, made, _video = mixed
+    Memorial.objects.filter(pk=family.memorial.pk).update(cover_photo=made[0])
+    assert message_picture(Memorial.objects.get(pk=family.memorial.pk)) == real
