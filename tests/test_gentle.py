@@ -298,3 +298,17 @@ def test_the_picture_for_a_message_is_never_ai_made(mixed):
     family, real, made, _video = mixed
     Memorial.objects.filter(pk=family.memorial.pk).update(cover_photo=made[0])
     assert message_picture(Memorial.objects.get(pk=family.memorial.pk)) == real
+
+
+def test_a_job_page_does_not_show_its_ai_made_samples_until_chosen(mixed, client_as):
+    from django.core.files.base import ContentFile
+
+    family, *_ = mixed
+    job = _model(family).job
+    job.sample.save("sample.png", ContentFile(images.png(seed=9)), save=True)
+    sample = f"/media/jobs/{job.pk}/sample/"
+    page = client_as(family.viewer).get(job.get_absolute_url()).content.decode()
+    # The page's live state names the URL, but no image loads it (jobs.js skips data-gentle=off).
+    assert f'src="{sample}' not in page and 'data-gentle="off"' in page
+    owner_page = client_as(family.owner).get(job.get_absolute_url()).content.decode()
+    assert f'src="{sample}' in owner_page
