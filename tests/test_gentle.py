@@ -312,3 +312,22 @@ def test_a_job_page_does_not_show_its_ai_made_samples_until_chosen(mixed, client
     assert f'src="{sample}' not in page and 'data-gentle="off"' in page
     owner_page = client_as(family.owner).get(job.get_absolute_url()).content.decode()
     assert f'src="{sample}' in owner_page
+
+
+def test_the_choice_over_the_api(mixed, client_as):
+    family, *_ = mixed
+    client = client_as(family.viewer)
+    url = f"/api/memorials/{family.memorial.pk}/viewing/"
+    assert client.get(url).json() == {"choice": None, "hidden_photos": 2, "hidden_videos": 1}
+    answer = client.put(url, json.dumps({"choice": "photos"}), "application/json")
+    assert answer.json() == {"choice": "photos", "hidden_photos": 0, "hidden_videos": 1}
+    wrong = client.put(url, json.dumps({"choice": "everything"}), "application/json")
+    assert wrong.status_code == 400
+
+
+def test_the_owner_switches_a_feature_over_the_api(family, client_as):
+    url = f"/api/memorials/{family.memorial.pk}/"
+    body = json.dumps({"ai_films_enabled": False})
+    answer = client_as(family.owner).patch(url, body, "application/json")
+    assert answer.status_code == 200 and answer.json()["ai_films_enabled"] is False
+    assert client_as(family.contributor).patch(url, body, "application/json").status_code == 403

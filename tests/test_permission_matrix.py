@@ -105,6 +105,8 @@ TABLE: list[Row] = [
     Row("GET", "/api/memorials/{m}/", MEMBERS_AND_STAFF),
     Row("PATCH", "/api/memorials/{m}/", OWNER, {"biography": "Loved the sea."}, json=True),
     Row("DELETE", "/api/memorials/{m}/", OWNER),
+    Row("GET", "/api/memorials/{m}/viewing/", MEMBERS),
+    Row("PUT", "/api/memorials/{m}/viewing/", MEMBERS, {"choice": "all"}, json=True),
     Row("GET", "/api/memorials/{m}/members/", MEMBERS_AND_STAFF),
     Row("PATCH", "/api/memorials/{m}/members/{v}/", OWNER, {"role": "contributor"}, json=True),
     Row("DELETE", "/api/memorials/{m}/members/{v}/", OWNER),

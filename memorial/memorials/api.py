@@ -40,6 +40,7 @@ from memorial.memorials.serializers import (
     PhotoSerializer,
     PhotoUpdateSerializer,
     PhotoUploadSerializer,
+    ViewingSerializer,
 )
 from memorial.memorials.services import LastOwnerError, change_role, create_memorial, remove_member
 from memorial.policy import Action
@@ -139,6 +140,8 @@ class MemorialDetailView(MemorialAPIView):
     )
     def patch(self, request: Request, memorial_id) -> Response:
         memorial = memorial_for(request, memorial_id, Action.CHANGE_MEMORIAL)
+        if any(name in request.data for name in gentle.FEATURE_FIELDS.values()):
+            permit(request, Action.MANAGE_AI_FEATURES, memorial)
         serializer = MemorialSerializer(
             memorial, data=request.data, partial=True, context={"request": request}
         )
@@ -167,6 +170,50 @@ class MemorialDetailView(MemorialAPIView):
 
 
 # --- Members
+
+
+@extend_schema(tags=["memorials"])
+class ViewingView(MemorialAPIView):
+    """The requesting member's gentle-viewing choice for one memorial (memorials/gentle.py)."""
+
+    parser_classes = [JSONParser]
+
+    def _answer(self, request: Request, memorial) -> Response:
+        seen = gentle.viewing(request.user, memorial)
+        choice = gentle.current_choice(request.user, memorial)
+        return Response(
+            ViewingSerializer(
+                {
+                    "choice": choice.value if choice else None,
+                    "hidden_photos": seen.hidden_photos,
+                    "hidden_videos": seen.hidden_videos,
+                }
+            ).data
+        )
+
+    @extend_schema(
+        summary="What AI-made items you see in this memorial",
+        description="`choice` is null until you choose; until then AI-made items are hidden.",
+        responses={200: ViewingSerializer, **errors(401, 403, 404)},
+    )
+    def get(self, request: Request, memorial_id) -> Response:
+        memorial = memorial_for(request, memorial_id, Action.CHOOSE_VIEWING)
+        return self._answer(request, memorial)
+
+    @extend_schema(
+        summary="Choose what AI-made items you see in this memorial",
+        description="`real`: only real photos; `photos`: and AI-made photos; `all`: and speaking "
+        "and living portraits.",
+        request=ViewingSerializer,
+        responses={200: ViewingSerializer, **errors(400, 401, 403, 404, *BODY)},
+    )
+    def put(self, request: Request, memorial_id) -> Response:
+        memorial = memorial_for(request, memorial_id, Action.CHOOSE_VIEWING)
+        serializer = ViewingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        photos, videos = gentle.CHOICE_FLAGS[gentle.Choice(serializer.validated_data["choice"])]
+        gentle.save_choice(request.user, memorial, photos, videos)
+        return self._answer(request, memorial)
 
 
 @extend_schema(tags=["members"])

@@ -326,3 +326,22 @@ class DeletionSerializer(StrictSerializer):
     delete_after = serializers.DateTimeField(
         read_only=True, help_text="When the memorial and all its files will be deleted."
     )
+
+
+class ViewingSerializer(StrictSerializer):
+    """A member's gentle-viewing choice and what it hides from them."""
+
+    choice = serializers.ChoiceField(
+        choices=[c.value for c in gentle.Choice],
+        allow_null=True,  # in answers, until the member chooses; refused in a request
+        label=_("what you see"),
+        help_text="real: only real photos; photos: and AI-made photos; all: and speaking and "
+        "living portraits. Null (in answers) until the member chooses.",
+    )
+    hidden_photos = serializers.IntegerField(read_only=True)
+    hidden_videos = serializers.IntegerField(read_only=True)
+
+    def validate_choice(self, value: str | None) -> str:
+        if value is None:
+            raise serializers.ValidationError(_("Please choose one of the three."))
+        return value
