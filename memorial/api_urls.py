@@ -31,6 +31,7 @@ from memorial.memorials.api import (
     MemorialListView,
     PhotoDetailView,
     PhotoListView,
+    ViewingView,
 )
 from memorial.memorials.retire_api import (
     MemorialArchiveView,
@@ -78,6 +79,7 @@ urlpatterns = [
         MemorialExportView.as_view(),
         name="api-memorial-export",
     ),
+    path("memorials/<uuid:memorial_id>/viewing/", ViewingView.as_view(), name="api-viewing"),
     path("memorials/<uuid:memorial_id>/members/", MemberListView.as_view(), name="api-members"),
     path(
         "memorials/<uuid:memorial_id>/members/<int:user_id>/",

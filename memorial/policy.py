@@ -43,6 +43,11 @@ class Action(StrEnum):
     MONITOR_QUEUES = "queues.monitor"
     ARCHIVE_MEMORIAL = "memorial.archive"
     EXPORT_MEMORIAL = "memorial.export"
+    # Gentle viewing: AI-made items are shown to a member only after they chose to see them.
+    VIEW_AI_PHOTOS = "ai_photos.view"
+    VIEW_AI_VIDEOS = "ai_videos.view"
+    CHOOSE_VIEWING = "viewing.choose"
+    MANAGE_AI_FEATURES = "ai_features.manage"
 
 
 OWNER, CONTRIBUTOR, VIEWER, STAFF = "owner", "contributor", "viewer", "staff"
@@ -75,7 +80,15 @@ RULES: dict[Action, frozenset[str]] = {
     # The family's own copy of everything: owners only (contributors see the gallery already,
     # but the zip also holds consent records and every member's uploads in one go).
     Action.EXPORT_MEMORIAL: frozenset({OWNER}),
+    # Members also need their own choice (VIEWING_CHOICE below); staff review what is there.
+    Action.VIEW_AI_PHOTOS: frozenset({OWNER, CONTRIBUTOR, VIEWER, STAFF}),
+    Action.VIEW_AI_VIDEOS: frozenset({OWNER, CONTRIBUTOR, VIEWER, STAFF}),
+    Action.CHOOSE_VIEWING: frozenset({OWNER, CONTRIBUTOR, VIEWER}),
+    # Switching AI features off (or on again) for the memorial, independently of consent.
+    Action.MANAGE_AI_FEATURES: frozenset({OWNER}),
 }
+#: The member's own "show …" switch (on memorials.Membership) each of these also needs.
+VIEWING_CHOICE = {Action.VIEW_AI_PHOTOS: "show_ai_photos", Action.VIEW_AI_VIDEOS: "show_ai_videos"}
 # Refused while a memorial is archived or waiting for deletion: it stays viewable and
 # exportable, consent can still be withdrawn, jobs can still be cancelled, members managed,
 # and the owner can unarchive it or cancel the deletion.
@@ -115,8 +128,26 @@ def role_of(user: Any, memorial: Memorial) -> str | None:
 
 
 def forget_roles(user: Any) -> None:
-    """Drop the per-request role cache after membership changes."""
+    """Drop the per-request role and viewing-choice caches after membership changes."""
     user.__dict__.pop("_memorial_roles", None)
+    user.__dict__.pop("_memorial_viewing", None)
+
+
+def viewing_choice(user: Any, memorial: Memorial) -> dict[str, Any] | None:
+    """The member's gentle-viewing choice (chosen_at, show_ai_photos, show_ai_videos), cached on
+    the user for the request; None for non-members."""
+    if user is None or not user.is_authenticated:
+        return None
+    cache: dict = user.__dict__.setdefault("_memorial_viewing", {})
+    if memorial.pk not in cache:
+        from memorial.memorials.models import Membership
+
+        cache[memorial.pk] = (
+            Membership.objects.filter(memorial_id=memorial.pk, user_id=user.pk)
+            .values("viewing_chosen_at", "show_ai_photos", "show_ai_videos")
+            .first()
+        )
+    return cache[memorial.pk]
 
 
 def _memorial_of(target: Any) -> Memorial | None:
@@ -147,6 +178,10 @@ def allows(user: Any, action: Action, target: Any = None, *, ignore_state: bool 
     allowed = RULES[action]
     role = role_of(user, memorial)
     if role is not None and role in allowed:
+        if action in VIEWING_CHOICE:
+            # Until a member chooses, AI-made items stay hidden from them.
+            choice = viewing_choice(user, memorial) or {}
+            return bool(choice.get(VIEWING_CHOICE[action]))
         if action in OWN_UPLOADS_ONLY and role == CONTRIBUTOR:
             # Contributors may take back their own uploads; owners decide about the rest.
             return getattr(target, "uploaded_by_id", None) == user.pk

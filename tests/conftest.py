@@ -90,6 +90,13 @@ def family(make_user) -> Family:
     add_member(memorial, contributor, Role.CONTRIBUTOR)
     add_member(memorial, viewer, Role.VIEWER)
     other = create_memorial(outsider, name="Uncle Ben")
+    # These members have already chosen to see AI-made photos and portraits, so tests about
+    # generated items see them; a new member sees none until choosing (tests/test_gentle.py).
+    from django.utils import timezone
+
+    memorial.memberships.update(
+        viewing_chosen_at=timezone.now(), show_ai_photos=True, show_ai_videos=True
+    )
     return Family(memorial, other, owner, contributor, viewer, outsider, staff)
 
 

@@ -38,6 +38,8 @@ ENDPOINTS: list[tuple[str, str, Action | None]] = [
     ("GET", "/api/memorials/{memorial_id}/", Action.VIEW_MEMORIAL),
     ("PATCH", "/api/memorials/{memorial_id}/", Action.CHANGE_MEMORIAL),
     ("DELETE", "/api/memorials/{memorial_id}/", Action.DELETE_MEMORIAL),
+    ("GET", "/api/memorials/{memorial_id}/viewing/", Action.CHOOSE_VIEWING),
+    ("PUT", "/api/memorials/{memorial_id}/viewing/", Action.CHOOSE_VIEWING),
     ("GET", "/api/memorials/{memorial_id}/members/", Action.VIEW_MEMBERS),
     ("PATCH", "/api/memorials/{memorial_id}/members/{user_id}/", Action.MANAGE_MEMBERS),
     ("DELETE", "/api/memorials/{memorial_id}/members/{user_id}/", Action.MANAGE_MEMBERS),

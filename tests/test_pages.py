@@ -107,7 +107,7 @@ def test_dashboard_without_a_chosen_cover_shows_the_newest_family_photo(family, 
     add_photo(family, 62, "Made", kind=PhotoKind.GENERATED)
     page = text(client_as(family.owner).get(reverse("memorials:dashboard")))
     assert reverse("memorials:media", args=[newest.pk, "thumb"]) in page
-    assert "3 photos" in page
+    assert "2 photos · 1 AI-made" in page  # real and AI-made counted apart
 
 
 def test_create_memorial_makes_me_its_owner(family, client_as):

@@ -63,6 +63,21 @@ TABLE: list[Row] = [
     Row("GET", "/m/{m}/consent/withdrawals/{w}/", OWNER),
     Row("POST", "/m/{m}/consent/withdrawals/{w}/", OWNER),
     Row("GET", "/m/{m}/photos/{p}/", MEMBERS_AND_STAFF),
+    # Gentle viewing: each member's own choice; the owner's AI feature switches
+    Row("GET", "/m/{m}/viewing/", MEMBERS),
+    Row("POST", "/m/{m}/viewing/", MEMBERS, {"choice": "all"}),
+    Row("GET", "/m/{m}/ai-features/", OWNER),
+    Row(
+        "POST",
+        "/m/{m}/ai-features/",
+        OWNER,
+        {
+            "ai_generation_enabled": "on",
+            "ai_restoration_enabled": "on",
+            "ai_speaking_enabled": "on",
+            "ai_films_enabled": "on",
+        },
+    ),
     Row("POST", "/m/{m}/photos/{p}/delete/", WRITERS),
     # Retiring a memorial (archive, delete after cooling-off) and downloading everything
     Row("GET", "/m/{m}/retire/", OWNER),
@@ -90,6 +105,8 @@ TABLE: list[Row] = [
     Row("GET", "/api/memorials/{m}/", MEMBERS_AND_STAFF),
     Row("PATCH", "/api/memorials/{m}/", OWNER, {"biography": "Loved the sea."}, json=True),
     Row("DELETE", "/api/memorials/{m}/", OWNER),
+    Row("GET", "/api/memorials/{m}/viewing/", MEMBERS),
+    Row("PUT", "/api/memorials/{m}/viewing/", MEMBERS, {"choice": "all"}, json=True),
     Row("GET", "/api/memorials/{m}/members/", MEMBERS_AND_STAFF),
     Row("PATCH", "/api/memorials/{m}/members/{v}/", OWNER, {"role": "contributor"}, json=True),
     Row("DELETE", "/api/memorials/{m}/members/{v}/", OWNER),
@@ -343,6 +360,8 @@ def test_every_route_is_in_the_table():
         "takedown/",
         # Public by design, no account: "Verify a file" (tests/provenance/test_site.py).
         "verify/",
+        # Public by design, no account: "About AI-made items", linked from every AI label.
+        "about-ai/",
     )
     covered = {row.path for row in TABLE}
 
@@ -371,3 +390,82 @@ def test_every_route_is_in_the_table():
         if path not in covered:
             missing.append(path)
     assert missing == []
+
+
+# --- Gentle viewing: a member who chose to see fewer AI-made items never receives them.
+
+#: AI-made things, by what a member must have chosen to see them (g: a generated photo).
+AI_PHOTO_PATHS = (
+    "/media/photos/{g}/thumb/",
+    "/media/photos/{g}/display/",
+    "/media/photos/{g}/original/",
+    "/m/{m}/photos/{g}/",
+    "/api/photos/{g}/",
+    "/media/jobs/{j}/sample/",
+    "/m/{m}/models/{x}/evaluation/samples.png",
+)
+AI_VIDEO_PATHS = (
+    "/media/videos/{vid}/file/",
+    "/media/videos/{vid}/poster/",
+    "/m/{m}/videos/{vid}/",
+    "/api/videos/{vid}/",
+)
+CHOICES = {"unchosen": None, "real": (False, False), "photos": (True, False), "all": (True, True)}
+
+
+def _choose(family, role: str, choice: str) -> None:
+    from django.utils import timezone
+
+    membership = family.memorial.memberships.get(user=family.user(role))
+    flags = CHOICES[choice]
+    membership.viewing_chosen_at = None if flags is None else timezone.now()
+    membership.show_ai_photos, membership.show_ai_videos = flags or (False, False)
+    membership.save()
+
+
+@pytest.fixture
+def gentle_scene(scene):
+    """The matrix scene plus one AI-made photo (g)."""
+    from memorial.memorials.models import PhotoKind
+
+    family, ids = scene
+    generated = ingest_photo(
+        memorial=family.memorial,
+        uploaded=SimpleUploadedFile("made.png", images.png(seed=41)),
+        user=family.contributor,
+        attested=True,
+        caption="Rose by the sea",
+        kind=PhotoKind.GENERATED,
+    )
+    return family, {**ids, "g": generated.pk}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("choice", CHOICES)
+@pytest.mark.parametrize("role", sorted(MEMBERS))
+def test_ai_items_follow_the_members_choice(role: str, choice: str, gentle_scene, client_as):
+    """Every URL of an AI-made photo or video answers a member who did not choose to see it
+    with 403, and one who did with the item; a real photo is always there."""
+    family, ids = gentle_scene
+    _choose(family, role, choice)
+    client = client_as(family.user(role))
+    client.raise_request_exception = True
+    photos, videos = CHOICES[choice] or (False, False)
+    for paths, allowed in ((AI_PHOTO_PATHS, photos), (AI_VIDEO_PATHS, videos)):
+        for path in paths:
+            status = client.get(path.format(**ids)).status_code
+            if allowed:
+                assert status == 200, f"{role} ({choice}) {path}: {status}"
+            else:
+                assert status == 403, f"{role} ({choice}) {path}: expected 403, got {status}"
+    assert client.get("/media/photos/{p}/thumb/".format(**ids)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_staff_review_ai_items_without_a_choice(gentle_scene, client_as):
+    """Staff are not members and make no choice: they see AI-made items to review them."""
+    family, ids = gentle_scene
+    client = client_as(family.staff)
+    for path in AI_PHOTO_PATHS + AI_VIDEO_PATHS:
+        status = client.get(path.format(**ids)).status_code
+        assert status == 200, f"staff {path}: {status}"

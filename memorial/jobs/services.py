@@ -40,6 +40,30 @@ class Refused(Exception):
         self.status = status
 
 
+def check_feature(memorial, kind: str) -> None:
+    """The family may switch AI features off for the memorial, whatever consent covers
+    (memorials/gentle.py): refused with 403 and the reason."""
+    from memorial.memorials import gentle
+
+    if kind == Kind.TRAIN:
+        reason = gentle.training_refusal(memorial)
+    elif kind == Kind.GENERATE:
+        reason = gentle.feature_refusal(memorial, gentle.AIFeature.GENERATION)
+    else:
+        reason = ""
+    if reason:
+        raise Refused(reason, 403)
+
+
+def check_not_first_person(*texts: str) -> None:
+    """The caption becomes the AI-made item's caption: it may not speak as the person."""
+    from memorial.memorials import gentle
+
+    for text in texts:
+        if problem := gentle.first_person_problem(text):
+            raise Refused(problem)
+
+
 def check_consent(memorial, kind: str) -> None:
     decision = may_use(memorial, SCOPES[Kind(kind)])
     if not decision:
@@ -76,6 +100,7 @@ def start_training(
     ``prior``: the name of an installed general face prior to start from (presets.priors),
     ``presets.AUTO`` for the one made for this quality's size (none installed: from scratch), or
     "" / ``presets.NONE`` for none."""
+    check_feature(memorial, Kind.TRAIN)
     check_consent(memorial, Kind.TRAIN)
     if preset not in presets.PRESETS:
         raise Refused(_("Choose a quality."))
@@ -140,6 +165,7 @@ def continue_training(model: ModelVersion, user, budget_minutes: int) -> Job:
     """Queue a training job that resumes exactly from ``model``'s checkpoint, on the photos it
     learned from, with a new time budget; the model itself stays as it is (the new job makes a
     new one). Checked like any training: consent here, the permission by the caller."""
+    check_feature(model.memorial, Kind.TRAIN)
     check_consent(model.memorial, Kind.TRAIN)
     if int(budget_minutes) not in presets.BUDGETS:
         raise Refused(_("Choose a time budget."))
@@ -205,8 +231,10 @@ def start_generation(
     *,
     confirm_unlearned: bool = False,
 ) -> Job:
+    check_feature(model.memorial, Kind.GENERATE)
     check_consent(model.memorial, Kind.GENERATE)
     check_learned(model, confirm_unlearned)
+    check_not_first_person(caption)
     if not 1 <= count <= presets.MAX_GENERATE:
         raise Refused(_("Choose between 1 and %(max)d photos.") % {"max": presets.MAX_GENERATE})
     if not 0 <= seed < 2**31:

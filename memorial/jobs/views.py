@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import FileField
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,6 +21,12 @@ from memorial.jobs import dispatch, estimate, evaluation, services
 from memorial.jobs.forms import ContinueForm, GenerateForm, TrainForm
 from memorial.jobs.models import FINISHED, Job, Kind, ModelVersion, State
 from memorial.jobs.progress import message
+from memorial.memorials.gentle import (
+    AIFeature,
+    feature_enabled,
+    seeing_refusal,
+    training_refusal,
+)
 from memorial.memorials.models import Memorial
 from memorial.policy import Action, allows, require
 
@@ -69,7 +76,8 @@ def job_list(request: HttpRequest, memorial_id) -> HttpResponse:
             "jobs": jobs,
             "active": [j for j in jobs if j.state not in FINISHED],
             "models": memorial.model_versions.select_related("job"),
-            "can_train": allows(request.user, Action.START_GENERATION, memorial),
+            "can_train": allows(request.user, Action.START_GENERATION, memorial)
+            and not training_refusal(memorial),
             "training_consent": may_use(memorial, Scope.TRAINING),
         },
     )
@@ -171,11 +179,19 @@ def job_retry(request: HttpRequest, memorial_id, job_id) -> HttpResponse:
     return redirect(job)
 
 
+def _require_ai_photos(request: HttpRequest, target: Any) -> None:
+    """Sample grids and evaluation pictures are AI-made: not for a member who chose only real
+    photos (memorials/gentle.py)."""
+    if not allows(request.user, Action.VIEW_AI_PHOTOS, target):
+        raise PermissionDenied(seeing_refusal("photo"))
+
+
 @login_required
 def job_sample(request: HttpRequest, job_id) -> HttpResponse:
     """The newest sample grid of a training job, after the policy check (never a public URL)."""
     job = get_object_or_404(Job.objects.select_related("memorial"), pk=job_id)
     require(request.user, Action.VIEW_JOBS, job)
+    _require_ai_photos(request, job)
     return serve_private(
         job.sample, content_type="image/png", download_name=f"samples-{job.pk}.png"
     )
@@ -232,7 +248,9 @@ def model_detail(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
             "model": model,
             "form": form,
             "images": images,
-            "can_generate": allows(request.user, Action.START_GENERATION, model),
+            # A feature the family switched off disappears from the page (memorials/gentle.py).
+            "can_generate": allows(request.user, Action.START_GENERATION, model)
+            and feature_enabled(model.memorial, AIFeature.GENERATION),
             "consent": may_use(model.memorial, Scope.GENERATED_PHOTOS),
             "report_job": report_job,
             "report": report,
@@ -283,6 +301,7 @@ def evaluation_picture(request: HttpRequest, memorial_id, model_id, role: str) -
         ModelVersion.objects.select_related("memorial"), pk=model_id, memorial_id=memorial_id
     )
     require(request.user, Action.VIEW_JOBS, model)
+    _require_ai_photos(request, model)
     key = evaluation.picture_key(model, role)
     if not key:
         raise Http404

@@ -28,9 +28,9 @@ from memorial.core.api import (
     not_found_error,
     permit,
 )
-from memorial.memorials import events, retire
+from memorial.memorials import events, gentle, retire
 from memorial.memorials.ingest import UploadRejected, clean_tags, ingest_photo
-from memorial.memorials.models import Membership, Photo, Tag
+from memorial.memorials.models import Membership, Photo, PhotoKind, Tag
 from memorial.memorials.serializers import (
     DeletionSerializer,
     MemberRoleSerializer,
@@ -40,6 +40,7 @@ from memorial.memorials.serializers import (
     PhotoSerializer,
     PhotoUpdateSerializer,
     PhotoUploadSerializer,
+    ViewingSerializer,
 )
 from memorial.memorials.services import LastOwnerError, change_role, create_memorial, remove_member
 from memorial.policy import Action
@@ -70,6 +71,8 @@ def photo_for(request: Request, photo_id, action: Action) -> Photo:
     if photo is None:
         raise not_found_error("photo")
     permit(request, action, photo, thing="photo")
+    if photo.is_generated and not policy.allows(request.user, Action.VIEW_AI_PHOTOS, photo):
+        raise ApiError(gentle.seeing_refusal("photo"), 403)
     return photo
 
 
@@ -137,6 +140,8 @@ class MemorialDetailView(MemorialAPIView):
     )
     def patch(self, request: Request, memorial_id) -> Response:
         memorial = memorial_for(request, memorial_id, Action.CHANGE_MEMORIAL)
+        if any(name in request.data for name in gentle.FEATURE_FIELDS.values()):
+            permit(request, Action.MANAGE_AI_FEATURES, memorial)
         serializer = MemorialSerializer(
             memorial, data=request.data, partial=True, context={"request": request}
         )
@@ -165,6 +170,50 @@ class MemorialDetailView(MemorialAPIView):
 
 
 # --- Members
+
+
+@extend_schema(tags=["memorials"])
+class ViewingView(MemorialAPIView):
+    """The requesting member's gentle-viewing choice for one memorial (memorials/gentle.py)."""
+
+    parser_classes = [JSONParser]
+
+    def _answer(self, request: Request, memorial) -> Response:
+        seen = gentle.viewing(request.user, memorial)
+        choice = gentle.current_choice(request.user, memorial)
+        return Response(
+            ViewingSerializer(
+                {
+                    "choice": choice.value if choice else None,
+                    "hidden_photos": seen.hidden_photos,
+                    "hidden_videos": seen.hidden_videos,
+                }
+            ).data
+        )
+
+    @extend_schema(
+        summary="What AI-made items you see in this memorial",
+        description="`choice` is null until you choose; until then AI-made items are hidden.",
+        responses={200: ViewingSerializer, **errors(401, 403, 404)},
+    )
+    def get(self, request: Request, memorial_id) -> Response:
+        memorial = memorial_for(request, memorial_id, Action.CHOOSE_VIEWING)
+        return self._answer(request, memorial)
+
+    @extend_schema(
+        summary="Choose what AI-made items you see in this memorial",
+        description="`real`: only real photos; `photos`: and AI-made photos; `all`: and speaking "
+        "and living portraits.",
+        request=ViewingSerializer,
+        responses={200: ViewingSerializer, **errors(400, 401, 403, 404, *BODY)},
+    )
+    def put(self, request: Request, memorial_id) -> Response:
+        memorial = memorial_for(request, memorial_id, Action.CHOOSE_VIEWING)
+        serializer = ViewingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        photos, videos = gentle.CHOICE_FLAGS[gentle.Choice(serializer.validated_data["choice"])]
+        gentle.save_choice(request.user, memorial, photos, videos)
+        return self._answer(request, memorial)
 
 
 @extend_schema(tags=["members"])
@@ -250,6 +299,8 @@ class PhotoListView(MemorialAPIView, GenericAPIView):
             photos = photos.filter(tags__name=tag.lower())
         if kind := filters.validated_data.get("kind"):
             photos = photos.filter(kind=kind)
+        if not policy.allows(request.user, Action.VIEW_AI_PHOTOS, memorial):
+            photos = photos.filter(kind=PhotoKind.UPLOADED)  # the member chose only real photos
         page = self.paginate_queryset(photos)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -305,7 +356,12 @@ class PhotoListView(MemorialAPIView, GenericAPIView):
 class PhotoDetailView(MemorialAPIView):
     parser_classes = [JSONParser]
 
-    @extend_schema(summary="One photo", responses={200: PhotoSerializer, **errors(*READ)})
+    @extend_schema(
+        summary="One photo",
+        description="403 with the reason for an AI-made photo to a member who chose only real "
+        "photos.",
+        responses={200: PhotoSerializer, **errors(401, 403, 404)},
+    )
     def get(self, request: Request, photo_id) -> Response:
         photo = photo_for(request, photo_id, Action.VIEW_PHOTOS)
         return Response(PhotoSerializer(photo, context={"request": request}).data)

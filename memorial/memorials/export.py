@@ -3,8 +3,9 @@
 The zip holds the original uploaded photos (``photos/``), the generated images and videos in
 their own folder (``AI-generated/``, the label also in each name), the voice recordings
 (``recordings/``), each named as a person would look for it (``export_names``: date, a few
-words of the caption, a counter; folder names in the reader's language), and a ``manifest.json`` describing the memorial and every file
-(caption, date, place, tags, kind, SHA-256; for generated items the model, caption, seed and
+words of the caption, a counter; folder names in the reader's language), and a
+``manifest.json`` describing the memorial and every file (caption, date, place, tags, kind,
+``ai_made``, SHA-256; for generated items the model, caption, seed and
 the "AI-generated" label), plus the consent records' metadata (never their evidence files).
 Files are read from storage in chunks while the zip is sent (zipstream-ng), so memory use does
 not grow with the memorial's size; the manifest comes last, with checksums computed from the
@@ -27,6 +28,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from zipstream import ZipStream
 
+from memorial.memorials import gentle
 from memorial.memorials.export_names import Namer
 from memorial.memorials.models import Memorial, Photo, PhotoKind
 
@@ -99,6 +101,7 @@ def photo_entries(memorial: Memorial, namer: Namer) -> list[Entry]:
             "height": photo.height,
             "added_at": _iso(photo.created_at),
         }
+        meta["ai_made"] = photo.kind == PhotoKind.GENERATED
         if photo.kind == PhotoKind.GENERATED:
             generation = getattr(photo, "generation", None)
             meta.update(
@@ -142,6 +145,7 @@ def video_entries(memorial: Memorial, namer: Namer) -> list[Entry]:
             "id": str(video.pk),
             "kind": "video",
             "video_kind": video.kind,
+            "ai_made": True,
             "label": AI_LABEL,
             "caption": ", ".join(c for c in video.parameters.get("captions", []) if c),
             "duration_seconds": video.duration,
@@ -209,6 +213,16 @@ def consent_metadata(memorial: Memorial) -> list[dict[str, Any]]:
     ]
 
 
+def _counts(memorial: Memorial) -> dict[str, Any]:
+    counted = gentle.counts(memorial)
+    return {
+        "photos": counted.real,
+        "ai_photos": counted.ai_photos,
+        "videos": counted.videos,
+        "label": counted.label,
+    }
+
+
 def memorial_metadata(memorial: Memorial) -> dict[str, Any]:
     return {
         "id": str(memorial.pk),
@@ -218,6 +232,11 @@ def memorial_metadata(memorial: Memorial) -> dict[str, Any]:
         "biography": memorial.biography,
         "cover_photo": str(memorial.cover_photo_id) if memorial.cover_photo_id else None,
         "mark_position": memorial.mark_position,
+        # Real and AI-made items counted apart, as on every page ("30 photos · 4 AI-made").
+        "counts": _counts(memorial),
+        "ai_features": {
+            feature.value: gentle.feature_enabled(memorial, feature) for feature in gentle.AIFeature
+        },
         "archived_at": _iso(memorial.archived_at),
         "delete_after": _iso(memorial.delete_after),
         "created_at": _iso(memorial.created_at),

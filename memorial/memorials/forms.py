@@ -143,3 +143,31 @@ class InvitationForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
+
+
+class ViewingForm(forms.Form):
+    """A member's answer to "what do you want to see of the AI-made items here?"."""
+
+    choice = forms.ChoiceField(
+        label=_("What do you want to see in this memorial?"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("real", _("Only real photos")),
+            ("photos", _("Real photos and AI-made photos")),
+            ("all", _("Real photos, AI-made photos, and speaking and living portraits")),
+        ],
+        error_messages={"required": _("Please choose one of the three.")},
+    )
+
+
+class AIFeaturesForm(forms.ModelForm):
+    """The owner's switches: AI features the family allows for this memorial."""
+
+    class Meta:
+        model = Memorial
+        fields = [
+            "ai_generation_enabled",
+            "ai_restoration_enabled",
+            "ai_speaking_enabled",
+            "ai_films_enabled",
+        ]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from memorial import policy
 from memorial.core.private_media import serve_private
+from memorial.memorials.gentle import seeing_refusal
 from memorial.memorials.models import Photo
 
 VARIANTS = {"original": "image", "display": "display", "thumb": "thumbnail"}
@@ -21,6 +23,8 @@ def photo_file(request: HttpRequest, photo_id, variant: str) -> HttpResponse:
     policy.require(request.user, policy.Action.VIEW_PHOTOS, photo)
     if photo.hidden:
         raise Http404
+    if photo.is_generated and not policy.allows(request.user, policy.Action.VIEW_AI_PHOTOS, photo):
+        raise PermissionDenied(seeing_refusal("photo"))
     field = getattr(photo, VARIANTS[variant])
     suffix = PurePosixPath(field.name).suffix
     stem = PurePosixPath(photo.original_filename or str(photo.pk)).stem or str(photo.pk)

@@ -68,6 +68,27 @@ class Memorial(models.Model):
         related_name="+",
     )
     delete_after = models.DateTimeField(_("to be deleted on"), null=True, blank=True)
+    # What the family allows at all, independently of consent (memorials/gentle.py AIFeature).
+    ai_generation_enabled = models.BooleanField(
+        _("AI-made photos"),
+        default=True,
+        help_text=_("Train models and make new photos of the person from the family's photos."),
+    )
+    ai_restoration_enabled = models.BooleanField(
+        _("Photo restoration"),
+        default=True,
+        help_text=_("Repair old or damaged photos with AI (not available yet)."),
+    )
+    ai_speaking_enabled = models.BooleanField(
+        _("Speaking portraits"),
+        default=True,
+        help_text=_("Make a photo speak with a recording of the person's voice."),
+    )
+    ai_films_enabled = models.BooleanField(
+        _("Films"),
+        default=True,
+        help_text=_("Make short films from a trained model."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -102,6 +123,11 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    # Gentle viewing: what AI-made items this member wants to see here. Until they choose
+    # (viewing_chosen_at is None) they see none.
+    viewing_chosen_at = models.DateTimeField(null=True, blank=True)
+    show_ai_photos = models.BooleanField(_("show AI-made photos"), default=False)
+    show_ai_videos = models.BooleanField(_("show speaking and living portraits"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from memorial import policy
 from memorial.core.api import StrictModelSerializer, StrictSerializer
+from memorial.memorials import gentle
 from memorial.memorials.ingest import MAX_TAGS
 from memorial.memorials.models import Membership, Memorial, Photo, PhotoKind, Role
 from memorial.policy import Action
@@ -79,6 +80,9 @@ class MemorialSerializer(StrictModelSerializer):
     page = serializers.CharField(source="get_absolute_url", read_only=True)
     can = MemorialPermissionsField()
     is_archived = serializers.BooleanField(read_only=True)
+    counts = serializers.SerializerMethodField(
+        help_text="Real photos, AI-made photos and (AI-made) videos, counted apart."
+    )
 
     class Meta:
         model = Memorial
@@ -95,6 +99,11 @@ class MemorialSerializer(StrictModelSerializer):
             "page",
             "can",
             "mark_position",
+            "ai_generation_enabled",
+            "ai_restoration_enabled",
+            "ai_speaking_enabled",
+            "ai_films_enabled",
+            "counts",
             "is_archived",
             "archived_at",
             "delete_after",
@@ -117,6 +126,26 @@ class MemorialSerializer(StrictModelSerializer):
     def get_role(self, memorial: Memorial) -> str | None:
         return policy.role_of(self.context["request"].user, memorial)
 
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "photos": {"type": "integer"},
+                "ai_photos": {"type": "integer"},
+                "videos": {"type": "integer"},
+                "label": {"type": "string"},
+            },
+        }
+    )
+    def get_counts(self, memorial: Memorial) -> dict:
+        counted = gentle.counts(memorial)
+        return {
+            "photos": counted.real,
+            "ai_photos": counted.ai_photos,
+            "videos": counted.videos,
+            "label": counted.label,
+        }
+
     def get_cover_url(self, memorial: Memorial) -> str | None:
         if memorial.cover_photo_id is None:
             return None
@@ -129,11 +158,15 @@ class MemorialSerializer(StrictModelSerializer):
         if value is None:
             return None
         memorial = self.instance
-        if (
-            memorial is None
-            or not Photo.objects.filter(pk=value, memorial=memorial, hidden=False).exists()
-        ):
+        photo = (
+            None
+            if memorial is None
+            else Photo.objects.filter(pk=value, memorial=memorial, hidden=False).first()
+        )
+        if photo is None:
             raise serializers.ValidationError(_("That photo is not in this memorial."))
+        if problem := gentle.cover_problem(photo):
+            raise serializers.ValidationError(problem)
         return value
 
     def validate(self, attrs: dict) -> dict:
@@ -234,6 +267,13 @@ class PhotoUpdateSerializer(StrictModelSerializer):
         fields = ["caption", "taken_on", "place", "tags"]
         extra_kwargs = {"taken_on": {"validators": [_not_in_future]}}
 
+    def validate_caption(self, value: str) -> str:
+        """An AI-made photo's caption may not speak as the person (memorials/gentle.py)."""
+        generated = self.instance is not None and self.instance.is_generated
+        if generated and (problem := gentle.first_person_problem(value)):
+            raise serializers.ValidationError(problem)
+        return value
+
 
 class PhotoUploadSerializer(StrictSerializer):
     """One file per request, as the upload page sends them, with its attestation."""
@@ -286,3 +326,22 @@ class DeletionSerializer(StrictSerializer):
     delete_after = serializers.DateTimeField(
         read_only=True, help_text="When the memorial and all its files will be deleted."
     )
+
+
+class ViewingSerializer(StrictSerializer):
+    """A member's gentle-viewing choice and what it hides from them."""
+
+    choice = serializers.ChoiceField(
+        choices=[c.value for c in gentle.Choice],
+        allow_null=True,  # in answers, until the member chooses; refused in a request
+        label=_("what you see"),
+        help_text="real: only real photos; photos: and AI-made photos; all: and speaking and "
+        "living portraits. Null (in answers) until the member chooses.",
+    )
+    hidden_photos = serializers.IntegerField(read_only=True)
+    hidden_videos = serializers.IntegerField(read_only=True)
+
+    def validate_choice(self, value: str | None) -> str:
+        if value is None:
+            raise serializers.ValidationError(_("Please choose one of the three."))
+        return value

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
@@ -26,8 +27,14 @@ from memorial.accounts.invitations import send_invitation
 from memorial.accounts.models import Invitation
 from memorial.consent.gate import may_use
 from memorial.consent.models import Scope
-from memorial.memorials import services
-from memorial.memorials.forms import InvitationForm, MemorialForm, PhotoForm, RoleForm
+from memorial.memorials import gentle, services
+from memorial.memorials.forms import (
+    InvitationForm,
+    MemorialForm,
+    PhotoForm,
+    RoleForm,
+    ViewingForm,
+)
 from memorial.memorials.ingest import UploadRejected, ingest_photo
 from memorial.memorials.models import Membership, Memorial, Photo, PhotoKind, Role, Tag
 from memorial.policy import Action, allows, require
@@ -50,6 +57,12 @@ def _memorial(request: HttpRequest, memorial_id: Any, action: Action) -> Memoria
 
 def _visible_photos(memorial: Memorial) -> QuerySet[Photo]:
     return memorial.photos.filter(hidden=False)
+
+
+def _seen_photos(memorial: Memorial, viewing: gentle.Viewing) -> QuerySet[Photo]:
+    """The photos this viewer sees: AI-made ones only if they chose to (gentle viewing)."""
+    photos = _visible_photos(memorial)
+    return photos if viewing.photos else photos.filter(kind=PhotoKind.UPLOADED)
 
 
 def needs_caption(memorial: Memorial) -> QuerySet[Photo]:
@@ -98,6 +111,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "memorial": m.memorial,
                 "role": m.role,
                 "photo_count": counts.get(m.memorial_id, 0),
+                "counts": gentle.counts(m.memorial),  # "30 photos · 4 AI-made"
                 "cover_id": cover.pk if cover and not cover.hidden else fallback.get(m.memorial_id),
             }
         )
@@ -141,7 +155,9 @@ def memorial_edit(request: HttpRequest, memorial_id) -> HttpResponse:
 def gallery(request: HttpRequest, memorial_id) -> HttpResponse:
     """The memorial's home: its photos, filtered and paged, with the consent status beside."""
     memorial = _memorial(request, memorial_id, Action.VIEW_PHOTOS)
-    photos = _visible_photos(memorial).select_related("uploaded_by").prefetch_related("tags")
+    item_counts = gentle.counts(memorial)
+    viewing = gentle.viewing(request.user, memorial, item_counts)
+    photos = _seen_photos(memorial, viewing).select_related("uploaded_by").prefetch_related("tags")
     tag = request.GET.get("tag", "").strip()
     kind = request.GET.get("kind", "")
     uncaptioned = request.GET.get("uncaptioned") == "1"
@@ -172,9 +188,10 @@ def gallery(request: HttpRequest, memorial_id) -> HttpResponse:
         "uncaptioned": uncaptioned,
         "filtered": bool(tag or kind or uncaptioned),
         "total": _visible_photos(memorial).count(),
-        # Counted apart, so AI-made items never pass for family photos ("30 photos · 4 AI-made").
-        "family_count": _visible_photos(memorial).filter(kind=PhotoKind.UPLOADED).count(),
-        "ai_count": _visible_photos(memorial).filter(kind=PhotoKind.GENERATED).count(),
+        "counts": item_counts,
+        "viewing": viewing,
+        "viewing_form": ViewingForm() if viewing.asks else None,
+        "makers": gentle.makers(memorial) if viewing.asks else None,
         "needs_caption_count": needs_caption(memorial).count(),
         "consent": consent_panel(memorial),
         "can_edit": allows(request.user, Action.EDIT_PHOTO, memorial),
@@ -207,6 +224,9 @@ def _apply_photo_form(photo: Photo, data: dict[str, Any]) -> None:
 def photo_detail(request: HttpRequest, memorial_id, photo_id) -> HttpResponse:
     memorial = _memorial(request, memorial_id, Action.VIEW_PHOTOS)
     photo = _photo(memorial, photo_id)
+    viewing = gentle.viewing(request.user, memorial)
+    if photo.is_generated and not viewing.photos:
+        raise PermissionDenied(gentle.seeing_refusal("photo"))
     initial = {
         "caption": photo.caption,
         "taken_on": photo.taken_on,
@@ -219,8 +239,8 @@ def photo_detail(request: HttpRequest, memorial_id, photo_id) -> HttpResponse:
         action = request.POST.get("action", "edit")
         if action == "cover":
             require(request.user, Action.CHANGE_MEMORIAL, memorial)
-            if photo.is_generated:
-                messages.error(request, _("A generated photo cannot be the cover photo."))
+            if problem := gentle.cover_problem(photo):
+                messages.error(request, problem)
             else:
                 memorial.cover_photo = photo
                 memorial.save(update_fields=["cover_photo", "updated_at"])
@@ -228,12 +248,18 @@ def photo_detail(request: HttpRequest, memorial_id, photo_id) -> HttpResponse:
             return redirect(photo)
         require(request.user, Action.EDIT_PHOTO, photo)
         form = PhotoForm(request.POST, initial=initial)
+        if (
+            form.is_valid()
+            and photo.is_generated
+            and (problem := gentle.first_person_problem(form.cleaned_data["caption"]))
+        ):
+            form.add_error("caption", problem)
         if form.is_valid():
             _apply_photo_form(photo, form.cleaned_data)
             messages.success(request, _("The photo's details have been saved."))
             return redirect(photo)
         status = 400
-    visible = _visible_photos(memorial)
+    visible = _seen_photos(memorial, viewing)
     newer = visible.filter(created_at__gt=photo.created_at).order_by("created_at").first()
     older = visible.filter(created_at__lt=photo.created_at).order_by("-created_at").first()
     context = {

@@ -16,6 +16,7 @@ from memorial import policy
 from memorial.core.api import BODY, ApiError, JSONParser, MemorialAPIView, errors, memorial_for
 from memorial.jobs.models import ModelVersion
 from memorial.jobs.serializers import JobSerializer
+from memorial.memorials import gentle
 from memorial.memorials.api import MemorialPagination
 from memorial.memorials.models import Photo
 from memorial.policy import Action
@@ -60,19 +61,26 @@ class VideoListView(MemorialAPIView, GenericAPIView):
     )
     def get(self, request: Request, memorial_id) -> Response:
         memorial = memorial_for(request, memorial_id, Action.VIEW_PHOTOS)
-        page = self.paginate_queryset(
-            Video.objects.filter(memorial=memorial, hidden=False).order_by("-created_at", "pk")
-        )
+        videos = Video.objects.filter(memorial=memorial, hidden=False).order_by("-created_at", "pk")
+        if not policy.allows(request.user, Action.VIEW_AI_VIDEOS, memorial):
+            videos = videos.none()  # the member chose not to see portraits (gentle viewing)
+        page = self.paginate_queryset(videos)
         return self.get_paginated_response(VideoSerializer(page, many=True).data)
 
 
 @extend_schema(tags=["videos"])
 class VideoDetailView(MemorialAPIView):
-    @extend_schema(summary="One video", responses={200: VideoSerializer, **errors(401, 404)})
+    @extend_schema(
+        summary="One video",
+        description="403 with the reason for a member who chose not to see portraits.",
+        responses={200: VideoSerializer, **errors(401, 403, 404)},
+    )
     def get(self, request: Request, video_id) -> Response:
         video = Video.objects.select_related("memorial").filter(pk=video_id, hidden=False).first()
         if video is None or not policy.allows(request.user, Action.VIEW_PHOTOS, video):
             raise exceptions.NotFound(NO_VIDEO)
+        if not policy.allows(request.user, Action.VIEW_AI_VIDEOS, video):
+            raise exceptions.PermissionDenied(gentle.seeing_refusal("video"))
         return Response(VideoSerializer(video).data)
 
 

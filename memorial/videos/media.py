@@ -3,11 +3,13 @@ HTTP Range requests (206) so the browser's player can seek."""
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from memorial import policy
 from memorial.core.private_media import serve_private
+from memorial.memorials.gentle import seeing_refusal
 from memorial.videos.models import Video
 
 
@@ -16,6 +18,9 @@ def _video(request: HttpRequest, video_id) -> Video:
     policy.require(request.user, policy.Action.VIEW_PHOTOS, video)
     if video.hidden:
         raise Http404
+    # Every video is AI-made: shown only to those who chose to see portraits (and staff).
+    if not policy.allows(request.user, policy.Action.VIEW_AI_VIDEOS, video):
+        raise PermissionDenied(seeing_refusal("video"))
     return video
 
 

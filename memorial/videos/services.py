@@ -21,7 +21,8 @@ from memorial.consent.gate import may_use
 from memorial.consent.models import Scope
 from memorial.jobs import dispatch
 from memorial.jobs.models import QUEUES, Job, Kind, ModelVersion
-from memorial.jobs.services import Refused, check_learned
+from memorial.jobs.services import Refused, check_learned, check_not_first_person
+from memorial.memorials import gentle
 from memorial.memorials.models import Photo
 from memorial.videos import checks
 from memorial.videos.models import VoiceRecording
@@ -42,6 +43,13 @@ def video_scopes(kind: str, *, with_voice: bool = False) -> list[Scope]:
     if kind == Kind.SPEAK or with_voice:
         scopes.append(Scope.VOICE)
     return scopes
+
+
+def check_feature(memorial, feature: gentle.AIFeature) -> None:
+    """Refused (403, with the reason) when the family switched the feature off."""
+    reason = gentle.feature_refusal(memorial, feature)
+    if reason:
+        raise Refused(reason, 403)
 
 
 def check_consent(memorial, kind: str, *, with_voice: bool = False) -> None:
@@ -138,6 +146,7 @@ def start_speak(
 ) -> Job:
     """Queue a talking portrait of ``photo`` speaking a new or stored recording."""
     memorial = photo.memorial
+    check_feature(memorial, gentle.AIFeature.SPEAKING)
     check_consent(memorial, Kind.SPEAK)
     if not 0 <= seed < 2**31:
         raise Refused(_("The seed must be a whole number from 0 to 2147483647."))
@@ -201,8 +210,10 @@ def start_film(
     learned the face only with ``confirm_unlearned``: jobs.services.check_learned)."""
     memorial = model.memorial
     with_voice = uploaded is not None or bool(recording_id)
+    check_feature(memorial, gentle.AIFeature.FILMS)
     check_consent(memorial, Kind.FILM, with_voice=with_voice)
     check_learned(model, confirm_unlearned)
+    check_not_first_person(*captions)
     frames = _keyframes(seeds, captions)
     if fps not in FPS_CHOICES:
         raise Refused(_("Choose 24 or 30 frames per second."))

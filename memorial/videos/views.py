@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from memorial.consent.gate import may_use
 from memorial.jobs.evaluation import verdict
 from memorial.jobs.models import Kind, ModelVersion, State
+from memorial.memorials import gentle
 from memorial.memorials.models import Memorial, Photo
 from memorial.policy import Action, allows, require
 from memorial.videos import checks, services
@@ -28,6 +30,12 @@ def _memorial(request: HttpRequest, memorial_id: Any, action: Action) -> Memoria
     return memorial
 
 
+def _require_feature(memorial: Memorial, feature: gentle.AIFeature) -> None:
+    """A feature the family switched off: its page answers 403 with the reason."""
+    if reason := gentle.feature_refusal(memorial, feature):
+        raise PermissionDenied(reason)
+
+
 def _consent(memorial: Memorial, kind: str, with_voice: bool = False) -> list:
     """The refusals (empty when allowed) for the page's notice."""
     decisions = [may_use(memorial, s) for s in services.video_scopes(kind, with_voice=with_voice)]
@@ -39,6 +47,7 @@ def _consent(memorial: Memorial, kind: str, with_voice: bool = False) -> list:
 def speak(request: HttpRequest, memorial_id, photo_id) -> HttpResponse:
     """ "Make it speak": a photo plus a new or stored voice recording → a talking-portrait job."""
     memorial = _memorial(request, memorial_id, Action.START_GENERATION)
+    _require_feature(memorial, gentle.AIFeature.SPEAKING)
     photo = get_object_or_404(Photo, pk=photo_id, memorial=memorial, hidden=False)
     refusals = _consent(memorial, Kind.SPEAK)
     faces = checks.faces_of(photo)
@@ -83,6 +92,7 @@ def speak(request: HttpRequest, memorial_id, photo_id) -> HttpResponse:
 def film(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
     """ "Make a film": a latent walk through seeds or captions of a trained model."""
     memorial = _memorial(request, memorial_id, Action.START_GENERATION)
+    _require_feature(memorial, gentle.AIFeature.FILMS)
     model = get_object_or_404(ModelVersion, pk=model_id, memorial=memorial)
     photos = memorial.photos.filter(hidden=False, kind="uploaded")[:100]
     form = FilmForm(
@@ -138,14 +148,18 @@ def video_list(request: HttpRequest, memorial_id) -> HttpResponse:
     recordings = list(memorial.voice_recordings.select_related("uploaded_by")[:100])
     for recording in recordings:
         recording.can_delete = allows(request.user, Action.DELETE_RECORDING, recording)
+    viewing = gentle.viewing(request.user, memorial)
+    videos = visible_videos(memorial)[:100] if viewing.videos else []
     return render(
         request,
         "videos/video_list.html",
         {
             "memorial": memorial,
-            "videos": visible_videos(memorial)[:100],
+            "videos": videos,
             "recordings": recordings,
-            "video_jobs": video_jobs(memorial),
+            "viewing": viewing,
+            # Jobs show preview frames of the portrait being made: AI-made pictures too.
+            "video_jobs": video_jobs(memorial) if viewing.videos else [],
         },
     )
 
@@ -186,6 +200,8 @@ def recording_delete(request: HttpRequest, memorial_id, recording_id) -> HttpRes
 def video_detail(request: HttpRequest, memorial_id, video_id) -> HttpResponse:
     memorial = _memorial(request, memorial_id, Action.VIEW_PHOTOS)
     video = get_object_or_404(visible_videos(memorial), pk=video_id)
+    if not allows(request.user, Action.VIEW_AI_VIDEOS, video):
+        raise PermissionDenied(gentle.seeing_refusal("video"))
     return render(
         request,
         "videos/video_detail.html",

@@ -55,7 +55,9 @@
         : (wait < 5 ? gettext("now") : fmt(gettext("in about %(when)s"), { when: duration(wait) }, true));
     }
     var img = field("sample");
-    if (m.sample_url && img.getAttribute("src") !== m.sample_url) {
+    // AI-made pictures are not shown to a member who chose not to see them (gentle viewing).
+    var gentleOff = img && img.closest("figure").dataset.gentle === "off";
+    if (!gentleOff && m.sample_url && img.getAttribute("src") !== m.sample_url) {
       img.src = m.sample_url;
       img.closest("figure").hidden = false;
     }
@@ -66,7 +68,7 @@
     });
     var list = field("photos");
     (m.photos || []).forEach(function (p) {
-      if (!list || list.querySelector('[data-photo="' + p.id + '"]')) { return; }
+      if (!list || list.dataset.gentle === "off" || list.querySelector('[data-photo="' + p.id + '"]')) { return; }
       var li = document.createElement("li");
       li.dataset.photo = p.id;
       var a = document.createElement("a");

@@ -80,7 +80,10 @@ def test_upload_a_voice_watch_the_job_and_play_the_video(
         expect(player).to_have_attribute("aria-label", "AI-generated talking portrait")
         expect(page.locator(".video-figure .badge--ai")).to_have_text("AI-generated")
 
-        # The browser reads the metadata through the permission-checked media view …
+        # Nothing is fetched before the person asks (preload="none", no autoplay); asked, the
+        # browser reads the metadata through the permission-checked media view …
+        expect(player).to_have_attribute("preload", "none")
+        player.evaluate("v => { v.preload = 'metadata'; v.load(); }")
         page.wait_for_function(
             "() => document.querySelector('video').readyState >= 1", timeout=30_000
         )

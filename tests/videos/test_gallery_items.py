@@ -46,7 +46,7 @@ def test_the_gallery_shows_a_labelled_player(video, family, client_as):
         assert f'src="/media/videos/{video.pk}/file/"' in html
         assert f'poster="/media/videos/{video.pk}/poster/"' in html
         assert 'aria-label="AI-generated talking portrait"' in html
-        assert 'class="badge badge--ai">AI-generated<' in html
+        assert 'class="badge badge--ai" href="/about-ai/"' in html and ">AI-generated</a>" in html
 
 
 def test_the_media_view_answers_ranges_so_the_player_can_seek(video, family, client_as):

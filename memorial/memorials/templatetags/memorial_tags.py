@@ -8,6 +8,7 @@ from django import template
 from django.utils.translation import gettext as _
 
 from memorial import policy
+from memorial.memorials import gentle
 from memorial.memorials.models import Role
 
 register = template.Library()
@@ -60,3 +61,15 @@ def photo_alt(photo: Any) -> str:
             return _("AI-generated image: %(caption)s") % {"caption": caption}
         return _("AI-generated image without a caption")
     return caption or _("Photo without a caption")
+
+
+@register.simple_tag
+def ai_feature(name: str, memorial: Any) -> bool:
+    """`{% ai_feature "speaking" memorial as on %}`: has the family left this AI feature on?"""
+    return gentle.feature_enabled(memorial, gentle.AIFeature(name))
+
+
+@register.simple_tag
+def content_note(video: Any) -> str:
+    """What a video shows, who made it and when: read before anyone presses play."""
+    return gentle.content_note(video)

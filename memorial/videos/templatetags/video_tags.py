@@ -6,14 +6,19 @@ from typing import Any
 
 from django import template
 
+from memorial import policy
 from memorial.videos.models import Video
 
 register = template.Library()
 
 
-@register.simple_tag
-def memorial_videos(memorial: Any, limit: int = 6) -> dict[str, Any]:
-    """The newest visible videos of a memorial and how many there are, for the gallery."""
+@register.simple_tag(takes_context=True)
+def memorial_videos(context: template.Context, memorial: Any, limit: int = 6) -> dict[str, Any]:
+    """The newest visible videos of a memorial and how many there are, for the gallery: none
+    for a viewer who has not chosen to see portraits (memorials/gentle.py)."""
+    user = getattr(context.get("request"), "user", None)
+    if not policy.allows(user, policy.Action.VIEW_AI_VIDEOS, memorial):
+        return {"items": [], "total": 0}
     videos = Video.objects.filter(memorial=memorial, hidden=False)
     return {"items": list(videos[:limit]), "total": videos.count()}
 
