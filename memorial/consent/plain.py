@@ -75,9 +75,39 @@ def _video_group(ids: list[str]) -> list[PlainGroup]:
     return [PlainGroup("video", sentence, posters)]
 
 
+def _recording_group(ids: list[str]) -> list[PlainGroup]:
+    """Voice recordings, each said by who added it and when (never its file name)."""
+    from memorial.videos.models import VoiceRecording
+
+    recordings = list(
+        VoiceRecording.objects.filter(pk__in=ids)
+        .select_related("uploaded_by")
+        .order_by("created_at")
+    )
+    if not recordings:
+        return []
+    n = len(recordings)
+    sentence = ngettext("%(n)d voice recording", "%(n)d voice recordings", n) % {"n": n}
+    lines = [
+        _("A recording of %(seconds)d seconds, added by %(who)s on %(date)s")
+        % {
+            "seconds": round(r.duration),
+            "who": _display_name(r.uploaded_by),
+            "date": date_format(r.created_at, "MONTH_DAY_FORMAT"),
+        }
+        for r in recordings
+    ]
+    return [PlainGroup("recording", sentence, lines=lines)]
+
+
+def _display_name(user: Any) -> str:
+    if user is None:
+        return _("someone no longer here")
+    return user.get_full_name() or user.get_username()
+
+
 def _counted(kind: str, n: int) -> PlainGroup:
     sentences = {
-        "recording": ngettext("%(n)d voice recording", "%(n)d voice recordings", n),
         "job": ngettext(
             "%(n)d record of the computer's work (training, photos made)",
             "%(n)d records of the computer's work (training, photos made)",
@@ -95,9 +125,9 @@ def plain_groups(items: list[Any], memorial: Memorial) -> list[PlainGroup]:
     groups = _photo_groups(_ids(items, "photo"))
     groups += _video_group(_ids(items, "video"))
     groups += _model_group(_ids(items, "model"), memorial)
-    for kind in ("recording", "job"):
-        if n := len(_ids(items, kind)):
-            groups.append(_counted(kind, n))
+    groups += _recording_group(_ids(items, "recording"))
+    if n := len(_ids(items, "job")):
+        groups.append(_counted("job", n))
     known = {"photo", "video", "model", "recording", "job"}
     if n := sum(1 for item in items if item.kind not in known):
         groups.append(_counted("file", n))

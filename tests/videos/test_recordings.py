@@ -63,13 +63,15 @@ def _gone(recording: VoiceRecording) -> bool:
 def test_withdrawing_voice_consent_deletes_the_recordings(family, client_as):
     record = approve(family.memorial, Scope.GENERATED_VIDEOS, Scope.VOICE)
     recording = _recording(family, family.contributor)
-    video = _video_speaking(family, recording)
+    _video_speaking(family, recording)
     owner = client_as(family.owner)
     url = f"/m/{family.memorial.pk}/consent/{record.pk}/withdraw/"
 
     page = owner.get(url).content.decode()
-    assert f'data-item="recording:{recording.pk}"' in page  # listed before the owner confirms
-    assert f'data-item="video:{video.pk}"' in page
+    # Listed, in plain words, before the owner confirms: who added the recording, and the video.
+    assert 'data-kind="recording"' in page and "1 voice recording" in page
+    assert "added by" in page and recording.original_filename not in page
+    assert 'data-kind="video"' in page and "1 AI-made video" in page
 
     assert owner.post(url).status_code == 302
     withdrawal = Withdrawal.objects.get()
