@@ -56,6 +56,7 @@ TABLE: list[Row] = [
     Row("GET", "/m/{m}/", MEMBERS_AND_STAFF),
     Row("GET", "/m/{m}/edit/", OWNER),
     Row("GET", "/m/{m}/upload/", WRITERS),
+    Row("GET", "/m/{m}/captions/", WRITERS),
     Row("GET", "/m/{m}/members/", MEMBERS_AND_STAFF),
     Row("GET", "/m/{m}/consent/", MEMBERS_AND_STAFF),
     Row("GET", "/m/{m}/consent/{c}/withdraw/", OWNER),
