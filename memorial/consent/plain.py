@@ -106,8 +106,16 @@ def _display_name(user: Any) -> str:
     return user.get_full_name() or user.get_username()
 
 
+#: The kinds a family knows by name, in the order they are listed; anything else is a stored file.
+_KNOWN = ("photo", "video", "model", "recording", "job")
+
+
 def _counted(kind: str, n: int) -> PlainGroup:
     sentences = {
+        "photo": ngettext("%(n)d photo", "%(n)d photos", n),
+        "video": ngettext("%(n)d AI-made video", "%(n)d AI-made videos", n),
+        "model": ngettext("%(n)d trained model", "%(n)d trained models", n),
+        "recording": ngettext("%(n)d voice recording", "%(n)d voice recordings", n),
         "job": ngettext(
             "%(n)d record of the computer's work (training, photos made)",
             "%(n)d records of the computer's work (training, photos made)",
@@ -128,7 +136,17 @@ def plain_groups(items: list[Any], memorial: Memorial) -> list[PlainGroup]:
     groups += _recording_group(_ids(items, "recording"))
     if n := len(_ids(items, "job")):
         groups.append(_counted("job", n))
-    known = {"photo", "video", "model", "recording", "job"}
-    if n := sum(1 for item in items if item.kind not in known):
+    if n := sum(1 for item in items if item.kind not in _KNOWN):
         groups.append(_counted("file", n))
     return groups
+
+
+def counted_groups(refs: list[dict]) -> list[PlainGroup]:
+    """What a withdrawal removed (or could not remove yet), counted in words. The items are gone
+    from the database by then, so only their kinds are known: "4 photos", "1 trained model"."""
+    counts: dict[str, int] = {}
+    for ref in refs:
+        kind = ref["kind"] if ref["kind"] in _KNOWN else "file"
+        counts[kind] = counts.get(kind, 0) + 1
+    order = [*_KNOWN, "file"]
+    return [_counted(kind, counts[kind]) for kind in order if kind in counts]

@@ -161,8 +161,3 @@ def _allowed(memorial, scope: str) -> bool:
     from memorial.consent.gate import may_use
 
     return bool(may_use(memorial, Scope(scope)))
-
-
-def counts_by_title(refs: list[dict]) -> list[tuple[str, int]]:
-    """(kind's title, count) for the result page."""
-    return [(registry.title(kind), n) for kind, n in _counts(refs).items()]

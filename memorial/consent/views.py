@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from memorial.consent import services
 from memorial.consent.forms import ConsentForm, sniff_evidence
 from memorial.consent.models import ConsentRecord, Scope, Status, Withdrawal
-from memorial.consent.plain import plain_groups
+from memorial.consent.plain import counted_groups, plain_groups
 from memorial.core.private_media import serve_private
 from memorial.memorials.models import Memorial
 from memorial.memorials.views import consent_panel
@@ -133,9 +133,9 @@ def withdrawal_result(request: HttpRequest, memorial_id, withdrawal_id) -> HttpR
         {
             "memorial": memorial,
             "withdrawal": withdrawal,
-            "removed_groups": _groups(withdrawal.removed),
-            "remaining_groups": _groups(withdrawal.remaining),
-            "counts": services.counts_by_title(withdrawal.removed),
+            "removed": counted_groups(withdrawal.removed),
+            "remaining": counted_groups(withdrawal.remaining),
+            # In words only: the identifiers of what went are in the audit log, for staff.
             "consent": consent_panel(memorial),
         },
     )
