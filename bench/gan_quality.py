@@ -35,6 +35,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from gan_engine import defaults  # noqa: E402  (torch-free: --plan and --summary stay instant)
+
 #: Six LFW people with 20-60 photos: women and men, several ages and skin tones.
 PEOPLE = (
     "Jennifer_Aniston",  # 21
@@ -46,7 +48,7 @@ PEOPLE = (
 )
 MODELS = ("engine", "dcgan", "dcgan_bn")
 PRIORS = ("none", "prior")
-RESOLUTION, BATCH, SAMPLES, SEED = 64, 16, 64, 0
+RESOLUTION, BATCH, SAMPLES, SEED = defaults.RESOLUTION, 16, 64, defaults.SEED
 DEFAULT_LFW = ROOT.parent / "shared" / "data" / "faces" / "lfw"
 #: Rough wall seconds per run for preparing and evaluating (dlib on 64 samples, SSIM pairs).
 EVALUATE_SECONDS, PREPARE_SECONDS_PER_PHOTO = 60, 0.3
@@ -452,35 +454,44 @@ def main() -> int:
     parser.add_argument(
         "--width",
         type=float,
-        default=1.0,
+        default=defaults.WIDTH,
         help="engine runs with every channel count scaled by this (results as engine-wW)",
     )
     parser.add_argument(
         "--loss",
-        choices=["hinge", "nsgan"],
-        default="hinge",
+        choices=list(defaults.LOSSES),
+        default=defaults.LOSS,
         help="engine runs with this adversarial loss (nsgan: results as engine-nsgan)",
     )
     parser.add_argument(
         "--padding",
-        choices=["reflect", "zeros"],
-        default="reflect",
+        choices=list(defaults.PADDINGS),
+        default=defaults.PADDING,
         help="how G's convolutions pad the border (the engine's default, reflect, names results "
         "engine-reflect; zeros, the first design, names them engine)",
     )
     parser.add_argument(
-        "--r1", type=float, default=0.0, help="engine runs with R1 at this gamma (engine-r1-G)"
+        "--r1",
+        type=float,
+        default=defaults.R1_GAMMA,
+        help="engine runs with R1 at this gamma (engine-r1-G)",
     )
     parser.add_argument(
-        "--lr-g", type=float, default=2e-4, help="engine runs with G at this learning rate (-lrgX)"
+        "--lr-g",
+        type=float,
+        default=defaults.LR_G,
+        help="engine runs with G at this learning rate (-lrgX)",
     )
     parser.add_argument(
-        "--lr-d", type=float, default=2e-4, help="engine runs with D at this learning rate (-lrdX)"
+        "--lr-d",
+        type=float,
+        default=defaults.LR_D,
+        help="engine runs with D at this learning rate (-lrdX)",
     )
     parser.add_argument(
         "--caption-bias",
         action=argparse.BooleanOptionalAction,
-        default=True,
+        default=defaults.CAPTION_BIAS,
         help="engine runs with (or, -nocaptionbias, without) a bias in G's caption projection",
     )
     parser.add_argument("--plan", action="store_true", help="print what the run takes and stop")

