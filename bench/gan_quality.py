@@ -223,10 +223,10 @@ def reference_model(kind: str, run: Path):
 
 # ----- the benchmark -----------------------------------------------------------------------------
 #: The engine's options: (argument, TrainConfig field, the value a run name leaves out, the run
-#: name's suffix otherwise). The value left out is the engine's first design, so that earlier
-#: results keep their names when a default changes: ``engine`` runs are zero-padded, and the
-#: default engine since padding became "reflect" runs as ``engine-reflect``. The order is the
-#: order of suffixes in run names (results are found by name).
+#: name's suffix otherwise). The values left out are fixed, not the engine's defaults, so that a
+#: stored result keeps its name when a default changes: ``engine`` runs are zero-padded and the
+#: default engine runs as ``engine-reflect``. The order is the order of suffixes in run names
+#: (results are found by name).
 ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("width", "width", 1.0, "-w{:g}"),
     ("loss", "loss", "hinge", "-{}"),
@@ -241,7 +241,7 @@ ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
 def variant(model: str, args: argparse.Namespace) -> str:
     """The model's name in run keys and results: ``engine-w0.5``, ``engine-nsgan``,
     ``engine-reflect``, ``engine-r1-0.05``, ``engine-lrg0.0001-lrd0.0004`` for the engine's
-    options; the first design's values add nothing (see ENGINE_OPTIONS). Results of options
+    options; the values ENGINE_OPTIONS leaves out add nothing. Results of options
     the engine no longer has keep their names (``engine-mbstd4``, ``engine-noiseseed``, ...)."""
     if model != "engine":
         return model
@@ -321,7 +321,7 @@ def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work:
     return result
 
 
-#: The issue's targets for the engine: (figure, test) on one result's figures.
+#: The quality targets for the engine: (figure, test) on one result's figures.
 TARGETS = {
     "identity": lambda f: f["identity"] >= 0.95,
     "distance": lambda f: f["distance"] is not None and f["distance"] <= 0.42,
@@ -468,7 +468,7 @@ def main() -> int:
         choices=list(defaults.PADDINGS),
         default=defaults.PADDING,
         help="how G's convolutions pad the border (the engine's default, reflect, names results "
-        "engine-reflect; zeros, the first design, names them engine)",
+        "engine-reflect; zeros names them engine)",
     )
     parser.add_argument(
         "--r1",

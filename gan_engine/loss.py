@@ -6,11 +6,9 @@ Why: on 20-60 images the non-saturating loss lets D's logits on reals grow witho
 starts memorising; the hinge stops pushing a sample once it is classified with margin 1, which
 keeps D's outputs bounded and gives ADA's ``sign(D(real))`` measure a stable scale. Spectral
 normalisation already bounds D's Lipschitz constant, so R1 (which costs a second backward pass,
-≈ +40 % step time on the CPU) is optional (``r1_gamma > 0``). The brief's non-saturating loss is
-available (``loss = "nsgan"``). Measured at the quality benchmark's budget (BENCHMARKS.md, "Loss
-and regularisation"; one person): the non-saturating loss lost likeness (identity 0.89 vs 1.00,
-distance 0.48 vs 0.40) and varied only the exposure; R1 (gamma 0.05) cost 18 % of the images
-and bought nothing measurable. Hence hinge, no R1.
+≈ +40 % step time on the CPU) is optional (``r1_gamma > 0``); the non-saturating loss is available
+(``loss = "nsgan"``). Hinge and no R1 because the non-saturating loss lost likeness and R1 cost
+images for no gain at the quality benchmark's budget (BENCHMARKS.md, "Engine quality").
 """
 
 from __future__ import annotations

@@ -28,12 +28,9 @@ from torch.nn.utils import spectral_norm
 from gan_engine import RESOLUTIONS, defaults
 from gan_engine.defaults import PADDINGS
 
-#: Channels per feature-map size at width 1.0; scaled by ``NetConfig.width``.
-#: Sized for a 2-core CPU and a 15-minute budget (bench/gan_speed.py, BENCHMARKS.md): the earlier
-#: table (256/256/128/128/64 from 4 to 64 px) cost 20.6 GFLOP per training image, 85 % of it in
-#: G's 32 and 64 px convolutions, i.e. ~3 images per CPU-second: a few hundred steps in the
-#: budget, too few to learn a face. Halving every size (5.2 GFLOP per image) trains ~4x more images
-#: per CPU-second at a similar share of the machine's matmul rate. On a GPU use ``width`` 2-4.
+#: Channels per feature-map size at width 1.0; scaled by ``NetConfig.width`` (2-4 on a GPU).
+#: Sized so that a 2-core CPU trains enough images in a 15-minute budget to learn a face
+#: (5.2 GFLOP per image; BENCHMARKS.md, "Engine speed").
 BASE_CHANNELS = {4: 128, 8: 128, 16: 64, 32: 64, 64: 32, 128: 16, 256: 8}
 
 
@@ -46,17 +43,13 @@ class NetConfig:
     text_dim: int = 384
     cond_dim: int = 128
     width: float = defaults.WIDTH
-    #: How G's 3x3 convolutions see past the border: "reflect" (the default) or "zeros" (the first
-    #: design). Zero-padded generators' samples carry a grid of horizontal and vertical lines 4-6 px
-    #: apart (bench/gan_spectrum.py: the excess power lies on the axes of the spectrum, as the
-    #: border's own lines do); zero padding gives every layer a border to echo, reflection does
-    #: not. Measured side by side at the full budget on two people: 2.6-4.4x fewer lines and
-    #: identity up, a faint colour grid left (BENCHMARKS.md, "Engine quality").
+    #: How G's 3x3 convolutions see past the border: "reflect" (the default), because zero padding
+    #: gives every layer a border to echo as a grid of lines on the samples (bench/gan_spectrum.py;
+    #: BENCHMARKS.md, "Engine quality"); "zeros" for models trained with it.
     padding: str = defaults.PADDING
-    #: Whether G's caption projection has a bias. With one (the first design), "no caption" still
-    #: feeds the 4x4 seed a constant vector, from which G can draw one layout whatever the noise;
-    #: without, the seed's only input is the noise (and the caption, when there is one), so the
-    #: layout of the face has to come from it (bench/gan_ablation.py, BENCHMARKS.md).
+    #: Whether G's caption projection has a bias. With one, "no caption" still feeds the 4x4 seed a
+    #: constant, from which G can draw one layout whatever the noise; without, the layout has to
+    #: come from the noise (bench/gan_ablation.py; BENCHMARKS.md, "Engine quality").
     caption_bias: bool = defaults.CAPTION_BIAS
 
     def channels(self, size: int) -> int:

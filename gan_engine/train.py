@@ -60,7 +60,7 @@ from gan_engine.text import CaptionEncoder
 #: the torch-free gan_engine.prior, which lists priors without loading torch).
 ARCHITECTURE_FIELDS = ARCHITECTURE
 #: Architecture fields whose default changed: a saved config without the field was trained with
-#: the value here, not with today's default (``padding`` became "reflect" after measurement).
+#: the value here, not with today's default.
 EARLIER_DEFAULTS: dict[str, Any] = {"padding": "zeros"}
 #: Architecture fields that change how G draws but not one weight: a prior trained with another
 #: value is still a valid starting point (``train --init``); a resumed run must match them all.

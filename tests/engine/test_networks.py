@@ -74,7 +74,7 @@ def test_the_noise_reaches_the_image_through_the_norms_too():
 
 @pytest.mark.parametrize("caption_bias", [True, False])
 def test_without_a_caption_bias_the_seed_has_no_constant_input(caption_bias):
-    """With no caption, the first design still feeds the 4x4 seed the projection's bias, a
+    """With no caption, a projection with a bias still feeds the 4x4 seed that bias, a
     constant from which G can draw one layout for every noise; without the bias the seed sees the
     noise alone (and a caption, when there is one)."""
     torch.manual_seed(0)
