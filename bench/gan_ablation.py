@@ -39,8 +39,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "nsgan": {"loss": "nsgan"},
     "nosn": {},
     "nobias": {"caption_bias": False},
-    "mbstd4": {"mbstd_group": 4},
-    "ms1": {"mode_seeking": 1.0},
 }
 
 

@@ -35,6 +35,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from gan_engine import defaults  # noqa: E402  (torch-free: --plan and --summary stay instant)
+
 #: Six LFW people with 20-60 photos: women and men, several ages and skin tones.
 PEOPLE = (
     "Jennifer_Aniston",  # 21
@@ -46,7 +48,7 @@ PEOPLE = (
 )
 MODELS = ("engine", "dcgan", "dcgan_bn")
 PRIORS = ("none", "prior")
-RESOLUTION, BATCH, SAMPLES, SEED = 64, 16, 64, 0
+RESOLUTION, BATCH, SAMPLES, SEED = defaults.RESOLUTION, 16, 64, defaults.SEED
 DEFAULT_LFW = ROOT.parent / "shared" / "data" / "faces" / "lfw"
 #: Rough wall seconds per run for preparing and evaluating (dlib on 64 samples, SSIM pairs).
 EVALUATE_SECONDS, PREPARE_SECONDS_PER_PHOTO = 60, 0.3
@@ -221,17 +223,13 @@ def reference_model(kind: str, run: Path):
 
 # ----- the benchmark -----------------------------------------------------------------------------
 #: The engine's options: (argument, TrainConfig field, the value a run name leaves out, the run
-#: name's suffix otherwise). The value left out is the engine's first design, so that earlier
-#: results keep their names when a default changes: ``engine`` runs are zero-padded, and the
-#: default engine since padding became "reflect" runs as ``engine-reflect``. The order is the
-#: order of suffixes in run names (results are found by name).
+#: name's suffix otherwise). The values left out are fixed, not the engine's defaults, so that a
+#: stored result keeps its name when a default changes: ``engine`` runs are zero-padded and the
+#: default engine runs as ``engine-reflect``. The order is the order of suffixes in run names
+#: (results are found by name).
 ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("width", "width", 1.0, "-w{:g}"),
-    ("mbstd", "mbstd_group", 0, "-mbstd{}"),
-    ("mode_seeking", "mode_seeking", 0.0, "-ms{:g}"),
     ("loss", "loss", "hinge", "-{}"),
-    ("upsample", "upsample", "nearest", "-{}"),
-    ("noise", "noise", "everywhere", "-noise{}"),
     ("padding", "padding", "zeros", "-{}"),
     ("r1", "r1_gamma", 0.0, "-r1-{:g}"),
     ("lr_g", "lr_g", 2e-4, "-lrg{:g}"),
@@ -241,10 +239,10 @@ ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
 
 
 def variant(model: str, args: argparse.Namespace) -> str:
-    """The model's name in run keys and results: ``engine-w0.5``, ``engine-mbstd4``,
-    ``engine-ms0.1``, ``engine-nsgan``, ``engine-bilinear``, ``engine-noiseseed``,
+    """The model's name in run keys and results: ``engine-w0.5``, ``engine-nsgan``,
     ``engine-reflect``, ``engine-r1-0.05``, ``engine-lrg0.0001-lrd0.0004`` for the engine's
-    options; the first design's values add nothing (see ENGINE_OPTIONS)."""
+    options; the values ENGINE_OPTIONS leaves out add nothing. Results of options
+    the engine no longer has keep their names (``engine-mbstd4``, ``engine-noiseseed``, ...)."""
     if model != "engine":
         return model
     return model + "".join(
@@ -323,7 +321,7 @@ def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work:
     return result
 
 
-#: The issue's targets for the engine: (figure, test) on one result's figures.
+#: The quality targets for the engine: (figure, test) on one result's figures.
 TARGETS = {
     "identity": lambda f: f["identity"] >= 0.95,
     "distance": lambda f: f["distance"] is not None and f["distance"] <= 0.42,
@@ -456,60 +454,44 @@ def main() -> int:
     parser.add_argument(
         "--width",
         type=float,
-        default=1.0,
+        default=defaults.WIDTH,
         help="engine runs with every channel count scaled by this (results as engine-wW)",
     )
     parser.add_argument(
-        "--mbstd",
-        type=int,
-        default=0,
-        help="engine runs with minibatch standard deviation in D (group size; results as "
-        "engine-mbstdN)",
-    )
-    parser.add_argument(
-        "--mode-seeking",
-        type=float,
-        default=0.0,
-        help="engine runs with the mode-seeking term at this weight (results as engine-msW)",
-    )
-    parser.add_argument(
         "--loss",
-        choices=["hinge", "nsgan"],
-        default="hinge",
+        choices=list(defaults.LOSSES),
+        default=defaults.LOSS,
         help="engine runs with this adversarial loss (nsgan: results as engine-nsgan)",
     )
     parser.add_argument(
-        "--upsample",
-        choices=["nearest", "bilinear"],
-        default="nearest",
-        help="engine runs with this up-sampling in G (bilinear: results as engine-bilinear)",
-    )
-    parser.add_argument(
-        "--noise",
-        choices=["everywhere", "seed"],
-        default="everywhere",
-        help="where G's noise enters (seed: results as engine-noiseseed)",
-    )
-    parser.add_argument(
         "--padding",
-        choices=["reflect", "zeros"],
-        default="reflect",
+        choices=list(defaults.PADDINGS),
+        default=defaults.PADDING,
         help="how G's convolutions pad the border (the engine's default, reflect, names results "
-        "engine-reflect; zeros, the first design, names them engine)",
+        "engine-reflect; zeros names them engine)",
     )
     parser.add_argument(
-        "--r1", type=float, default=0.0, help="engine runs with R1 at this gamma (engine-r1-G)"
+        "--r1",
+        type=float,
+        default=defaults.R1_GAMMA,
+        help="engine runs with R1 at this gamma (engine-r1-G)",
     )
     parser.add_argument(
-        "--lr-g", type=float, default=2e-4, help="engine runs with G at this learning rate (-lrgX)"
+        "--lr-g",
+        type=float,
+        default=defaults.LR_G,
+        help="engine runs with G at this learning rate (-lrgX)",
     )
     parser.add_argument(
-        "--lr-d", type=float, default=2e-4, help="engine runs with D at this learning rate (-lrdX)"
+        "--lr-d",
+        type=float,
+        default=defaults.LR_D,
+        help="engine runs with D at this learning rate (-lrdX)",
     )
     parser.add_argument(
         "--caption-bias",
         action=argparse.BooleanOptionalAction,
-        default=True,
+        default=defaults.CAPTION_BIAS,
         help="engine runs with (or, -nocaptionbias, without) a bias in G's caption projection",
     )
     parser.add_argument("--plan", action="store_true", help="print what the run takes and stop")

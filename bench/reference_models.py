@@ -1,7 +1,7 @@
 """The two reference models the engine is measured against, written for PyTorch from their
 descriptions (not copied from anyone's code).
 
-* ``dcgan``: the product brief's DCGAN exactly as written. Generator: a dense layer from the
+* ``dcgan``: a plain DCGAN, the baseline the engine is held to. Generator: a dense layer from the
   noise and the caption encoding to an 8x8x256 map, then three transposed convolutions
   (256 -> 128 -> 64 -> 3 channels, each doubling the size) with leaky ReLU between them and tanh
   at the end. Discriminator: three strided convolutions (3 -> 64 -> 128 -> 256) with leaky ReLU
@@ -10,10 +10,10 @@ descriptions (not copied from anyone's code).
   the dense layer and every transposed convolution of G except the output one, and after every
   convolution of D except the first.
 
-Both train as the brief says: the non-saturating loss (binary cross-entropy on logits), Adam with
+Both train as DCGANs do: the non-saturating loss (binary cross-entropy on logits), Adam with
 learning rate 2e-4 and beta1 0.5, horizontal flips as the only augmentation. At 64 px the start
 map is 8x8 as written; at 128 and 256 px it is ``resolution / 8`` so that the same three
-transposed convolutions reach the resolution (the brief only describes 64 px).
+transposed convolutions reach the resolution (the baseline is defined at 64 px).
 """
 
 from __future__ import annotations

@@ -24,11 +24,11 @@ import torch
 
 from gan_engine import CHECKPOINT_FORMAT
 from gan_engine.errors import CheckpointError
+from gan_engine.prior import is_prior_folder, load_prior_state, no_longer_supported, removed_option
 
 MAGIC = b"MEMGAN\x00\x01"
 CHECKPOINT_NAME = "checkpoint.pt"
 PREVIOUS_NAME = "checkpoint.prev.pt"
-PRIOR_MANIFEST = "prior.json"  # gan_engine.prior.MANIFEST_NAME: a shipped prior's folder
 
 
 def save_checkpoint(state: dict[str, Any], directory: str | os.PathLike[str]) -> Path:
@@ -91,7 +91,8 @@ def read_checkpoint(
 
 
 def check_compatible(state: dict[str, Any], path: Path, resolution: int | None = None) -> None:
-    """Refuse checkpoints from another format version or resolution, naming both."""
+    """Refuse checkpoints from another format version or resolution, naming both, and those
+    trained with an option the engine no longer has, naming it."""
     version = state.get("format")
     if version != CHECKPOINT_FORMAT:
         raise CheckpointError(
@@ -101,6 +102,8 @@ def check_compatible(state: dict[str, Any], path: Path, resolution: int | None =
         raise CheckpointError(
             f"the checkpoint {path} is for {state.get('resolution')} px images, not {resolution} px"
         )
+    if option := removed_option(state.get("config") or {}):
+        raise CheckpointError(no_longer_supported(f"the checkpoint {path}", option))
 
 
 def load_checkpoint(
@@ -112,9 +115,7 @@ def load_checkpoint(
     """Read, verify and check a checkpoint (a folder means its ``checkpoint.pt``, or, for a
     shipped prior's folder, its verified weights: see :mod:`gan_engine.prior`)."""
     file = Path(path)
-    if file.is_dir() and (file / PRIOR_MANIFEST).is_file():
-        from gan_engine.prior import load_prior_state
-
+    if file.is_dir() and is_prior_folder(file):
         return load_prior_state(file, resolution=resolution, map_location=str(map_location))
     if file.is_dir():
         file = file / CHECKPOINT_NAME

@@ -13,8 +13,13 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from gan_engine import RESOLUTIONS, defaults
 from gan_engine.errors import EngineError
+
+if TYPE_CHECKING:  # torch: imported by the commands that train, not by --help
+    from gan_engine.train import TrainConfig
 
 
 def _ints(text: str) -> list[int]:
@@ -30,76 +35,67 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
     """The options shared by ``train`` and ``pretrain`` (a prior is an ordinary run)."""
     parser.add_argument("--data", required=True, help="a prepared data set (from prepare)")
     parser.add_argument("--out", required=True, help="run folder: checkpoint.pt and samples/")
-    parser.add_argument("--resolution", type=int, default=64, choices=[16, 64, 128, 256])
-    parser.add_argument("--steps", type=int, default=10_000)
-    parser.add_argument("--batch", type=int, default=0, help="0 = automatic")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument(
+        "--resolution", type=int, default=defaults.RESOLUTION, choices=list(RESOLUTIONS)
+    )
+    parser.add_argument("--steps", type=int, default=defaults.STEPS)
+    parser.add_argument("--batch", type=int, default=defaults.BATCH, help="0 = automatic")
+    parser.add_argument("--seed", type=int, default=defaults.SEED)
+    parser.add_argument("--device", default=defaults.DEVICE, help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=int, help="CPU threads for PyTorch")
-    parser.add_argument("--width", type=float, default=1.0, help="channel multiplier")
-    parser.add_argument(
-        "--mbstd",
-        type=int,
-        default=0,
-        help="minibatch standard-deviation group size in D (0 = off; see BENCHMARKS.md)",
-    )
-    parser.add_argument(
-        "--upsample",
-        choices=["nearest", "bilinear"],
-        default="nearest",
-        help="the generator's up-sampling between scales (see BENCHMARKS.md)",
-    )
-    parser.add_argument(
-        "--noise",
-        choices=["everywhere", "seed"],
-        default="everywhere",
-        help="where the generator's noise enters: every layer's norm, or the 4x4 seed only",
-    )
+    parser.add_argument("--width", type=float, default=defaults.WIDTH, help="channel multiplier")
     parser.add_argument(
         "--padding",
-        choices=["reflect", "zeros"],
-        default="reflect",
-        help="how the generator's convolutions pad the border (zeros: the first design, with a "
-        "grid pattern; see BENCHMARKS.md)",
+        choices=list(defaults.PADDINGS),
+        default=defaults.PADDING,
+        help="how the generator's convolutions pad the border (zeros draws a grid pattern; see "
+        "BENCHMARKS.md)",
     )
     parser.add_argument(
         "--caption-bias",
         action=argparse.BooleanOptionalAction,
-        default=True,
+        default=defaults.CAPTION_BIAS,
         help="a bias in the generator's caption projection (--no-caption-bias: without a caption "
         "only the noise seeds the face's layout; see BENCHMARKS.md)",
     )
+    parser.add_argument("--loss", choices=list(defaults.LOSSES), default=defaults.LOSS)
+    parser.add_argument("--r1", type=float, default=defaults.R1_GAMMA, help="R1 gamma (0 = off)")
     parser.add_argument(
-        "--mode-seeking",
-        type=float,
-        default=0.0,
-        help="weight of the mode-seeking term for varied poses (0 = off; see BENCHMARKS.md)",
+        "--lr-g", type=float, default=defaults.LR_G, help="the generator's learning rate"
     )
-    parser.add_argument("--loss", choices=["hinge", "nsgan"], default="hinge")
-    parser.add_argument("--r1", type=float, default=0.0, help="R1 gamma (0 = off)")
-    parser.add_argument("--lr-g", type=float, default=2e-4, help="the generator's learning rate")
     parser.add_argument(
         "--lr-d",
         type=float,
-        default=2e-4,
+        default=defaults.LR_D,
         help="the discriminator's learning rate (a faster D delays the samples' sameness; see "
         "BENCHMARKS.md)",
     )
     parser.add_argument(
-        "--no-ada", action="store_true", help="keep the augmentation probability fixed"
+        "--no-ada",
+        dest="ada",
+        action="store_false",
+        default=defaults.ADA,
+        help="keep the augmentation probability fixed",
     )
     parser.add_argument(
-        "--aug-p", type=float, default=0.0, help="initial (or fixed) augmentation probability"
+        "--aug-p",
+        type=float,
+        default=defaults.AUG_P,
+        help="initial (or fixed) augmentation probability",
     )
-    parser.add_argument("--sample-every", type=int, default=500, help="steps")
+    parser.add_argument("--sample-every", type=int, default=defaults.SAMPLE_EVERY, help="steps")
     parser.add_argument(
         "--sample-seconds",
         type=float,
-        default=120.0,
+        default=defaults.SAMPLE_EVERY_SECONDS,
         help="also a sample grid after this many seconds of training (0 = by steps only)",
     )
-    parser.add_argument("--checkpoint-every", type=int, default=500, help="steps")
-    parser.add_argument("--checkpoint-seconds", type=float, default=600.0)
+    parser.add_argument(
+        "--checkpoint-every", type=int, default=defaults.CHECKPOINT_EVERY_STEPS, help="steps"
+    )
+    parser.add_argument(
+        "--checkpoint-seconds", type=float, default=defaults.CHECKPOINT_EVERY_SECONDS
+    )
     parser.add_argument("--init", help="start from a prior's checkpoint")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
 
@@ -131,13 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train (or resume) a person's model")
     _training_arguments(train)
-    train.add_argument("--min-photos", type=int, default=5)
+    train.add_argument("--min-photos", type=int, default=defaults.MIN_PHOTOS)
     pretrain = commands.add_parser(
         "pretrain",
         help="train a general face prior on a corpus of many people (prepare --any-person)",
     )
     _training_arguments(pretrain)
-    pretrain.add_argument("--min-photos", type=int, default=200)
+    pretrain.add_argument("--min-photos", type=int, default=defaults.PRETRAIN_MIN_PHOTOS)
 
     export = commands.add_parser(
         "export-prior",
@@ -252,12 +248,11 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+def training_config(args: argparse.Namespace) -> TrainConfig:
+    """The :class:`gan_engine.train.TrainConfig` that ``train`` or ``pretrain`` asks for."""
+    from gan_engine.train import TrainConfig
 
-    from gan_engine.train import Progress, TrainConfig, pretrain, train
-
-    config = TrainConfig(
+    return TrainConfig(
         data=args.data,
         out=args.out,
         resolution=args.resolution,
@@ -267,17 +262,13 @@ def _train(args: argparse.Namespace) -> int:
         device=args.device,
         threads=args.threads,
         width=args.width,
-        mbstd_group=args.mbstd,
-        mode_seeking=args.mode_seeking,
-        upsample=args.upsample,
-        noise=args.noise,
         padding=args.padding,
         caption_bias=args.caption_bias,
         loss=args.loss,
         r1_gamma=args.r1,
         lr_g=args.lr_g,
         lr_d=args.lr_d,
-        ada=not args.no_ada,
+        ada=args.ada,
         aug_p=args.aug_p,
         sample_every=args.sample_every,
         sample_every_seconds=args.sample_seconds,
@@ -287,6 +278,14 @@ def _train(args: argparse.Namespace) -> int:
         init=args.init,
         resume=args.resume,
     )
+
+
+def _train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from gan_engine.train import Progress, pretrain, train
+
+    config = training_config(args)
     stop = {"requested": False}
 
     def on_interrupt(_signum: int, _frame: object) -> None:

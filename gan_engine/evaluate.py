@@ -31,13 +31,13 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from gan_engine.data import load_faces
 from gan_engine.errors import DataError
 from gan_engine.faces import SAME_PERSON_DISTANCE, FaceTools
 from gan_engine.generate import Model, load_model, sample
-from gan_engine.loss import structure
 from gan_engine.text import CaptionEncoder
 
 
@@ -83,13 +83,21 @@ def pairwise_mean(items: list[Any], metric: Any, limit: int = 500) -> float | No
     return float(np.mean([metric(items[i], items[j]) for i, j in pairs]))
 
 
-#: Side of the grey thumbnails that shape similarity compares (finer than the loss's 8 px).
+#: Side of the grey thumbnails that shape similarity compares: pose and expression, not texture.
 SHAPE_SIZE = 16
+
+
+def structure(images: torch.Tensor, size: int = SHAPE_SIZE) -> torch.Tensor:
+    """Grey, ``size`` px, zero mean and unit variance per image: shape without colour."""
+    grey = images.float().mean(dim=1, keepdim=True)
+    small = F.adaptive_avg_pool2d(grey, size)
+    flat = small.flatten(1)
+    return (flat - flat.mean(dim=1, keepdim=True)) / (flat.std(dim=1, keepdim=True) + 1e-4)
 
 
 def shape_similarity(images: np.ndarray) -> float | None:
     """Mean Pearson correlation between pairs of images (N x H x W x 3, uint8) of their
-    :func:`gan_engine.loss.structure` at ``SHAPE_SIZE`` px: 1 when all share one shape whatever
+    :func:`structure` at ``SHAPE_SIZE`` px: 1 when all share one shape whatever
     their exposure, near 0 for unrelated pictures (a flat image correlates with nothing)."""
     n = len(images)
     if n < 2:

@@ -6,16 +6,9 @@ Why: on 20-60 images the non-saturating loss lets D's logits on reals grow witho
 starts memorising; the hinge stops pushing a sample once it is classified with margin 1, which
 keeps D's outputs bounded and gives ADA's ``sign(D(real))`` measure a stable scale. Spectral
 normalisation already bounds D's Lipschitz constant, so R1 (which costs a second backward pass,
-≈ +40 % step time on the CPU) is optional (``r1_gamma > 0``). The brief's non-saturating loss is
-available (``loss = "nsgan"``). Measured at the quality benchmark's budget (BENCHMARKS.md, "Loss
-and regularisation"; one person): the non-saturating loss lost likeness (identity 0.89 vs 1.00,
-distance 0.48 vs 0.40) and varied only the exposure; R1 (gamma 0.05) cost 18 % of the images
-and bought nothing measurable. Hence hinge, no R1.
-
-The optional **mode-seeking** term (Mao et al. 2019, MSGAN) is aimed at the engine's measured
-weakness on 20-60 photos: samples that share one pose and differ only in colour and brightness
-(docs/engine.md). It compares images on their *structure* (grey, 8 px, each image standardised)
-so that G cannot satisfy it with the cheap colour and brightness changes it already makes.
+≈ +40 % step time on the CPU) is optional (``r1_gamma > 0``); the non-saturating loss is available
+(``loss = "nsgan"``). Hinge and no R1 because the non-saturating loss lost likeness and R1 cost
+images for no gain at the quality benchmark's budget (BENCHMARKS.md, "Engine quality").
 """
 
 from __future__ import annotations
@@ -59,31 +52,3 @@ def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Te
     """Squared gradient norm of D on reals (Mescheder et al. 2018); needs ``requires_grad`` reals."""
     (gradient,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)
     return gradient.float().square().sum(dim=(1, 2, 3)).mean()
-
-
-#: Side of the images the mode-seeking term compares: pose and expression, not texture.
-STRUCTURE_SIZE = 8
-
-
-def structure(images: torch.Tensor, size: int = STRUCTURE_SIZE) -> torch.Tensor:
-    """Grey, ``size`` px, zero mean and unit variance per image: shape without colour (also
-    ``evaluate.shape_similarity``'s measure, at a finer size than the term trains on)."""
-    grey = images.float().mean(dim=1, keepdim=True)
-    small = F.adaptive_avg_pool2d(grey, size)
-    flat = small.flatten(1)
-    return (flat - flat.mean(dim=1, keepdim=True)) / (flat.std(dim=1, keepdim=True) + 1e-4)
-
-
-def mode_seeking_loss(fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-    """``1 / (structure distance / noise distance)`` over the two halves of the batch (MSGAN).
-
-    Minimising it makes two noise vectors that differ give images whose structure differs, in
-    proportion; it is zero-cost in forward passes (pairs are taken within the batch).
-    """
-    half = fake.shape[0] // 2
-    if half == 0:
-        return torch.zeros((), device=fake.device)
-    shapes = structure(fake[: 2 * half])
-    image_distance = (shapes[:half] - shapes[half:]).abs().mean(dim=1)
-    noise_distance = (z[:half] - z[half : 2 * half]).float().abs().mean(dim=1)
-    return 1.0 / ((image_distance / noise_distance).mean() + 1e-5)

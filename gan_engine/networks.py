@@ -25,57 +25,32 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
-from gan_engine import RESOLUTIONS
+from gan_engine import RESOLUTIONS, defaults
+from gan_engine.defaults import PADDINGS
 
-#: Channels per feature-map size at width 1.0; scaled by ``NetConfig.width``.
-#: Sized for a 2-core CPU and a 15-minute budget (bench/gan_speed.py, BENCHMARKS.md): the earlier
-#: table (256/256/128/128/64 from 4 to 64 px) cost 20.6 GFLOP per training image, 85 % of it in
-#: G's 32 and 64 px convolutions, i.e. ~3 images per CPU-second: a few hundred steps in the
-#: budget, too few to learn a face. Halving every size (5.2 GFLOP per image) trains ~4x more images
-#: per CPU-second at a similar share of the machine's matmul rate. On a GPU use ``width`` 2-4.
+#: Channels per feature-map size at width 1.0; scaled by ``NetConfig.width`` (2-4 on a GPU).
+#: Sized so that a 2-core CPU trains enough images in a 15-minute budget to learn a face
+#: (5.2 GFLOP per image; BENCHMARKS.md, "Engine speed").
 BASE_CHANNELS = {4: 128, 8: 128, 16: 64, 32: 64, 64: 32, 128: 16, 256: 8}
-#: The generator's up-sampling modes (``NetConfig.upsample``).
-UPSAMPLING = ("nearest", "bilinear")
-#: Where the generator's noise enters (``NetConfig.noise``).
-NOISE_PATHS = ("everywhere", "seed")
-#: How the generator's 3x3 convolutions pad the border (``NetConfig.padding``).
-PADDINGS = ("zeros", "reflect")
 
 
 @dataclass(frozen=True)
 class NetConfig:
     """Architecture hyper-parameters; stored in every checkpoint and checked on load."""
 
-    resolution: int = 64
+    resolution: int = defaults.RESOLUTION
     z_dim: int = 128
     text_dim: int = 384
     cond_dim: int = 128
-    width: float = 1.0
-    #: Minibatch standard deviation in D (ProGAN/StyleGAN): D sees how much the samples of a group
-    #: of this size vary, so a generator that makes one face for every noise is easy to spot. 0 = off.
-    mbstd_group: int = 0
-    #: G's up-sampling between scales: "nearest" (the first design) or "bilinear", against the
-    #: fine grid pattern that nearest-neighbour blocks leave on 64 px samples (BENCHMARKS.md).
-    upsample: str = "nearest"
-    #: Where the noise enters G: "everywhere" (the 4x4 seed and every conditional batch norm, the
-    #: first design) or "seed" (the 4x4 seed only; the norms follow the caption alone). Trained
-    #: models put nearly all of the noise's effect into the norms' per-channel gains, which can
-    #: only change exposure and tint (bench/gan_shape.py, BENCHMARKS.md): "seed" leaves the noise
-    #: nowhere to act but the layout of the face. Measured on one person, the generator then
-    #: ignores the noise altogether (one image for every noise), so "everywhere" stays.
-    noise: str = "everywhere"
-    #: How G's 3x3 convolutions see past the border: "reflect" (the default) or "zeros" (the first
-    #: design). Zero-padded generators' samples carry a grid of horizontal and vertical lines 4-6 px
-    #: apart (bench/gan_spectrum.py: the excess power lies on the axes of the spectrum, as the
-    #: border's own lines do); zero padding gives every layer a border to echo, reflection does
-    #: not. Measured side by side at the full budget on two people: 2.6-4.4x fewer lines and
-    #: identity up, a faint colour grid left (BENCHMARKS.md, "Engine quality").
-    padding: str = "reflect"
-    #: Whether G's caption projection has a bias. With one (the first design), "no caption" still
-    #: feeds the 4x4 seed a constant vector, from which G can draw one layout whatever the noise;
-    #: without, the seed's only input is the noise (and the caption, when there is one), so the
-    #: layout of the face has to come from it (bench/gan_ablation.py, BENCHMARKS.md).
-    caption_bias: bool = True
+    width: float = defaults.WIDTH
+    #: How G's 3x3 convolutions see past the border: "reflect" (the default), because zero padding
+    #: gives every layer a border to echo as a grid of lines on the samples (bench/gan_spectrum.py;
+    #: BENCHMARKS.md, "Engine quality"); "zeros" for models trained with it.
+    padding: str = defaults.PADDING
+    #: Whether G's caption projection has a bias. With one, "no caption" still feeds the 4x4 seed a
+    #: constant, from which G can draw one layout whatever the noise; without, the layout has to
+    #: come from the noise (bench/gan_ablation.py; BENCHMARKS.md, "Engine quality").
+    caption_bias: bool = defaults.CAPTION_BIAS
 
     def channels(self, size: int) -> int:
         return max(8, int(BASE_CHANNELS[size] * self.width))
@@ -84,14 +59,6 @@ class NetConfig:
         if self.resolution not in RESOLUTIONS:
             raise ValueError(
                 f"resolution {self.resolution} is not supported; choose from {RESOLUTIONS}"
-            )
-        if self.upsample not in UPSAMPLING:
-            raise ValueError(
-                f"up-sampling {self.upsample!r} is not supported; choose from {UPSAMPLING}"
-            )
-        if self.noise not in NOISE_PATHS:
-            raise ValueError(
-                f"noise path {self.noise!r} is not supported; choose from {NOISE_PATHS}"
             )
         if self.padding not in PADDINGS:
             raise ValueError(f"padding {self.padding!r} is not supported; choose from {PADDINGS}")
@@ -116,21 +83,18 @@ class ConditionalBatchNorm(nn.Module):
 
 
 class UpBlock(nn.Module):
-    """Double the size: up-sampling, 3x3 conv, conditional BN, gated linear unit."""
+    """Double the size: nearest-neighbour up-sampling, 3x3 conv, conditional BN, gated linear
+    unit."""
 
-    def __init__(
-        self, in_ch: int, out_ch: int, cond: int, mode: str = "nearest", padding: str = "reflect"
-    ) -> None:
+    def __init__(self, in_ch: int, out_ch: int, cond: int, padding: str = "reflect") -> None:
         super().__init__()
-        self.mode = mode
         self.conv = nn.Conv2d(in_ch, out_ch * 2, 3, padding=1, padding_mode=padding, bias=False)
         self.norm = ConditionalBatchNorm(out_ch * 2, cond)
         self.conv2 = nn.Conv2d(out_ch, out_ch * 2, 3, padding=1, padding_mode=padding, bias=False)
         self.norm2 = ConditionalBatchNorm(out_ch * 2, cond)
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        corners = False if self.mode == "bilinear" else None  # only bilinear takes the flag
-        x = F.interpolate(x, scale_factor=2.0, mode=self.mode, align_corners=corners)
+        x = F.interpolate(x, scale_factor=2.0, mode="nearest")
         x = F.glu(self.norm(self.conv(x), cond), dim=1)
         return F.glu(self.norm2(self.conv2(x), cond), dim=1)
 
@@ -159,7 +123,6 @@ class Generator(nn.Module):
         super().__init__()
         self.config = config
         cond = config.z_dim + config.cond_dim
-        norm_cond = config.cond_dim if config.noise == "seed" else cond
         self.text_proj = nn.Linear(config.text_dim, config.cond_dim, bias=config.caption_bias)
         c4 = config.channels(4)
         self.initial = nn.ConvTranspose2d(cond, c4 * 2, 4, bias=False)
@@ -167,13 +130,7 @@ class Generator(nn.Module):
         self.sizes = [4 * 2**i for i in range(1, config.resolution.bit_length() - 2)]
         self.blocks = nn.ModuleDict(
             {
-                str(s): UpBlock(
-                    config.channels(s // 2),
-                    config.channels(s),
-                    norm_cond,
-                    config.upsample,
-                    config.padding,
-                )
+                str(s): UpBlock(config.channels(s // 2), config.channels(s), cond, config.padding)
                 for s in self.sizes
             }
         )
@@ -196,15 +153,11 @@ class Generator(nn.Module):
         self, z: torch.Tensor, text: torch.Tensor, norm_z: torch.Tensor | None = None
     ) -> torch.Tensor:
         """``norm_z`` (default ``z``) is the noise the norms see: a diagnosis can hold one path
-        still and vary the other (``bench/gan_shape.py --paths``). With ``noise="seed"`` the
-        norms see no noise, and ``norm_z`` is ignored."""
+        still and vary the other (``bench/gan_shape.py --paths``)."""
         cond = self.condition(z, text)
         x = F.glu(self.initial_norm(self.initial(cond[:, :, None, None])), dim=1)
-        caption = cond[:, self.config.z_dim :]
-        if self.config.noise == "seed":
-            cond = caption
-        elif norm_z is not None:
-            cond = torch.cat([norm_z, caption], dim=1)
+        if norm_z is not None:
+            cond = torch.cat([norm_z, cond[:, self.config.z_dim :]], dim=1)
         features = {4: x}
         for size in self.sizes:
             x = self.blocks[str(size)](x, cond)
@@ -257,21 +210,6 @@ class Decoder(nn.Module):
         return self.net(features)
 
 
-def minibatch_std(x: torch.Tensor, group: int) -> torch.Tensor:
-    """Append one channel: the mean standard deviation of features across each group of samples.
-
-    Groups are the largest divisor of the batch not above ``group``, so any batch size works (a
-    batch of one gets zeros). D must be called on real and generated batches separately."""
-    n, c, h, w = x.shape
-    size = min(group, n)
-    while n % size:
-        size -= 1
-    y = x.float().reshape(size, n // size, c, h, w)
-    y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # one value per group
-    y = y.to(x.dtype).reshape(1, n // size, 1, 1, 1).expand(size, -1, 1, h, w).reshape(n, 1, h, w)
-    return torch.cat([x, y], dim=1)
-
-
 class Discriminator(nn.Module):
     """``D(image, caption_embedding) -> (logit, reconstruction)``; reconstruction on request."""
 
@@ -285,8 +223,7 @@ class Discriminator(nn.Module):
             DownBlock(config.channels(s * 2), config.channels(s)) for s in self.sizes
         )
         c4 = config.channels(4)
-        extra = 1 if config.mbstd_group > 0 else 0
-        self.head = nn.Sequential(_sn_conv(c4 + extra, c4, 3, 1, 1), nn.LeakyReLU(0.2))
+        self.head = nn.Sequential(_sn_conv(c4, c4, 3, 1, 1), nn.LeakyReLU(0.2))
         self.logit = spectral_norm(nn.Linear(c4 * 16, 1))
         self.embed = spectral_norm(nn.Linear(config.text_dim, c4, bias=False))
         self.decoder = Decoder(config.channels(8), min(res, 32))
@@ -300,8 +237,6 @@ class Discriminator(nn.Module):
             x = block(x)
             if size == 8:
                 features8 = x
-        if self.config.mbstd_group > 0:
-            x = minibatch_std(x, self.config.mbstd_group)
         x = self.head(x)
         logit = self.logit(x.flatten(1)).squeeze(1)
         # Projection: the caption pulls the logit towards images that fit it; zero for no caption.

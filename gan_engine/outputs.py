@@ -3,8 +3,8 @@
 Every PNG the engine produces — aligned crops, sample grids, generated photos, interpolation frames,
 augmentation previews — goes through :func:`write_image` (images embedded in the HTML report go
 through its twin :func:`encode_png`, which applies the same labels). Keeping a single door means
-that labelling (and, in a later issue, watermarking and signing of generated images) cannot be
-forgotten by one code path. Writes are atomic (temporary file, then rename) so that a crash never leaves half a PNG.
+that labelling, watermarking and signing of generated images cannot be forgotten by one code
+path. Writes are atomic (temporary file, then rename) so that a crash never leaves half a PNG.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from gan_engine import __version__
 if TYPE_CHECKING:
     from gan_engine.provenance import Provenance
 
-#: What an image is; generated kinds are the ones a later issue will watermark and sign.
+#: What an image is; generated kinds are the ones that carry the AI label and provenance.
 ImageKind = Literal["crop", "sample_grid", "generated", "frame", "augment_preview", "report"]
 GENERATED_KINDS: frozenset[str] = frozenset({"sample_grid", "generated", "frame"})
 

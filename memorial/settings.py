@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Signed-in answers (pages, API, media) are "Cache-Control: private, no-store".
     "memorial.core.caching.PrivateCacheMiddleware",
-    # Two-factor sign-in (TOTP): who has verified a code this session, then the gate that asks.
+    # Two-factor sign-in (TOTP): who has verified a code since signing in, then the gate that asks.
     "django_otp.middleware.OTPMiddleware",
     "memorial.accounts.two_factor.TwoFactorMiddleware",
     "memorial.audit.context.AuditActorMiddleware",

@@ -54,6 +54,6 @@ AXES_ENABLED = True
 # Test workers start without timing training steps (seconds of CPU each); the probe has its
 # own test (tests/jobs/test_speed.py), which runs it directly.
 WORKER_SPEED_PROBE_STEPS = 0
-# The evaluation queued after each training from the form (memorial/jobs/tasks.py): a few
+# The evaluation queued after each training from the form (memorial/jobs/training.py): a few
 # samples keep it quick on the suite's worker.
 JOB_EVALUATION_SAMPLES = 4

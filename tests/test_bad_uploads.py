@@ -1,4 +1,4 @@
-"""The issue's bad-input list, sent through the JSON upload endpoint as a browser would.
+"""Bad inputs a person may upload, sent through the JSON upload endpoint as a browser would.
 
 Every refusal must carry a specific sentence for a person and leave nothing behind:
 no Photo row and no new file under MEDIA_ROOT. Pictures that are unusual but real

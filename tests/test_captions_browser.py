@@ -84,7 +84,7 @@ def test_caption_editor_keyboard_flow_filter_and_shared_details(
         assert done_id not in [r.get_attribute("data-photo-id") for r in rows.all()]
         box = page.locator(".caption-box")
         width = box.first.evaluate("b => b.getBoundingClientRect().width")
-        assert width >= 500  # roomy: the old inline box was about 17 characters wide
+        assert width >= 500  # roomy: room for a sentence, not a word or two
         thumb = rows.first.locator("img").evaluate("i => i.getBoundingClientRect().width")
         assert thumb >= 160
 

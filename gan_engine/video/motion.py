@@ -17,9 +17,8 @@ from gan_engine.video.audio import Features
 
 #: Largest jaw drop, in eye distances (a wide-open "a").
 MAX_JAW = 0.32
-#: How much of a mouth already open in the photo silence closes: all of it, as the issue asks.
-#: (It was 0.5 while a stronger painted-teeth band made lip sync fragile; with the fainter teeth
-#: in :mod:`warp`, full closing raised the worst clip: BENCHMARKS.md, "Video".)
+#: How much of a mouth already open in the photo silence closes: all of it (with the faint teeth of
+#: :mod:`warp`, full closing gives the best worst-clip lip sync: BENCHMARKS.md, "Video").
 CLOSE = 1.0
 #: Lower-jaw outline weights for landmarks 3..13 (chin = 8 moves fully).
 _JAW = {

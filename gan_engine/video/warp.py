@@ -139,10 +139,8 @@ class MeshWarp:
         shade = 0.10 + 0.18 * np.abs(depth - 0.5) * 2
         fill = self.mouth_colour[None, None, :] * shade[..., None]
         # A hint of teeth: off-white under the upper lip, fading out downwards with no edge,
-        # faint and narrow. The detector reads the teeth's lower fade as the inner upper lip when
-        # it is strong: a solid band (the first version) sank lip sync to 0.23 on pressed-lip
-        # portraits, a half-opaque band over 35 % of the gap left 0.58 on an open-mouth photo;
-        # with this one every clip of both face sets measures 0.70 or more (BENCHMARKS.md).
+        # faint and narrow, because the landmark detector reads a stronger band's lower edge as
+        # the inner upper lip and lip sync drops (BENCHMARKS.md, "Video").
         band = np.maximum(np.clip(TEETH_DEPTH * gap, 0, 0.09 * unit), 1e-3)
         teeth = np.clip(1 - (ys + top - upper[None, :]) / band, 0, 1) ** 2
         teeth = TEETH_OPACITY * teeth.astype(np.float32)[..., None]

@@ -20,7 +20,10 @@ from django.utils.translation import gettext as _
 
 from memorial.audit.actions import AuditAction
 from memorial.audit.services import record as audit
+from memorial.consent.gate import may_use
 from memorial.consent.models import ConsentRecord, Scope, Status, Withdrawal
+from memorial.jobs import retirement
+from memorial.jobs.models import Job
 from memorial.moderation import deletion
 from memorial.moderation import items as registry
 
@@ -50,18 +53,13 @@ def plan(record: ConsentRecord, include_uploads: bool) -> list[registry.Item]:
     return found
 
 
-def active_jobs(memorial_id) -> list:
-    from memorial.jobs.models import Job, State
-
-    return list(
-        Job.objects.filter(memorial_id=memorial_id, state__in=[State.QUEUED, State.RUNNING])
-    )
+def active_jobs(memorial_id) -> list[Job]:
+    """The memorial's queued and running jobs: those a withdrawal stops at once."""
+    return retirement.active(memorial_id)
 
 
 def withdraw(record_id, memorial, user, *, include_uploads: bool = False) -> Withdrawal:
     """Withdraw the record, stop the memorial's jobs and delete what was made; see the module."""
-    from memorial.jobs.retirement import retire
-
     with transaction.atomic():
         record = ConsentRecord.objects.select_for_update().get(pk=record_id, memorial=memorial)
         if record.status not in WITHDRAWABLE:
@@ -81,7 +79,7 @@ def withdraw(record_id, memorial, user, *, include_uploads: bool = False) -> Wit
     cancelled = []
     if lost:
         for job in active_jobs(memorial.pk):
-            retire(job)
+            retirement.retire(job)
             cancelled.append(str(job.pk))
     planned = (
         [item.ref() for item in plan(record, include_uploads)] if lost or include_uploads else []
@@ -157,7 +155,13 @@ def run(withdrawal: Withdrawal, user) -> Withdrawal:
     return withdrawal
 
 
-def _allowed(memorial, scope: str) -> bool:
-    from memorial.consent.gate import may_use
+def run_waiting_for(job: Job) -> None:
+    """Run again each withdrawal that found ``job`` still running (kept as "remaining"): the
+    job has ended now, so its row can go (called when a job ends, see consent/signals.py)."""
+    for withdrawal in Withdrawal.objects.filter(memorial_id=job.memorial_id).exclude(remaining=[]):
+        if retirement.waits_for(withdrawal.remaining, job):
+            run(withdrawal, None)
 
+
+def _allowed(memorial, scope: str) -> bool:
     return bool(may_use(memorial, Scope(scope)))

@@ -28,7 +28,7 @@ RECENT = 10
 #: speed probe to the other presets. Far below the pixel ratio (4x, 16x): the engine's channels
 #: narrow as the resolution grows. Measured once on a 2-core CPU, per CPU-second (9.0, 5.8 and
 #: 3.2 images): ``python -m gan_engine.speed --resolutions 64,128,256 --steps 2 --warmup 1
-#: --batch 8 --threads 1``; see BENCHMARKS.md "Product training speed".
+#: --batch 8 --threads 1``; see BENCHMARKS.md "Training speed in the product".
 RESOLUTION_COST = {64: 1.0, 128: 1.6, 256: 2.8}
 
 #: Where a training speed came from.

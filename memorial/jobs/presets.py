@@ -94,7 +94,7 @@ def train_parameters(
         "preset": preset,
         "time_budget_seconds": int(budget_minutes) * 60,
         "engine": engine_values(preset, engine),
-        # After training, an evaluation report on the held-out photos (tasks._queue_evaluation).
+        # After training, an evaluation report on the held-out photos (training.queue_evaluation).
         "evaluation": {"samples": settings.JOB_EVALUATION_SAMPLES},
     }
     if prior:

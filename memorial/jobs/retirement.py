@@ -8,6 +8,10 @@ A deletion waits for a retired job that is still running (the worker writes to i
 job's end runs that deletion again (:func:`settle`, called by ``runner.finish``). When the worker
 is gone instead (killed, its lease expired), the deletion ends the job itself
 (:func:`end_if_abandoned`), so running the deletion again always finishes it.
+
+Jobs sit below consent and moderation: this module calls neither. A withdrawal or a takedown
+retires jobs (:func:`retire`), and each listens to :data:`job_ended` to run again once a job it
+waited for has stopped (memorial/consent/signals.py, memorial/moderation/signals.py).
 """
 
 from __future__ import annotations
@@ -15,23 +19,25 @@ from __future__ import annotations
 import logging
 
 import redis
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from memorial.consent.gate import may_use
 from memorial.jobs import lease as leases
-from memorial.jobs import texts
+from memorial.jobs import services, texts
 from memorial.jobs.models import FINISHED, Job, State
+from memorial.jobs.progress import publish
 from memorial.jobs.services import SCOPES
 
 log = logging.getLogger(__name__)
 RETIRED = gettext_noop("This job was stopped because what it used or made has been removed.")
+#: Sent by :func:`settle` after a job ended (``job=``): the deletions waiting for it run again.
+job_ended = Signal()
 
 
 def retire(job: Job) -> None:
     """Mark a job so it stores nothing more, and ask it to stop (a queued one never starts)."""
-    from memorial.jobs import services
-
     parameters = {**(job.parameters or {}), "retired": True}
     Job.objects.filter(pk=job.pk).update(parameters=parameters)
     job.parameters = parameters
@@ -79,31 +85,24 @@ def end_if_abandoned(job: Job) -> bool:
     finally:
         held.release()
     job.refresh_from_db()
-    from memorial.jobs.progress import publish
-
     publish(job)
     return job.state in FINISHED
 
 
-def settle(job: Job) -> None:
-    """After a retired job stopped: run again the deletions that were waiting for it to stop
-    (a withdrawal or takedown that found it still running kept its row as "remaining")."""
-    from memorial.consent.models import Withdrawal
-    from memorial.consent.services import run as run_withdrawal
-    from memorial.moderation.models import TakedownRequest, TakedownStatus
-    from memorial.moderation.services import purge
-
-    mine = str(job.pk)
-
-    def names_me(refs) -> bool:
-        return any(r.get("kind") == "job" and str(r.get("id")) == mine for r in refs or [])
-
-    for withdrawal in Withdrawal.objects.filter(memorial_id=job.memorial_id).exclude(remaining=[]):
-        if names_me(withdrawal.remaining):
-            run_withdrawal(withdrawal, None)
-    actioned = TakedownRequest.objects.filter(
-        memorial_id=job.memorial_id, status=TakedownStatus.ACTIONED
+def active(memorial_id) -> list[Job]:
+    """The memorial's queued and running jobs: those a withdrawal retires."""
+    return list(
+        Job.objects.filter(memorial_id=memorial_id, state__in=[State.QUEUED, State.RUNNING])
     )
-    for takedown in actioned:
-        if names_me(takedown.removed_items):
-            purge(takedown)
+
+
+def waits_for(refs: list[dict] | None, job: Job) -> bool:
+    """Whether a deletion's item references (its "remaining") name ``job``."""
+    mine = str(job.pk)
+    return any(r.get("kind") == "job" and str(r.get("id")) == mine for r in refs or [])
+
+
+def settle(job: Job) -> None:
+    """After a job ended (``runner.finish``): the deletions that found it still running and kept
+    its row as "remaining" (a withdrawal, a takedown) run again, through :data:`job_ended`."""
+    job_ended.send(sender=Job, job=job)

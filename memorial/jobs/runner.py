@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from memorial.consent.gate import may_use
-from memorial.jobs import fairness, monitor, texts
+from memorial.jobs import fairness, monitor, retirement, texts
 from memorial.jobs import lease as leases
 from memorial.jobs.models import FINISHED, Job, State
 from memorial.jobs.progress import Reporter, publish, settle
@@ -54,8 +54,6 @@ def finish(job: Job, state: str, **fields: Any) -> bool:
     relation, which may point at a deleted row), touches only a row that is still there and not
     yet finished, and returns whether it wrote. Afterwards a deletion that was waiting for this
     job to stop finishes (retirement.settle)."""
-    from memorial.jobs import retirement
-
     settle(job)
     for name, value in texts.ledger_fields(fields).items():
         setattr(job, name, value)

@@ -1,6 +1,7 @@
 """The Celery tasks that run jobs on workers: prepare (cpu), train and generate (gpu).
 
-This is the only module of the web app that imports ``gan_engine`` (and so torch); pages and the
+This module and the steps of its training task (training.py) are the web app's only callers of
+``gan_engine`` beyond its torch-free parts (and so the only ones that load torch); pages and the
 API queue tasks by name (see dispatch.py). The worker imports it at start, so each fresh pool
 process (one per task, see CELERY_WORKER_MAX_TASKS_PER_CHILD) is forked with torch loaded.
 
@@ -12,23 +13,20 @@ Limits, each with its reason:
 
 * ``acks_late`` + ``reject_on_worker_lost`` (settings): a killed worker's job is delivered again.
 * ``soft_time_limit`` = ``JOB_MAX_SECONDS``: but training stops itself cleanly, with a
-  checkpoint, ``STOP_MARGIN`` seconds before it, so the soft limit (an exception at an arbitrary
-  point) is only a backstop; the hard ``time_limit`` a few minutes later kills a stuck process.
+  checkpoint, ``training.STOP_MARGIN`` seconds before it, so the soft limit (an exception at an
+  arbitrary point) is only a backstop; the hard ``time_limit`` a few minutes later kills a stuck process.
 * ``max_retries=None``: a delivery that finds the job leased elsewhere waits for the lease to end
   (the holder may be dead) as many times as it takes; it never runs the job alongside the holder.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
-import math
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 from celery import shared_task
@@ -36,7 +34,6 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
 from django.utils.translation import gettext_noop, ngettext_lazy
 from redis import RedisError
 
@@ -46,19 +43,25 @@ from gan_engine.data import prepare as prepare_photos
 from gan_engine.errors import DataError, EngineError, OutOfMemory
 from gan_engine.generate import generate as generate_images
 from gan_engine.generate import load_model
-from gan_engine.prior import PriorError, adopt_architecture, is_prior_folder
-from gan_engine.prior import verify as verify_prior
-from gan_engine.train import Progress, TrainConfig
-from gan_engine.train import train as train_model
-from memorial.jobs import dispatch, files, presets, retirement, runner, sweep, texts, workers
-from memorial.jobs.models import GeneratedImage, Job, Kind, ModelVersion, State
+from memorial.jobs import (
+    dispatch,
+    files,
+    outcomes,
+    presets,
+    retirement,
+    runner,
+    sweep,
+    texts,
+    training,
+    workers,
+)
+from memorial.jobs.models import GeneratedImage, Job, ModelVersion, State
 from memorial.jobs.texts import nt, t
 from memorial.memorials.ingest import UploadRejected, ingest_photo
 from memorial.memorials.models import PhotoKind
 from memorial.provenance import signing
 
 log = logging.getLogger(__name__)
-STOP_MARGIN = 300  # seconds before the soft limit at which training checkpoints and stops
 LIMITS = {
     "acks_late": True,
     "reject_on_worker_lost": True,
@@ -74,20 +77,6 @@ SKIP_REASONS = {
     "not_target_person": gettext_noop("another person"),
     "duplicate": gettext_noop("duplicate"),
 }
-
-
-class JobError(DataError):
-    """An expected failure whose words are a texts message (translated for each reader)."""
-
-    def __init__(self, msg: texts.Msg) -> None:
-        super().__init__(texts.english(msg))
-        self.msg = msg
-
-
-def _said(error: EngineError) -> texts.Msg:
-    """An engine error for the ledger: our own messages stay translatable, the engine's English
-    (it knows no Django) is shown as it is."""
-    return getattr(error, "msg", None) or texts.text(str(error))
 
 
 #: Plural pairs (ngettext_lazy only marks them for makemessages; texts.nt renders them).
@@ -175,13 +164,13 @@ def _run(task, job_id: str, body) -> str:
             try:
                 return body(run)
             except OutOfMemory:
-                runner.fail(run, _failure(run.job, _out_of_memory_failed(run)))
+                runner.fail(run, outcomes.failure(run.job, outcomes.out_of_memory_failed(run)))
             except EngineError as error:
-                runner.fail(run, _failure(run.job, _said(error)))
+                runner.fail(run, outcomes.failure(run.job, outcomes.said(error)))
             except SoftTimeLimitExceeded:
                 runner.fail(
                     run,
-                    _failure(
+                    outcomes.failure(
                         run.job, t(gettext_noop("The job ran past the longest time allowed."))
                     ),
                 )
@@ -189,7 +178,7 @@ def _run(task, job_id: str, body) -> str:
                 log.exception("job %s failed", job_id)
                 runner.fail(
                     run,
-                    _failure(
+                    outcomes.failure(
                         run.job,
                         t(
                             gettext_noop("Something went wrong on the worker (%(error)s)."),
@@ -204,52 +193,6 @@ def _run(task, job_id: str, body) -> str:
             raise task.retry(countdown=skip.retry_in) from None
         _after(Job.objects.filter(pk=job_id).first())
         return skip.outcome
-
-
-def _failure(job: Job, error: texts.Msg) -> texts.Msg:
-    if job.kind == Kind.TRAIN and job.checkpoint_step:
-        return texts.join(
-            error,
-            t(gettext_noop("It can be retried from step %(step)d."), step=job.checkpoint_step),
-        )
-    return error
-
-
-def _out_of_memory_failed(run: runner.Run) -> texts.Msg:
-    """Even batch size 1 did not fit: say where it started and what a person can do."""
-    first = run.job.result.get("oom", {}).get("from")
-    if first:
-        return t(
-            gettext_noop(
-                "Ran out of GPU memory at batch %(batch)d and still at batch 1; choose a lower "
-                "quality or a worker with more GPU memory."
-            ),
-            batch=first,
-        )
-    return t(
-        gettext_noop(
-            "Ran out of GPU memory even at batch 1; choose a lower quality or a worker with "
-            "more GPU memory."
-        )
-    )
-
-
-def _out_of_memory_note(result: dict) -> texts.Msg | None:
-    """The ledger's sentence about smaller batches after running out of GPU memory."""
-    oom = result.get("oom")
-    if not oom:
-        return None
-    if oom.get("succeeded"):
-        return t(
-            gettext_noop(
-                "Ran out of GPU memory at batch %(from)d; retried at %(to)d and succeeded."
-            ),
-            **{"from": oom["from"], "to": oom["to"]},
-        )
-    return t(
-        gettext_noop("Ran out of GPU memory at batch %(from)d; retrying at %(to)d."),
-        **{"from": oom["from"], "to": oom["to"]},
-    )
 
 
 def _after(job: Job | None) -> None:
@@ -312,7 +255,7 @@ def _prepare(run: runner.Run) -> str:
         if p.ready_for_training
     ]
     if not photos:
-        raise JobError(t(gettext_noop("There are no photos to learn from.")))
+        raise outcomes.JobError(t(gettext_noop("There are no photos to learn from.")))
     sizes = job.parameters.get("sizes") or [64]
     reporter.update(
         force=True, total=len(photos), message=t(gettext_noop("Finding the face in each photo."))
@@ -336,7 +279,7 @@ def _prepare(run: runner.Run) -> str:
             written = out / MANIFEST_NAME
             if written.is_file():
                 summary = _skip_summary(json.loads(written.read_text()))
-                raise JobError(
+                raise outcomes.JobError(
                     t(
                         gettext_noop("None of the %(n)d photos shows a usable face (%(reasons)s)."),
                         n=len(pairs),
@@ -397,250 +340,18 @@ def train(self, job_id: str) -> str:
     return _run(self, job_id, _train)
 
 
-def _start_from_prior(config: TrainConfig, name: str, path: Path) -> TrainConfig:
-    """``config`` started from the installed prior ``name`` at ``path``. An exported prior (its
-    folder holds prior.json) is verified first (model card, size, checksum, resolution) and
-    defines the networks: its architecture fields replace the job's (the person asked for a
-    model started from it, not for a mismatch error). A bad prior fails the job with the file
-    named and what to do; the prior's files are left as they are."""
-    if not is_prior_folder(path):
-        return dataclasses.replace(config, init=str(path))  # a pretraining run's checkpoint
-    try:
-        verify_prior(path, resolution=config.resolution)
-        return adopt_architecture(config, path)
-    except PriorError as error:
-        raise JobError(
-            t(
-                gettext_noop(
-                    "The face prior “%(name)s” cannot be used: %(why)s. Start the training again "
-                    "with “None: learn from these photos alone”, or ask the administrator to "
-                    "reinstall Memorial or put back the file."
-                ),
-                name=name,
-                why=str(error),
-            )
-        ) from error
-
-
-def _download_dataset(key: str, target: Path) -> Path:
-    files.download(f"{key}/{MANIFEST_NAME}", target / MANIFEST_NAME)
-    manifest = json.loads((target / MANIFEST_NAME).read_text(encoding="utf-8"))
-    for entry in manifest["entries"]:
-        for relative in entry["crops"].values():
-            files.download(f"{key}/{relative}", target / relative)
-    return target
-
-
-def time_left(steps_eta: float | None, deadline: float, now: float) -> float:
-    """Seconds until training stops: the sooner of the steps left (at the current speed) and the
-    time budget left (``deadline`` on the ``now`` clock), since whichever comes first ends it."""
-    budget = max(0.0, deadline - now)
-    return budget if steps_eta is None else min(steps_eta, budget)
-
-
-def _engine_config(engine: dict, data: Path, out: Path, resume: bool) -> TrainConfig:
-    values = dict(engine)
-    values.setdefault("checkpoint_every_seconds", 300.0)
-    for fault in ("inject_nan_steps", "inject_oom_steps"):
-        if fault in values:
-            values[fault] = tuple(values[fault])
-    return TrainConfig(data=str(data), out=str(out), resume=resume, **values)
-
-
-def _resume_point(job: Job) -> tuple[str, int | None] | None:
-    """The checkpoint (storage key, step) a training resumes from: its own last one (a retried or
-    redelivered job), else the model it continues ("Continue training"), else None (a fresh run).
-    A continued model whose checkpoint is gone is an error, never a silent fresh start."""
-    if job.checkpoint and default_storage.exists(job.checkpoint):
-        return job.checkpoint, job.checkpoint_step
-    source = job.parameters.get("continue_from")
-    if not source:
-        return None
-    if not default_storage.exists(source.get("checkpoint") or ""):
-        raise JobError(t(gettext_noop("The model this training continues no longer exists.")))
-    return source["checkpoint"], source.get("step")
-
-
 def _train(run: runner.Run) -> str:
-    job, reporter = run.job, run.reporter
-    params = job.parameters
-    engine = dict(params.get("engine", {}))
-    dataset = params.get("dataset") or (job.after.result.get("dataset") if job.after else None)
-    if not dataset:
-        raise JobError(t(gettext_noop("The photos have not been prepared for training.")))
-    started = time.monotonic()
-    # The time budget counts over every attempt (a killed worker's job resumes with what is left).
-    trained_before = job.trained_seconds or 0.0
-    budget_left = max(0.0, (params.get("time_budget_seconds") or math.inf) - trained_before)
-    run_limit = settings.JOB_MAX_SECONDS - STOP_MARGIN
-    deadline = started + min(budget_left, run_limit)
-    stop = {"why": None, "next_check": 0.0}
-
-    def trained_seconds() -> float:
-        return trained_before + (time.monotonic() - started)
-
-    def should_cancel() -> bool:
-        now = time.monotonic()
-        if now >= deadline:
-            stop["why"] = "budget" if budget_left < run_limit else "limit"
-        elif run.lease.lost.is_set():
-            stop["why"] = "lost"
-        elif now >= stop["next_check"]:
-            stop["next_check"] = now + 0.25
-            if reporter.cancel_requested():
-                stop["why"] = "cancel"
-        return stop["why"] is not None
-
-    def may_store() -> bool:
-        """Nothing is stored once consent is withdrawn or the job was retired (retirement.py)."""
-        stop["refused"] = retirement.refusal_to_store(job)
-        if stop["refused"] and stop["why"] in (None, "cancel"):
-            stop["why"] = "refused"
-        return not stop["refused"]
-
-    def store_checkpoint(step: int, path: str) -> None:
-        if not may_store():
-            return
-        key = files.upload(
-            Path(path), files.prefix(job.memorial_id, job.pk, "checkpoints", f"step-{step:08d}.pt")
-        )
-        old = job.checkpoint
-        reporter.update(
-            force=True, checkpoint=key, checkpoint_step=step, trained_seconds=trained_seconds()
-        )
-        if old and old != key:
-            files.delete(old)
-
-    def store_sample(path: Path, step: int) -> None:
-        if not may_store():
-            return
-        old = job.sample.name
-        key = files.upload(path, files.prefix(job.memorial_id, job.pk, "samples", path.name))
-        job.sample.name = key
-        reporter.update(force=True, sample=key, result={**job.result, "sample_step": step})
-        if old and old != key:
-            files.delete(old)
-
-    def on_progress(p: Progress) -> None:
-        if p.event == "step":
-            oom = job.result.get("oom")
-            if oom and not oom.get("succeeded"):  # a step at the smaller batch went through
-                result = {**job.result, "oom": {**oom, "succeeded": True}}
-                reporter.update(force=True, result=result, message=_out_of_memory_note(result))
-            reporter.update(
-                step=p.step,
-                total=p.total,
-                percent=100.0 * p.step / max(p.total, 1),
-                eta_seconds=time_left(p.eta_seconds, deadline, time.monotonic()),
-                losses={k: round(v, 4) for k, v in p.losses.items()},
-                images_per_second=p.images_per_second,
-                trained_seconds=trained_seconds(),
-            )
-        elif p.event == "sample" and p.path:
-            store_sample(Path(p.path), p.step)
-        elif p.event in ("checkpoint", "cancelled", "done") and p.path:
-            store_checkpoint(p.step, p.path)
-        elif p.event == "batch_reduced":
-            before = job.result.get("oom") or {"from": p.previous_batch or p.batch * 2}
-            result = {**job.result, "oom": {"from": before["from"], "to": p.batch}}
-            reporter.update(force=True, result=result, message=_out_of_memory_note(result))
-        elif p.event == "rollback" and p.message:
-            reporter.update(
-                force=True,
-                message=t(
-                    gettext_noop(
-                        "Training went unstable (%(why)s); went back to the last checkpoint."
-                    ),
-                    why=p.message,
-                ),
-            )
-
+    """Train a model: fetch the prepared photos, build the engine's configuration, run it with
+    callbacks that report and store, then store the model and queue its evaluation."""
+    dataset = training.dataset_of(run.job)
+    callbacks = training.Callbacks(run, training.Budget.of(run.job))
     with tempfile.TemporaryDirectory(prefix="memorial-train-") as scratch:
         root = Path(scratch)
-        data = _download_dataset(dataset, root / "data")
-        out = root / "run"
-        point = _resume_point(job)
-        resume, resumed = point is not None, None
-        if point is not None:
-            files.download(point[0], out / CHECKPOINT_NAME)
-            resumed = t(gettext_noop("Resumed from step %(step)d."), step=point[1])
-            reporter.update(force=True, resumed_from=point[1], message=resumed)
-        else:
-            reporter.update(force=True, message=t(gettext_noop("Training started.")))
-        config = _engine_config(engine, data, out, resume)
-        if params.get("prior") and not resume:  # a resumed run already holds the prior's weights
-            prior = presets.prior_path(params["prior"])
-            if prior is None:
-                raise JobError(
-                    t(
-                        gettext_noop("The prior “%(name)s” is not installed on this worker."),
-                        name=params["prior"],
-                    )
-                )
-            config = _start_from_prior(config, params["prior"], prior)
-        reporter.update(force=True, total=config.steps)
-        result = train_model(config, progress=on_progress, should_cancel=should_cancel)
-        job.trained_seconds = trained_seconds()  # written with the job's final state
-        samples = sorted((out / "samples").glob("step-*.png"))
-        if samples and Path(job.sample.name).name != samples[-1].name:
-            store_sample(samples[-1], result.step)
-    if stop["why"] == "lost":
-        return "lease lost"  # another worker owns the job now; leave the ledger to it
-    if stop["why"] in ("cancel", "refused") and may_store() is False:
-        refusal = stop["refused"]  # consent withdrawn or retired: it ends blocked, keeps nothing
-        runner.finish(job, State.BLOCKED, error=refusal, message=refusal)
-        return "blocked"
-    if result.status == "cancelled" and stop["why"] == "cancel":
-        runner.cancelled(
-            run,
-            texts.join(
-                t(
-                    gettext_noop("Cancelled at step %(step)d; the last checkpoint is kept."),
-                    step=result.step,
-                ),
-                _out_of_memory_note(job.result),
-            ),
-        )
-        return "cancelled"
-    if result.status == "cancelled" and stop["why"] == "limit":
-        runner.fail(
-            run,
-            _failure(job, t(gettext_noop("The job reached the longest time allowed for one run."))),
-        )
-        return "failed"
-    model, _created = ModelVersion.objects.update_or_create(
-        job=job,
-        defaults={
-            "memorial": job.memorial,
-            "checkpoint": job.checkpoint,
-            "resolution": config.resolution,
-            "step": result.step,
-        },
-    )
-    if result.status == "cancelled":  # the time budget ended it: the model is usable
-        message = t(
-            gettext_noop("Stopped at the time budget after step %(step)d of %(total)d."),
-            step=result.step,
-            total=config.steps,
-        )
-    else:
-        message = t(gettext_noop("Finished after %(step)d steps."), step=result.step)
-    message = texts.join(message, resumed, _out_of_memory_note(job.result))
-    # Queued before the ledger says "Finished": it is ahead of whatever a person starts next.
-    _queue_evaluation(job, model, dataset)
-    runner.succeed(
-        run,
-        message=message,
-        step=result.step,
-        percent=100.0 * result.step / max(config.steps, 1),
-        result={
-            **job.result,
-            "model_version": str(model.pk),
-            "step": result.step,
-            "notes": result.notes,
-        },
-    )
-    return "succeeded"
+        data = training.download_dataset(dataset, root / "data")
+        resume, resumed = training.start(run, root / "run")
+        config = training.build_config(run.job, data, root / "run", resume)
+        result = training.run_engine(config, callbacks)
+    return training.settle(callbacks, config, result, resumed, dataset)
 
 
 # --- generate
@@ -652,7 +363,7 @@ def _model_of(job) -> ModelVersion:
         pk=job.parameters.get("model_version"), memorial=job.memorial
     ).first()
     if model is None:
-        raise JobError(t(gettext_noop("The trained model no longer exists.")))
+        raise outcomes.JobError(t(gettext_noop("The trained model no longer exists.")))
     return model
 
 
@@ -734,25 +445,6 @@ def _generate(run: runner.Run) -> str:
 # --- evaluate
 
 
-def _queue_evaluation(job: Job, model: ModelVersion, dataset: str) -> None:
-    """After training, measure the model on the held-out photos (queue ``cpu``); jobs that did
-    not ask for it (``parameters["evaluation"]``, set by the "Train a model" form) skip it."""
-    wanted = job.parameters.get("evaluation")
-    if not wanted:
-        return
-    from memorial.jobs import services
-
-    try:
-        services.create_job(
-            job.memorial,
-            job.requested_by,
-            Kind.EVALUATE,
-            {"model_version": str(model.pk), "dataset": dataset, **wanted},
-        )
-    except services.Refused as refused:  # consent changed meanwhile: no report, the model stays
-        log.info("no evaluation of model %s: %s", model.pk, refused.message)
-
-
 @shared_task(bind=True, name="memorial.jobs.evaluate", **LIMITS)
 def evaluate(self, job_id: str) -> str:
     return _run(self, job_id, _evaluate)
@@ -771,7 +463,7 @@ def _evaluate(run: runner.Run) -> str:
     )
     with tempfile.TemporaryDirectory(prefix="memorial-evaluate-") as scratch:
         root = Path(scratch)
-        data = _download_dataset(params["dataset"], root / "data")
+        data = training.download_dataset(params["dataset"], root / "data")
         checkpoint = files.download(model.checkpoint, root / "model" / CHECKPOINT_NAME)
         report = evaluate_model(
             checkpoint,

@@ -10,4 +10,4 @@ class ModerationConfig(AppConfig):
     verbose_name = _("Moderation")
 
     def ready(self) -> None:
-        from memorial.moderation import items  # noqa: F401  (registers the photo handler)
+        from memorial.moderation import items, signals  # noqa: F401  (the photo handler, receivers)

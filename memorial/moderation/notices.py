@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from memorial.memorials.models import Memorial
+from memorial.memorials.models import Membership, Memorial, Photo, Role
 from memorial.moderation import items as item_registry
 from memorial.moderation import notify
 from memorial.moderation.models import TakedownRequest
@@ -89,11 +89,18 @@ def send_due_notices(older_than: timedelta = RETRY_AFTER) -> int:
     return tried
 
 
+def owner_emails(memorial_id) -> list[str]:
+    """The addresses of a memorial's owners, the first owner first."""
+    return list(
+        Membership.objects.filter(memorial_id=memorial_id, role=Role.OWNER)
+        .order_by("pk")
+        .values_list("user__email", flat=True)
+    )
+
+
 def photo_captions(items: list[item_registry.Item]) -> dict[str, str]:
     """The chosen photos' captions, shortened, by photo id: read before the photos are deleted,
     so the owners' e-mail can say which photos went in the family's own words."""
-    from memorial.memorials.models import Photo
-
     ids = [item.id for item in items if item.kind == "photo"]
     captions = Photo.objects.filter(pk__in=ids).exclude(caption="").values_list("pk", "caption")
     return {str(pk): _shorten(caption) for pk, caption in captions}
@@ -110,8 +117,6 @@ def tell_owners(
     """Each memorial's owners learn what of theirs was hidden and removed, and why: how many of
     each kind and the photos' captions (``captions``, from :func:`photo_captions`), never
     identifiers or file names."""
-    from memorial.moderation.services import owner_emails  # services calls this module
-
     for memorial_id, group in _by_memorial(items).items():
         memorial = Memorial.objects.filter(pk=memorial_id).first()
         if memorial is not None:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from memorial.audit.actions import AuditAction
 from memorial.audit.services import record
 from memorial.consent.models import ConsentRecord, Status
-from memorial.memorials.models import Membership, Role
+from memorial.jobs.retirement import waits_for
 from memorial.moderation import deletion, notices, notify
 from memorial.moderation import items as item_registry
 from memorial.moderation.models import (
@@ -35,14 +35,6 @@ class ModerationError(ValueError):
 
 
 # --- Consent review
-
-
-def owner_emails(memorial_id) -> list[str]:
-    return list(
-        Membership.objects.filter(memorial_id=memorial_id, role=Role.OWNER)
-        .order_by("pk")
-        .values_list("user__email", flat=True)
-    )
 
 
 class ReviewNotAllowed(ModerationError):
@@ -121,7 +113,7 @@ def review_consent(
             scopes=list(consent.scopes),
             sole_reviewer=bool(confirmation),
         )
-        recipients = owner_emails(consent.memorial_id)
+        recipients = notices.owner_emails(consent.memorial_id)
         context = {
             "record": consent,
             "memorial": consent.memorial,
@@ -260,6 +252,17 @@ def purge(takedown: TakedownRequest) -> deletion.Outcome | None:
     if not remaining(takedown):
         return None
     return deletion.delete(list(takedown.removed_items), takedown=takedown)
+
+
+def purge_waiting_for(job) -> None:
+    """Purge again each actioned takedown that found ``job`` still running (kept among its
+    items): the job has ended now, so its row can go (see moderation/signals.py)."""
+    actioned = TakedownRequest.objects.filter(
+        memorial_id=job.memorial_id, status=TakedownStatus.ACTIONED
+    )
+    for takedown in actioned:
+        if waits_for(takedown.removed_items, job):
+            purge(takedown)
 
 
 def reject_takedown(takedown_id, staff, reason: str) -> TakedownRequest:

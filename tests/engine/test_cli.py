@@ -145,3 +145,34 @@ def test_the_engine_never_imports_django():
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_training_help_needs_no_torch():
+    """``--help`` answers without loading torch: the defaults it shows come from the torch-free
+    gan_engine.defaults."""
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['gan_engine', 'train', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('gan_engine', run_name='__main__')\n"
+        "except SystemExit as done:\n"
+        "    assert done.code == 0, done.code\n"
+        "assert 'torch' not in sys.modules, 'train --help imported torch'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--lr-d" in done.stdout and "--caption-bias" in done.stdout
+
+
+def test_the_command_lines_defaults_are_the_engines():
+    from gan_engine import defaults
+    from gan_engine.cli import build_parser, training_config
+    from gan_engine.train import PRETRAIN_MIN_PHOTOS, TrainConfig
+
+    parser = build_parser()
+    asked = training_config(parser.parse_args(["train", "--data", "d", "--out", "o"]))
+    assert asked == TrainConfig(data="d", out="o")
+    pretrain = parser.parse_args(["pretrain", "--data", "d", "--out", "o"])
+    assert pretrain.min_photos == PRETRAIN_MIN_PHOTOS == defaults.PRETRAIN_MIN_PHOTOS

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from gan_engine.evaluate import pairwise_mean, shape_similarity, ssim
+from gan_engine.evaluate import pairwise_mean, shape_similarity, ssim, structure
 
 
 def squares(shifts: list[int], gains: list[float]) -> np.ndarray:
@@ -32,3 +33,17 @@ def test_unrelated_pictures_are_near_zero_and_one_picture_has_no_figure():
     assert shape_similarity(noise[:1]) is None
     flat = np.full((3, 16, 16, 3), 128, dtype=np.uint8)  # no shape at all: not a division by 0
     assert shape_similarity(flat) == 0.0
+
+
+def faces(count: int, shift: int = 0) -> torch.Tensor:
+    """Images of a bright square on dark ground; ``shift`` moves it (a change of pose)."""
+    images = torch.full((count, 3, 32, 32), -1.0)
+    images[:, :, 8:20, 8 + shift : 20 + shift] = 1.0
+    return images
+
+
+def test_structure_ignores_colour_and_brightness():
+    image = faces(1)
+    recoloured = image * 0.5 + torch.tensor([0.3, -0.2, 0.1])[None, :, None, None]
+    assert torch.allclose(structure(image), structure(recoloured), atol=1e-3)
+    assert not torch.allclose(structure(image), structure(faces(1, shift=8)), atol=1e-1)

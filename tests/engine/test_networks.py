@@ -12,28 +12,15 @@ from gan_engine.networks import (
     NetConfig,
     UpBlock,
     make_ema,
-    minibatch_std,
     update_ema,
 )
 
 
-@pytest.mark.parametrize(
-    ("mbstd", "upsample", "noise", "padding"),
-    [(0, "nearest", "everywhere", "zeros"), (4, "bilinear", "seed", "reflect")],
-)
+@pytest.mark.parametrize("padding", ["zeros", "reflect"])
 @pytest.mark.parametrize("resolution", [16, 64, 128, 256])
-def test_generator_and_discriminator_shapes(resolution, mbstd, upsample, noise, padding):
+def test_generator_and_discriminator_shapes(resolution, padding):
     torch.manual_seed(0)
-    config = NetConfig(
-        resolution=resolution,
-        z_dim=32,
-        cond_dim=32,
-        width=0.25,
-        mbstd_group=mbstd,
-        upsample=upsample,
-        noise=noise,
-        padding=padding,
-    )
+    config = NetConfig(resolution=resolution, z_dim=32, cond_dim=32, width=0.25, padding=padding)
     generator, discriminator = Generator(config), Discriminator(config)
     text = torch.randn(2, 384)
     images = generator(torch.randn(2, 32), text)
@@ -46,13 +33,9 @@ def test_generator_and_discriminator_shapes(resolution, mbstd, upsample, noise, 
     assert discriminator(images, text)[1] is None
 
 
-def test_unsupported_resolution_or_upsampling_is_refused():
+def test_unsupported_resolution_or_padding_is_refused():
     with pytest.raises(ValueError, match="resolution 32 is not supported"):
         NetConfig(resolution=32)
-    with pytest.raises(ValueError, match="up-sampling 'bicubic' is not supported"):
-        NetConfig(upsample="bicubic")
-    with pytest.raises(ValueError, match="noise path 'norms' is not supported"):
-        NetConfig(noise="norms")
     with pytest.raises(ValueError, match="padding 'circular' is not supported"):
         NetConfig(padding="circular")
 
@@ -70,15 +53,12 @@ def test_only_zero_padding_draws_a_border_on_a_flat_picture(padding, has_border)
     assert (border_gap > 1e-3) == has_border
 
 
-@pytest.mark.parametrize(("noise", "varies_without_seed"), [("everywhere", True), ("seed", False)])
-def test_seed_only_noise_cannot_reach_the_norms(noise, varies_without_seed):
-    """With ``noise="seed"`` the noise shapes the image through the 4x4 seed alone: cut that path
-    and every noise gives the same image, while the first design still varies through its norms
-    (whose gains and shifts start at zero, so they are given weights here)."""
+def test_the_noise_reaches_the_image_through_the_norms_too():
+    """The noise shapes the image through the 4x4 seed and through every norm: cut the seed's
+    path and the image still varies through the norms (whose gains and shifts start at zero, so
+    they are given weights here), until the norms are held on one noise."""
     torch.manual_seed(0)
-    generator = Generator(
-        NetConfig(resolution=16, z_dim=32, cond_dim=32, width=0.25, noise=noise)
-    ).eval()
+    generator = Generator(NetConfig(resolution=16, z_dim=32, cond_dim=32, width=0.25)).eval()
     z, text = torch.randn(2, 32), torch.zeros(2, 384)
     with torch.no_grad():
         for module in generator.modules():
@@ -87,14 +67,14 @@ def test_seed_only_noise_cannot_reach_the_norms(noise, varies_without_seed):
                 torch.nn.init.normal_(module.bias.weight, std=0.5)
         assert not torch.allclose(*generator(z, text))
         generator.initial.weight.zero_()
-        assert torch.allclose(*generator(z, text), atol=1e-6) is not varies_without_seed
+        assert not torch.allclose(*generator(z, text), atol=1e-6)
         # The diagnosis hook: norms held on one noise, the cut seed leaves nothing to vary.
         assert torch.allclose(*generator(z, text, norm_z=z[:1].expand_as(z)), atol=1e-6)
 
 
 @pytest.mark.parametrize("caption_bias", [True, False])
 def test_without_a_caption_bias_the_seed_has_no_constant_input(caption_bias):
-    """With no caption, the first design still feeds the 4x4 seed the projection's bias, a
+    """With no caption, a projection with a bias still feeds the 4x4 seed that bias, a
     constant from which G can draw one layout for every noise; without the bias the seed sees the
     noise alone (and a caption, when there is one)."""
     torch.manual_seed(0)
@@ -106,24 +86,6 @@ def test_without_a_caption_bias_the_seed_has_no_constant_input(caption_bias):
     assert ("text_proj.bias" in generator.state_dict()) is caption_bias
     with_caption = generator.condition(torch.zeros(1, 32), torch.randn(1, 384))
     assert with_caption.abs().amax() > 0
-
-
-def test_bilinear_upsampling_has_the_same_weights_and_smoother_images():
-    """The option changes no weight (checkpoints keep their shape), only how G up-samples: the
-    same weights give images with less energy between neighbouring pixels."""
-    torch.manual_seed(0)
-    nearest = Generator(NetConfig(resolution=16, z_dim=32, cond_dim=32, width=0.25)).eval()
-    bilinear = Generator(
-        NetConfig(resolution=16, z_dim=32, cond_dim=32, width=0.25, upsample="bilinear")
-    ).eval()
-    bilinear.load_state_dict(nearest.state_dict())
-    z, text = torch.randn(8, 32), torch.randn(8, 384)
-
-    def roughness(images: torch.Tensor) -> float:
-        return float((images[..., 1:] - images[..., :-1]).abs().mean())
-
-    with torch.no_grad():
-        assert roughness(bilinear(z, text)) < roughness(nearest(z, text))
 
 
 def test_caption_changes_the_image_and_the_logit():
@@ -149,25 +111,3 @@ def test_ema_follows_the_generator():
     update_ema(ema, generator, beta=0.5)
     after = next(ema.parameters())
     assert torch.allclose(after, before + 0.5)
-
-
-def test_minibatch_std_tells_a_collapsed_batch_from_a_varied_one():
-    """The extra channel is what lets D spot a generator that makes one face for every noise."""
-    torch.manual_seed(0)
-    varied = torch.randn(8, 5, 4, 4)
-    collapsed = varied[:1].expand(8, -1, -1, -1)
-    spread_varied = minibatch_std(varied, 4)[:, -1]
-    spread_collapsed = minibatch_std(collapsed, 4)[:, -1]
-    assert spread_collapsed.max() < 1e-3
-    assert spread_varied.min() > 0.5
-    # One value per group, the same at every position; the features pass through unchanged.
-    assert torch.equal(minibatch_std(varied, 4)[:, :5], varied)
-    assert spread_varied.unique().numel() == 2  # 8 samples in groups of 4
-
-
-@pytest.mark.parametrize("batch", [1, 6, 16])
-def test_minibatch_std_works_for_any_batch_size(batch):
-    """An out-of-memory retry halves the batch to sizes the group does not divide."""
-    out = minibatch_std(torch.randn(batch, 3, 4, 4), 4)
-    assert out.shape == (batch, 4, 4, 4)
-    assert torch.isfinite(out).all()

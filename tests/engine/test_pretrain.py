@@ -90,8 +90,8 @@ def test_a_prior_of_another_architecture_is_refused_clearly(corpus, tiny_config,
 def test_a_prior_drawn_with_zero_padding_still_starts_a_reflect_padded_model(
     corpus, tiny_config, encoder, tmp_path
 ):
-    """Padding and up-sampling change no weight: a prior trained before "reflect" became the
-    default is a valid start, and the model says what it changed."""
+    """Padding changes no weight: a prior trained with zero padding is a valid start for a
+    reflect-padded model, and the model says what it changed."""
     prior = pretrain(
         tiny_config(data=str(corpus), out=str(tmp_path / "prior"), steps=1, padding="zeros"),
         encoder=encoder,

@@ -1,4 +1,4 @@
-"""The benchmark's reference DCGANs (bench/reference_models.py): shapes, layers as the brief says,
+"""The benchmark's reference DCGANs (bench/reference_models.py): shapes, layers as described,
 a training step that changes the weights, and the quality benchmark's fixed plan."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def test_shapes(kind, resolution):
     assert gan.D(images, torch.zeros(2, 384)).shape == (2,)
 
 
-def test_the_brief_dcgan_has_no_normalisation_and_the_radford_one_has_batch_norm():
+def test_the_plain_dcgan_has_no_normalisation_and_the_radford_one_has_batch_norm():
     plain, radford = ReferenceGAN("dcgan"), ReferenceGAN("dcgan_bn")
     for model in (plain.G, plain.D):
         assert not [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]

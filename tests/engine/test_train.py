@@ -208,20 +208,6 @@ def test_a_finished_run_reports_its_last_grid(tiny_config, encoder):
     ]
 
 
-def test_the_mode_seeking_term_trains_reports_and_resumes(tiny_config, encoder):
-    seen = []
-    config = tiny_config(steps=2, mode_seeking=1.0)
-    train(config, progress=seen.append, encoder=encoder)
-    steps = [s for s in seen if s.event == "step"]
-    assert all(s.losses["mode"] > 0 for s in steps)
-    assert load_checkpoint(config.out, resolution=16)["config"]["mode_seeking"] == 1.0
-    plain: list = []
-    train(tiny_config(steps=1, out=config.out + "-plain"), progress=plain.append, encoder=encoder)
-    plain_steps = [s for s in plain if s.event == "step"]
-    assert plain_steps and all("mode" not in s.losses for s in plain_steps)
-    assert train(tiny_config(steps=3, mode_seeking=1.0, resume=True), encoder=encoder).step == 3
-
-
 @pytest.mark.parametrize("damage", ["truncate", "flip"])
 def test_a_damaged_checkpoint_is_a_clear_error_and_is_not_overwritten(tiny_config, encoder, damage):
     config = tiny_config(steps=2)
@@ -259,24 +245,18 @@ def test_checkpoint_from_another_resolution_or_version_is_refused(tiny_config, e
 def test_checkpoint_from_before_a_new_architecture_option_still_resumes(
     tiny_config, encoder, tmp_path
 ):
-    """Fields added to the config later (``mbstd_group``, ``upsample``, ``noise``, ``padding``,
-    ``caption_bias``)
-    take the value old checkpoints were trained with (``padding`` "zeros", though "reflect" is the
-    default now); asking for another value is refused by name rather than crashing on weights
-    (or, for ``upsample`` and ``padding``, which change no weight, silently drawing other
-    images)."""
+    """Fields added to the config later (``padding``, ``caption_bias``) take the value old
+    checkpoints were trained with (``padding`` "zeros", though "reflect" is the default now);
+    asking for another value is refused by name rather than crashing on weights (or, for
+    ``padding``, which changes no weight, silently drawing other images)."""
     config = tiny_config(steps=2, padding="zeros")
     train(config, encoder=encoder)
     path = Path(config.out, CHECKPOINT_NAME)
     state = read_checkpoint(path)
-    del state["config"]["mbstd_group"]  # as written before the options existed
-    del state["config"]["upsample"]
-    del state["config"]["noise"]
-    del state["config"]["padding"]
+    del state["config"]["padding"]  # as written before the options existed
     del state["config"]["caption_bias"]
     save_checkpoint(state, Path(config.out))
     generator = load_model(config.out, device="cpu").generator
-    assert (generator.config.upsample, generator.config.noise) == ("nearest", "everywhere")
     assert generator.config.padding == "zeros"
     with pytest.raises(
         CheckpointError, match="padding='zeros', this run asks for padding='reflect'"
@@ -284,23 +264,16 @@ def test_checkpoint_from_before_a_new_architecture_option_still_resumes(
         train(tiny_config(steps=3, resume=True), encoder=encoder)
     old = {"resume": True, "padding": "zeros"}
     assert train(tiny_config(steps=3, **old), encoder=encoder).step == 3
-    with pytest.raises(CheckpointError, match="mbstd_group=0, this run asks for mbstd_group=4"):
-        train(tiny_config(steps=4, mbstd_group=4, **old), encoder=encoder)
-    with pytest.raises(CheckpointError, match="upsample='nearest', this run asks for upsample="):
-        train(tiny_config(steps=4, upsample="bilinear", **old), encoder=encoder)
-    with pytest.raises(CheckpointError, match="noise='everywhere', this run asks for noise='seed'"):
-        train(tiny_config(steps=4, noise="seed", **old), encoder=encoder)
     with pytest.raises(
         CheckpointError, match="caption_bias=True, this run asks for caption_bias=False"
     ):
         train(tiny_config(steps=4, caption_bias=False, **old), encoder=encoder)
 
 
-def test_a_model_is_generated_with_the_upsampling_and_padding_it_trained_with(tiny_config, encoder):
-    config = tiny_config(steps=1, upsample="bilinear", padding="zeros")
+def test_a_model_is_generated_with_the_padding_it_trained_with(tiny_config, encoder):
+    config = tiny_config(steps=1, padding="zeros")
     train(config, encoder=encoder)
     generator = load_model(config.out, device="cpu").generator
-    assert generator.config.upsample == "bilinear"
     assert generator.to_rgb.padding_mode == "zeros"
 
 

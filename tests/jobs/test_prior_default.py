@@ -123,7 +123,7 @@ def test_without_a_prior_for_the_size_the_form_says_it_learns_from_scratch(
 def test_the_default_job_config_starts_from_the_shipped_prior_with_its_networks(
     family, shipped, monkeypatch, tmp_path
 ):
-    from memorial.jobs import dispatch, tasks
+    from memorial.jobs import dispatch, training
 
     monkeypatch.setattr(dispatch, "send", lambda job: None)
     approve(family.memorial, Scope.TRAINING)
@@ -133,13 +133,13 @@ def test_the_default_job_config_starts_from_the_shipped_prior_with_its_networks(
     assert params["prior"] == "face-16"
 
     assert params["engine"]["caption_bias"] is False  # the job records the prior's networks...
-    resumed = tasks._engine_config(params["engine"], tmp_path / "data", tmp_path / "run", True)
+    resumed = training.engine_config(params["engine"], tmp_path / "data", tmp_path / "run", True)
     assert resumed.caption_bias is False and resumed.init is None  # ...so a resume builds them
 
     scratch = {k: v for k, v in params["engine"].items() if k != "caption_bias"}
-    config = tasks._engine_config(scratch, tmp_path / "data", tmp_path / "run", False)
+    config = training.engine_config(scratch, tmp_path / "data", tmp_path / "run", False)
     assert config.caption_bias is True  # the engine's default...
-    config = tasks._start_from_prior(config, params["prior"], presets.prior_path(params["prior"]))
+    config = training.start_from_prior(config, params["prior"], presets.prior_path(params["prior"]))
     assert config.init == str(shipped / "face-16")
     assert config.caption_bias is False  # ...replaced by the prior's architecture on the worker
 

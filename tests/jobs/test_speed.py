@@ -133,7 +133,7 @@ def test_the_form_says_what_a_server_without_a_gpu_can_expect(family, client_as,
 
 
 def test_time_left_is_the_sooner_of_the_steps_and_the_budget():
-    from memorial.jobs.tasks import time_left
+    from memorial.jobs.training import time_left
 
     assert time_left(96 * 3600.0, deadline=1000.0 + BUDGET, now=1000.0) == BUDGET
     assert time_left(60.0, deadline=1000.0 + BUDGET, now=1000.0) == 60.0

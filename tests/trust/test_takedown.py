@@ -222,3 +222,33 @@ def test_appeal_link_works_once_and_expires(
         recent = services.appeal_token(takedown)
     assert visitor.get(f"/takedown/appeal/{old}/").status_code == 410
     assert visitor.get(f"/takedown/appeal/{recent}/").status_code == 200
+
+
+def test_a_takedown_waiting_for_a_running_job_finishes_when_the_job_ends(client_as, family, photo):
+    """The job's row cannot go while its worker writes to it: the takedown keeps it as remaining,
+    and the job's end (runner.finish) runs the takedown's deletion again."""
+    from memorial.jobs import lease, runner, texts
+    from memorial.jobs.models import Job, Kind, State
+    from memorial.jobs.retirement import RETIRED
+
+    job = Job.objects.create(
+        kind=Kind.GENERATE,
+        memorial=family.memorial,
+        requested_by=family.contributor,
+        state=State.RUNNING,
+        queue="gpu",
+    )
+    worker = lease.acquire(job.pk)  # a worker runs it
+    client_as(None).post("/takedown/", _form(_photo_url(photo)))
+    takedown = TakedownRequest.objects.get()
+    chosen = services.item_registry.HANDLERS["job"].find([str(job.pk)])
+    try:
+        services.action_takedown(takedown.pk, family.staff, chosen, "objection")
+        takedown.refresh_from_db()
+        assert [(i.kind, i.id) for i in services.remaining(takedown)] == [("job", str(job.pk))]
+        assert Job.objects.get(pk=job.pk).parameters.get("retired") is True
+    finally:
+        worker.release()
+    runner.finish(job, State.BLOCKED, error=texts.t(RETIRED), message=texts.t(RETIRED))
+    assert not Job.objects.filter(pk=job.pk).exists()
+    assert not services.remaining(takedown)

@@ -204,7 +204,7 @@ def test_staff_who_must_set_it_up_get_no_token_and_are_told_how(family, settings
 @pytest.mark.django_db
 def test_the_account_page_makes_a_verified_token_after_the_code(family):
     client = sign_in("staff@example.org")
-    set_up(client, family.staff)  # this session entered a code
+    set_up(client, family.staff)  # this sign-in entered a code
     made = client.post("/accounts/", {"name": "review script", "days": "5"})
     assert made.status_code == 200
     key = re.search(r'id="new-token" value="([^"]+)"', made.content.decode())[1]

@@ -178,7 +178,7 @@ def test_a_running_training_stores_nothing_after_withdrawal_and_ends_blocked(fam
     moment): the task stops at its next check, uploads no checkpoint or sample and ends
     blocked; the next run of the deletion removes its row."""
     from memorial.consent import services
-    from memorial.jobs import retirement, tasks
+    from memorial.jobs import retirement, training
 
     made = make_everything(family)
     m = made.memorial_id
@@ -190,7 +190,7 @@ def test_a_running_training_stores_nothing_after_withdrawal_and_ends_blocked(fam
         queue="gpu",
         total=40,
     )
-    real_train = tasks.train_model
+    real_train = training.train_model
     seen = {}
 
     def train_and_withdraw(config, progress, should_cancel):
@@ -212,7 +212,7 @@ def test_a_running_training_stores_nothing_after_withdrawal_and_ends_blocked(fam
         real_settle(job)
 
     with (
-        mock.patch.object(tasks, "train_model", train_and_withdraw),
+        mock.patch.object(training, "train_model", train_and_withdraw),
         mock.patch.object(retirement, "settle", settle),
     ):
         outcome = run_task("train", train)
