@@ -77,6 +77,10 @@ def test_caption_editor_keyboard_flow_filter_and_shared_details(
         page.get_by_role("link", name="Captions").click()
         expect(page.get_by_role("heading", name="Describe the photos")).to_be_visible()
         expect(page.locator(".caption-row")).to_have_count(5)
+        # Typing can start at once, in the first photo without a caption; the shared details
+        # wait until a photo is ticked.
+        expect(page.locator(f"#caption-{todo[0].pk}")).to_be_focused()
+        expect(page.locator("#shared-details")).to_be_hidden()
 
         page.get_by_role("link", name="Needs a caption").click()
         rows = page.locator("#caption-list > .caption-row")
@@ -108,6 +112,7 @@ def test_caption_editor_keyboard_flow_filter_and_shared_details(
 
         # Two selected photos get the same tags, date and place; sending it twice is harmless.
         page.get_by_label("Select photo 3").check()
+        expect(page.locator("#shared-details")).to_be_visible()
         page.get_by_label("Select photo 4").check()
         expect(page.locator("#selected-count")).to_have_text("2 photos selected.")
         page.get_by_label("Add tags").fill("Holiday, Cornwall")

@@ -91,10 +91,22 @@
   var count = document.getElementById("selected-count");
   var selectAll = document.getElementById("select-all");
 
+  var shared = document.getElementById("shared-details");
+
   function updateCount() {
     var n = checks.filter(function (c) { return c.checked; }).length;
     count.dataset.count = String(n);
     count.textContent = M.fmt(M.ngettext("%(count)s photo selected.", "%(count)s photos selected.", n), { count: n }, true);
+    // The shared details appear, pinned to the bottom of the window, once a photo is ticked:
+    // until then the page is the list of captions (and errors stay in view).
+    if (shared) { shared.hidden = n === 0 && !shared.hasAttribute("data-errors"); }
+  }
+  updateCount();
+
+  // Typing starts at once: the first photo still without a caption has the focus.
+  if (!window.location.hash && boxes.length && document.activeElement === document.body) {
+    var firstEmpty = boxes.filter(function (b) { return !b.value.trim(); })[0] || boxes[0];
+    firstEmpty.focus();
   }
 
   checks.forEach(function (c) { c.addEventListener("change", updateCount); });
