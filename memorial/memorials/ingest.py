@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from memorial.memorials import events
 from memorial.memorials.imaging import ImageRejected, Rendition, normalise
 from memorial.memorials.models import Photo, PhotoKind, Tag, photo_path
+from memorial.memorials.originals import keep_original
 
 log = logging.getLogger(__name__)
 MAX_NAME = 200
@@ -123,9 +124,12 @@ def ingest_photo(
     except ImageRejected as exc:
         raise UploadRejected(_(exc.message), exc.status) from None
     full = image.full
-    if kind == PhotoKind.GENERATED and image.source_format == "PNG":
-        # Keep the engine's PNG byte for byte: re-encoding would drop its C2PA signature.
+    if kind != PhotoKind.UPLOADED and image.source_format == "PNG":
+        # Keep the engine's PNG byte for byte: rewriting would drop its C2PA signature.
         full = Rendition(data, full.width, full.height, ".png", "image/png")
+    else:
+        # The family's own pixels, losslessly, without private metadata (where the format allows).
+        full = keep_original(data, image.source_format, full.width, full.height) or full
 
     photo = Photo(
         id=uuid.uuid4(),

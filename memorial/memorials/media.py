@@ -12,6 +12,7 @@ from memorial import policy
 from memorial.core.private_media import serve_private
 from memorial.memorials.gentle import seeing_refusal
 from memorial.memorials.models import Photo
+from memorial.memorials.originals import CONTENT_TYPES
 
 VARIANTS = {"original": "image", "display": "display", "thumb": "thumbnail"}
 
@@ -30,7 +31,7 @@ def photo_file(request: HttpRequest, photo_id, variant: str) -> HttpResponse:
     stem = PurePosixPath(photo.original_filename or str(photo.pk)).stem or str(photo.pk)
     return serve_private(
         field,
-        content_type="image/png" if suffix == ".png" else "image/jpeg",
+        content_type=CONTENT_TYPES.get(suffix, "image/jpeg"),
         download_name=f"{stem}{'' if variant == 'original' else '-' + variant}{suffix}",
         as_attachment=request.GET.get("download") == "1",
     )
