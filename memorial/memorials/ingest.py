@@ -76,11 +76,10 @@ def _duplicate_message(existing: Photo) -> str:
     }
 
 
-def _read_upload(uploaded) -> bytes:
+def _read_upload(uploaded, limit: int) -> bytes:
     size = getattr(uploaded, "size", None)
     if size == 0:
         raise UploadRejected(_("The file is empty."))
-    limit = settings.UPLOAD_MAX_BYTES
     if size is not None and size > limit:
         raise UploadRejected(
             _("The file is %(size)s; the limit is %(limit)s.")
@@ -110,11 +109,17 @@ def ingest_photo(
     place: str = "",
     tags: Iterable[str] = (),
     kind: str = PhotoKind.UPLOADED,
+    restored_from: Photo | None = None,
 ) -> Photo:
-    """Store one uploaded photo in `memorial` or raise UploadRejected (nothing stored)."""
+    """Store one uploaded photo in `memorial` or raise UploadRejected (nothing stored).
+
+    Engine-made files (generated, restored) may be up to four times the upload size limit: an
+    enlarged, signed PNG is larger than the photo it came from."""
     if not attested:
         raise UploadRejected(_("Please confirm that you have the right to share these photos."))
-    data = _read_upload(uploaded)
+    data = _read_upload(
+        uploaded, settings.UPLOAD_MAX_BYTES * (1 if kind == PhotoKind.UPLOADED else 4)
+    )
     digest = hashlib.sha256(data).hexdigest()
     existing = Photo.objects.filter(memorial=memorial, sha256=digest).first()
     if existing:
@@ -146,6 +151,7 @@ def ingest_photo(
         taken_on=taken_on,
         place=(place or "").strip()[:200],
         attested_rights=True,
+        restored_from=restored_from,
     )
     written: list[str] = []
     try:

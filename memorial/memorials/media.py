@@ -24,7 +24,7 @@ def photo_file(request: HttpRequest, photo_id, variant: str) -> HttpResponse:
     policy.require(request.user, policy.Action.VIEW_PHOTOS, photo)
     if photo.hidden:
         raise Http404
-    if photo.is_generated and not policy.allows(request.user, policy.Action.VIEW_AI_PHOTOS, photo):
+    if photo.is_ai_made and not policy.allows(request.user, policy.Action.VIEW_AI_PHOTOS, photo):
         raise PermissionDenied(seeing_refusal("photo"))
     field = getattr(photo, VARIANTS[variant])
     suffix = PurePosixPath(field.name).suffix
