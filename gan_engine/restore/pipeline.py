@@ -116,8 +116,13 @@ def restore(
         # enlarged plainly. The repair itself is a fill of damage only and is not blended back.
         if options.fidelity > 0:
             size = (enlarged.shape[1], enlarged.shape[0])
-            plain = cv2.resize(repaired, size, interpolation=cv2.INTER_CUBIC).clip(0, 1)
-            enlarged = (1 - options.fidelity) * enlarged + options.fidelity * plain
+            plain = cv2.resize(repaired, size, interpolation=cv2.INTER_CUBIC)
+            np.clip(plain, 0, 1, out=plain)
+            # In place: at 48 megapixels each float copy is 576 MB.
+            enlarged *= 1 - options.fidelity
+            plain *= options.fidelity
+            enlarged += plain
+            del plain
             result.actions.append(BLENDED)
         result.image = enlarged
     report(1.0, "Done.")
@@ -125,9 +130,13 @@ def restore(
 
 
 def _keep_tone(enlarged: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """The enlarged lightness with the source's own (a, b) chroma, enlarged smoothly."""
-    lab = cv2.cvtColor(np.ascontiguousarray(enlarged, np.float32), cv2.COLOR_RGB2Lab)
-    source_lab = cv2.cvtColor(np.ascontiguousarray(source, np.float32), cv2.COLOR_RGB2Lab)
-    size = (enlarged.shape[1], enlarged.shape[0])
-    lab[..., 1:] = cv2.resize(source_lab[..., 1:], size, interpolation=cv2.INTER_CUBIC)
-    return cv2.cvtColor(lab, cv2.COLOR_Lab2RGB).clip(0, 1)
+    """The enlarged picture's lightness in the source's own single tone (grey, or the print's
+    sepia): each channel is the lightness times the source's mean ratio of that channel to its
+    lightness. In place, in bands of rows, so a big scan needs no full-size copy."""
+    grey = cv2.cvtColor(np.ascontiguousarray(source, np.float32), cv2.COLOR_RGB2GRAY)
+    tint = source.reshape(-1, 3).mean(axis=0) / max(float(grey.mean()), 1e-6)
+    for top in range(0, enlarged.shape[0], 256):
+        band = enlarged[top : top + 256]
+        lightness = cv2.cvtColor(np.ascontiguousarray(band), cv2.COLOR_RGB2GRAY)
+        np.clip(lightness[..., None] * tint, 0, 1, out=band)
+    return enlarged
