@@ -19,6 +19,8 @@ from gan_engine.provenance.watermark import decode
 from gan_engine.restore import damage
 from gan_engine.restore.load import from_pil, to_uint8
 from memorial.jobs.models import FINISHED, Job, Kind
+from memorial.memorials.export import photo_entries
+from memorial.memorials.export_names import Namer
 from memorial.memorials.ingest import ingest_photo
 from memorial.memorials.models import Photo, PhotoKind
 from memorial.moderation import items
@@ -138,7 +140,7 @@ def test_bad_requests_are_refused_in_words(family, client_as):
 
 
 @pytest.mark.django_db
-def test_takedown_and_gentle_viewing_reach_restored_copies(family, client_as):
+def test_takedown_export_and_gentle_viewing_reach_restored_copies(family, client_as):
     original = _upload(family, images.jpeg(seed=63))
     copy = ingest_photo(
         memorial=family.memorial,
@@ -153,6 +155,12 @@ def test_takedown_and_gentle_viewing_reach_restored_copies(family, client_as):
     assert ("photo", str(copy.pk)) in {
         (i.kind, i.id) for i in items.HANDLERS["photo"].generated_of(family.memorial.pk)
     }
+
+    exported = {e.meta["id"]: e for e in photo_entries(family.memorial, Namer())}
+    assert exported[str(copy.pk)].meta["ai_made"] is True
+    assert exported[str(copy.pk)].meta["label"] == "AI-restored"
+    assert exported[str(copy.pk)].meta["restored_from"] == str(original.pk)
+    assert exported[str(original.pk)].meta["ai_made"] is False
 
     membership = family.memorial.memberships.get(user=family.viewer)
     membership.show_ai_photos = False
