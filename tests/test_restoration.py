@@ -108,6 +108,12 @@ def test_asking_twice_makes_one_job(family, client_as):
     assert first["Location"] == job.get_absolute_url()
     assert "already being restored" in second.content.decode()
 
+    # A cancelled restoration can be retried, without any consent record.
+    Job.objects.filter(pk=job.pk).update(state="cancelled")
+    retried = client_as(family.contributor).post(f"/m/{family.memorial.pk}/jobs/{job.pk}/retry/")
+    assert retried.status_code == 302
+    assert fresh(job).state == "queued"
+
 
 @pytest.mark.django_db
 def test_bad_requests_are_refused_in_words(family, client_as):
