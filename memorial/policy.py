@@ -30,6 +30,7 @@ class Action(StrEnum):
     UPLOAD_PHOTOS = "photos.upload"
     EDIT_PHOTO = "photo.edit"
     DELETE_PHOTO = "photo.delete"
+    RESTORE_PHOTO = "photo.restore"
     DELETE_RECORDING = "recording.delete"
     VIEW_CONSENT = "consent.view"
     MANAGE_CONSENT = "consent.manage"
@@ -64,6 +65,7 @@ RULES: dict[Action, frozenset[str]] = {
     Action.UPLOAD_PHOTOS: frozenset({OWNER, CONTRIBUTOR}),
     Action.EDIT_PHOTO: frozenset({OWNER, CONTRIBUTOR}),
     Action.DELETE_PHOTO: frozenset({OWNER, CONTRIBUTOR}),
+    Action.RESTORE_PHOTO: frozenset({OWNER, CONTRIBUTOR}),
     Action.DELETE_RECORDING: frozenset({OWNER, CONTRIBUTOR}),  # a contributor: their own only
     Action.VIEW_CONSENT: frozenset({OWNER, CONTRIBUTOR, VIEWER, STAFF}),
     Action.MANAGE_CONSENT: frozenset({OWNER}),
@@ -101,6 +103,7 @@ BLOCKED_WHEN_READ_ONLY = frozenset(
         Action.DELETE_RECORDING,
         Action.MANAGE_CONSENT,
         Action.START_GENERATION,
+        Action.RESTORE_PHOTO,
     }
 )
 # Staff work that concerns no single memorial: decided by the staff flag alone.

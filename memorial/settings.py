@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "memorial.moderation",
     "memorial.provenance",
     "memorial.videos",
+    "memorial.restoration",
 ]
 
 MIDDLEWARE = [

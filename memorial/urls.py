@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("memorial.memorials.urls")),
     path("", include("memorial.jobs.urls")),
     path("", include("memorial.videos.urls")),
+    path("", include("memorial.restoration.urls")),
 ]

@@ -80,6 +80,14 @@ TABLE: list[Row] = [
         },
     ),
     Row("POST", "/m/{m}/photos/{p}/delete/", WRITERS),
+    # Restoring a photo: a copy beside it, started by the family's writers (no consent needed)
+    Row("GET", "/m/{m}/photos/{p}/restore/", WRITERS),
+    Row(
+        "POST",
+        "/m/{m}/photos/{p}/restore/",
+        WRITERS,
+        {"repair": "on", "enlarge": "1", "fidelity": "30"},
+    ),
     # Retiring a memorial (archive, delete after cooling-off) and downloading everything
     Row("GET", "/m/{m}/retire/", OWNER),
     Row("POST", "/m/{m}/retire/", OWNER, {"action": "archive"}),

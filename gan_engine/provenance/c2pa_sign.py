@@ -16,6 +16,8 @@ from typing import Any, Literal
 #: IPTC digital source type for media made by a model trained on sampled content.
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 GENERATION_LABEL = "org.memorial.generation"
+#: How the manifest's "opened" action points at the original among the ingredients.
+ORIGINAL_LABEL = "original"
 
 Verdict = Literal["trusted", "valid", "invalid", "none"]
 
@@ -28,9 +30,27 @@ class SignerMaterial:
     key: bytes
 
 
+#: IPTC digital source type for a picture changed (not made) by a trained model.
+COMPOSITE_WITH_TRAINED = (
+    "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
+)
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    """The file an AI-changed picture was made from (a restored photo's original)."""
+
+    data: bytes
+    mime: str
+    title: str
+
+
 @dataclass(frozen=True)
 class Provenance:
-    """Everything the engine needs to mark and sign one generated file. No personal data."""
+    """Everything the engine needs to mark and sign one generated file. No personal data.
+
+    With ``ingredient`` the file is an edit of that file (a restoration), and ``actions`` names
+    what was done to it (C2PA action names); without, it was created by a model."""
 
     instance_id: str
     instance_name: str
@@ -40,6 +60,8 @@ class Provenance:
     consent_id: str = ""
     mark: str | None = "bottom-right"
     extra: dict[str, str] = field(default_factory=dict)
+    ingredient: Ingredient | None = None
+    actions: tuple[str, ...] = ()
 
 
 def manifest_definition(provenance: Provenance, title: str, mime: str) -> dict[str, Any]:
@@ -53,26 +75,31 @@ def manifest_definition(provenance: Provenance, title: str, mime: str) -> dict[s
         "consent": provenance.consent_id,
         **provenance.extra,
     }
+    agent = {"name": "memorial gan_engine", "version": __version__}
+    if provenance.ingredient is None:
+        actions = [
+            {
+                "action": "c2pa.created",
+                "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
+                "softwareAgent": agent,
+            }
+        ]
+    else:
+        opened = {
+            "action": "c2pa.opened",
+            "softwareAgent": agent,
+            "parameters": {"ingredientIds": [ORIGINAL_LABEL]},
+        }
+        actions = [opened] + [
+            {"action": name, "digitalSourceType": COMPOSITE_WITH_TRAINED, "softwareAgent": agent}
+            for name in provenance.actions or ("c2pa.edited",)
+        ]
     return {
         "claim_generator_info": [{"name": "memorial gan_engine", "version": __version__}],
         "title": title,
         "format": mime,
         "assertions": [
-            {
-                "label": "c2pa.actions",
-                "data": {
-                    "actions": [
-                        {
-                            "action": "c2pa.created",
-                            "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
-                            "softwareAgent": {
-                                "name": "memorial gan_engine",
-                                "version": __version__,
-                            },
-                        }
-                    ]
-                },
-            },
+            {"label": "c2pa.actions", "data": {"actions": actions}},
             {
                 "label": "stds.schema-org.CreativeWork",
                 "data": {
@@ -98,6 +125,13 @@ def sign(data: bytes, mime: str, provenance: Provenance, title: str) -> bytes:
     signer = c2pa.Signer.from_info(info)
     try:
         builder = c2pa.Builder(json.dumps(manifest_definition(provenance, title, mime)))
+        if provenance.ingredient is not None:
+            ingredient = provenance.ingredient
+            builder.add_ingredient(
+                {"title": ingredient.title, "relationship": "parentOf", "label": ORIGINAL_LABEL},
+                ingredient.mime,
+                io.BytesIO(ingredient.data),
+            )
         out = io.BytesIO()
         builder.sign(signer, mime, io.BytesIO(data), out)
     finally:

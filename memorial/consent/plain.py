@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from memorial.memorials.models import Memorial, Photo, PhotoKind
+from memorial.memorials.models import AI_MADE_KINDS, Memorial, Photo
 
 
 @dataclass
@@ -31,8 +31,8 @@ def _ids(items: list[Any], kind: str) -> list[str]:
 
 def _photo_groups(ids: list[str]) -> list[PlainGroup]:
     photos = list(Photo.objects.filter(pk__in=ids).order_by("created_at"))
-    made = [p for p in photos if p.kind == PhotoKind.GENERATED]
-    uploaded = [p for p in photos if p.kind != PhotoKind.GENERATED]
+    made = [p for p in photos if p.kind in AI_MADE_KINDS]
+    uploaded = [p for p in photos if p.kind not in AI_MADE_KINDS]
     groups = []
     if made:
         n = len(made)

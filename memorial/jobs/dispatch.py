@@ -29,6 +29,7 @@ TASKS = {
     "evaluate": "memorial.jobs.evaluate",
     "speak": "memorial.videos.speak",
     "film": "memorial.videos.film",
+    "restore": "memorial.restoration.restore",
 }
 #: The ledger's message for a job whose message could not be handed to the broker yet.
 NOT_SENT = gettext_noop("Queued. It will start when the worker can be reached.")

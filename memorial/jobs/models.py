@@ -24,6 +24,7 @@ class Kind(models.TextChoices):
     EVALUATE = "evaluate", _("Evaluating")
     SPEAK = "speak", _("Making a talking portrait")
     FILM = "film", _("Making a film")
+    RESTORE = "restore", _("Restoring a photo")
 
 
 class State(models.TextChoices):
@@ -47,6 +48,8 @@ QUEUES = {
     # Videos (memorial.videos): rendering is the long part; a film runs the generator.
     Kind.SPEAK: "gpu",
     Kind.FILM: "gpu",
+    # Restoring a photo (memorial.restoration) runs on the CPU: OpenCV and ncnn, no torch.
+    Kind.RESTORE: "cpu",
 }
 
 

@@ -106,8 +106,9 @@ def running(job_id: str, hostname: str | None = None):
     if job.cancel_requested and job.state == State.QUEUED:
         finish(job, State.CANCELLED, message=texts.t(CANCELLED_BEFORE_START))
         raise Skip("cancelled before it started")
-    decision = may_use(job.memorial, SCOPES[job.kind])
-    if not decision:
+    scope = SCOPES.get(job.kind)  # restoring a photo alone needs no consent record
+    decision = may_use(job.memorial, scope) if scope is not None else None
+    if decision is not None and not decision:
         reason = texts.refusal(decision)
         finish(job, State.BLOCKED, error=reason, message=reason)
         raise Skip("blocked: " + decision.reason)

@@ -71,7 +71,7 @@ def photo_for(request: Request, photo_id, action: Action) -> Photo:
     if photo is None:
         raise not_found_error("photo")
     permit(request, action, photo, thing="photo")
-    if photo.is_generated and not policy.allows(request.user, Action.VIEW_AI_PHOTOS, photo):
+    if photo.is_ai_made and not policy.allows(request.user, Action.VIEW_AI_PHOTOS, photo):
         raise ApiError(gentle.seeing_refusal("photo"), 403)
     return photo
 

@@ -101,8 +101,17 @@ def photo_entries(memorial: Memorial, namer: Namer) -> list[Entry]:
             "height": photo.height,
             "added_at": _iso(photo.created_at),
         }
-        meta["ai_made"] = photo.kind == PhotoKind.GENERATED
-        if photo.kind == PhotoKind.GENERATED:
+        meta["ai_made"] = photo.is_ai_made
+        if photo.kind == PhotoKind.RESTORED:
+            meta.update(label="AI-restored", restored_from=str(photo.restored_from_id or ""))
+            path = namer.path(
+                ai_folder(),
+                photo.caption,
+                ".png",
+                fallback=_("photo"),
+                label=_("(AI-restored)"),
+            )
+        elif photo.kind == PhotoKind.GENERATED:
             generation = getattr(photo, "generation", None)
             meta.update(
                 label=AI_LABEL,

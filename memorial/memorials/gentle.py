@@ -20,14 +20,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from memorial import policy
-from memorial.memorials.models import Membership, Memorial, Photo, PhotoKind
+from memorial.memorials.models import AI_MADE_KINDS, Membership, Memorial, Photo, PhotoKind
 
 
 class AIFeature(StrEnum):
     """An AI feature the owner can switch off for one memorial (a boolean on Memorial)."""
 
     GENERATION = "generation"
-    RESTORATION = "restoration"  # the switch exists before the feature does
+    RESTORATION = "restoration"
     SPEAKING = "speaking"
     FILMS = "films"
 
@@ -91,7 +91,7 @@ def first_person_problem(text: str) -> str:
 
 def cover_problem(photo: Photo | None) -> str:
     """Why ``photo`` may not be the memorial's cover ("" when it may)."""
-    if photo is not None and photo.kind == PhotoKind.GENERATED:
+    if photo is not None and photo.kind in AI_MADE_KINDS:
         return _("An AI-made photo cannot be the cover photo. Please choose a real photo.")
     return ""
 
@@ -145,7 +145,7 @@ def counts(memorial: Memorial) -> Counts:
     photos = memorial.photos.filter(hidden=False)
     return Counts(
         real=photos.filter(kind=PhotoKind.UPLOADED).count(),
-        ai_photos=photos.filter(kind=PhotoKind.GENERATED).count(),
+        ai_photos=photos.filter(kind__in=AI_MADE_KINDS).count(),
         videos=_videos(memorial).count(),
     )
 
@@ -157,7 +157,7 @@ def makers(memorial: Memorial) -> dict[str, list[str]]:
     people = {
         str(p.uploaded_by)
         for p in memorial.photos.filter(
-            kind=PhotoKind.GENERATED, hidden=False, uploaded_by__isnull=False
+            kind__in=AI_MADE_KINDS, hidden=False, uploaded_by__isnull=False
         )
         .select_related("uploaded_by")
         .distinct()[:50]

@@ -1,9 +1,10 @@
 """Decode an uploaded picture safely and normalise it for storage.
 
-Decoding is by content, never by file name. Everything written is plain sRGB
-RGB with no metadata (EXIF, GPS, XMP, ICC, comments), upright by its EXIF
+Decoding is by content, never by file name. Everything made here is plain sRGB
+RGB JPEG with no metadata (EXIF, GPS, XMP, ICC, comments), upright by its EXIF
 orientation, in three sizes made once: the full image, a display size and a
-thumbnail.
+thumbnail. The stored original is the upload's own pixels where its format
+allows (`originals`); the full JPEG here stands in for it where it does not.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from memorial.memorials import events
 from memorial.memorials.imaging import ImageRejected, Rendition, normalise
 from memorial.memorials.models import Photo, PhotoKind, Tag, photo_path
+from memorial.memorials.originals import keep_original
 
 log = logging.getLogger(__name__)
 MAX_NAME = 200
@@ -75,11 +76,10 @@ def _duplicate_message(existing: Photo) -> str:
     }
 
 
-def _read_upload(uploaded) -> bytes:
+def _read_upload(uploaded, limit: int) -> bytes:
     size = getattr(uploaded, "size", None)
     if size == 0:
         raise UploadRejected(_("The file is empty."))
-    limit = settings.UPLOAD_MAX_BYTES
     if size is not None and size > limit:
         raise UploadRejected(
             _("The file is %(size)s; the limit is %(limit)s.")
@@ -109,11 +109,17 @@ def ingest_photo(
     place: str = "",
     tags: Iterable[str] = (),
     kind: str = PhotoKind.UPLOADED,
+    restored_from: Photo | None = None,
 ) -> Photo:
-    """Store one uploaded photo in `memorial` or raise UploadRejected (nothing stored)."""
+    """Store one uploaded photo in `memorial` or raise UploadRejected (nothing stored).
+
+    Engine-made files (generated, restored) may be up to four times the upload size limit: an
+    enlarged, signed PNG is larger than the photo it came from."""
     if not attested:
         raise UploadRejected(_("Please confirm that you have the right to share these photos."))
-    data = _read_upload(uploaded)
+    data = _read_upload(
+        uploaded, settings.UPLOAD_MAX_BYTES * (1 if kind == PhotoKind.UPLOADED else 4)
+    )
     digest = hashlib.sha256(data).hexdigest()
     existing = Photo.objects.filter(memorial=memorial, sha256=digest).first()
     if existing:
@@ -123,9 +129,12 @@ def ingest_photo(
     except ImageRejected as exc:
         raise UploadRejected(_(exc.message), exc.status) from None
     full = image.full
-    if kind == PhotoKind.GENERATED and image.source_format == "PNG":
-        # Keep the engine's PNG byte for byte: re-encoding would drop its C2PA signature.
+    if kind != PhotoKind.UPLOADED and image.source_format == "PNG":
+        # Keep the engine's PNG byte for byte: rewriting would drop its C2PA signature.
         full = Rendition(data, full.width, full.height, ".png", "image/png")
+    else:
+        # The family's own pixels, losslessly, without private metadata (where the format allows).
+        full = keep_original(data, image.source_format, full.width, full.height) or full
 
     photo = Photo(
         id=uuid.uuid4(),
@@ -142,6 +151,7 @@ def ingest_photo(
         taken_on=taken_on,
         place=(place or "").strip()[:200],
         attested_rights=True,
+        restored_from=restored_from,
     )
     written: list[str] = []
     try:

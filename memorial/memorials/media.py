@@ -12,6 +12,7 @@ from memorial import policy
 from memorial.core.private_media import serve_private
 from memorial.memorials.gentle import seeing_refusal
 from memorial.memorials.models import Photo
+from memorial.memorials.originals import CONTENT_TYPES
 
 VARIANTS = {"original": "image", "display": "display", "thumb": "thumbnail"}
 
@@ -23,14 +24,14 @@ def photo_file(request: HttpRequest, photo_id, variant: str) -> HttpResponse:
     policy.require(request.user, policy.Action.VIEW_PHOTOS, photo)
     if photo.hidden:
         raise Http404
-    if photo.is_generated and not policy.allows(request.user, policy.Action.VIEW_AI_PHOTOS, photo):
+    if photo.is_ai_made and not policy.allows(request.user, policy.Action.VIEW_AI_PHOTOS, photo):
         raise PermissionDenied(seeing_refusal("photo"))
     field = getattr(photo, VARIANTS[variant])
     suffix = PurePosixPath(field.name).suffix
     stem = PurePosixPath(photo.original_filename or str(photo.pk)).stem or str(photo.pk)
     return serve_private(
         field,
-        content_type="image/png" if suffix == ".png" else "image/jpeg",
+        content_type=CONTENT_TYPES.get(suffix, "image/jpeg"),
         download_name=f"{stem}{'' if variant == 'original' else '-' + variant}{suffix}",
         as_attachment=request.GET.get("download") == "1",
     )

@@ -77,7 +77,7 @@ class Memorial(models.Model):
     ai_restoration_enabled = models.BooleanField(
         _("Photo restoration"),
         default=True,
-        help_text=_("Repair old or damaged photos with AI (not available yet)."),
+        help_text=_("Repair and enlarge old or damaged photos with AI."),
     )
     ai_speaking_enabled = models.BooleanField(
         _("Speaking portraits"),
@@ -158,6 +158,11 @@ class Tag(models.Model):
 class PhotoKind(models.TextChoices):
     UPLOADED = "uploaded", _("Uploaded")
     GENERATED = "generated", _("AI-generated")
+    RESTORED = "restored", _("AI-restored")
+
+
+#: Kinds made or changed by AI: labelled, and shown only to members who chose to see AI-made items.
+AI_MADE_KINDS = (PhotoKind.GENERATED, PhotoKind.RESTORED)
 
 
 def photo_path(photo: Photo, filename: str) -> str:
@@ -191,6 +196,15 @@ class Photo(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="photos")
     attested_rights = models.BooleanField(default=False)
     hidden = models.BooleanField(default=False)
+    #: A restored photo's original (never changed by the restoration); deleting it deletes this.
+    restored_from = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="restorations",
+        verbose_name=_("original photo"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -209,6 +223,15 @@ class Photo(models.Model):
     @property
     def is_generated(self) -> bool:
         return self.kind == PhotoKind.GENERATED
+
+    @property
+    def is_restored(self) -> bool:
+        return self.kind == PhotoKind.RESTORED
+
+    @property
+    def is_ai_made(self) -> bool:
+        """Generated or restored: labelled, and behind the member's gentle-viewing choice."""
+        return self.kind in AI_MADE_KINDS
 
     @property
     def ready_for_training(self) -> bool:

@@ -225,7 +225,7 @@ def photo_detail(request: HttpRequest, memorial_id, photo_id) -> HttpResponse:
     memorial = _memorial(request, memorial_id, Action.VIEW_PHOTOS)
     photo = _photo(memorial, photo_id)
     viewing = gentle.viewing(request.user, memorial)
-    if photo.is_generated and not viewing.photos:
+    if photo.is_ai_made and not viewing.photos:
         raise PermissionDenied(gentle.seeing_refusal("photo"))
     initial = {
         "caption": photo.caption,
@@ -250,7 +250,7 @@ def photo_detail(request: HttpRequest, memorial_id, photo_id) -> HttpResponse:
         form = PhotoForm(request.POST, initial=initial)
         if (
             form.is_valid()
-            and photo.is_generated
+            and photo.is_ai_made
             and (problem := gentle.first_person_problem(form.cleaned_data["caption"]))
         ):
             form.add_error("caption", problem)

@@ -22,7 +22,7 @@ from django.urls import Resolver404, resolve
 from django.utils.translation import gettext_lazy as _
 
 from memorial.memorials import events
-from memorial.memorials.models import Memorial, Photo, PhotoKind
+from memorial.memorials.models import AI_MADE_KINDS, Memorial, Photo, PhotoKind
 
 # Sent after items were deleted: sender=the handler's class, items=[Item], takedown=request or None.
 item_actioned = Signal()
@@ -122,7 +122,7 @@ class PhotoHandler:
         return [f"memorials/{ref['memorial']}/photos/{ref['id']}"]
 
     def generated_of(self, memorial_id) -> list[Item]:
-        photos = Photo.objects.filter(memorial_id=memorial_id, kind=PhotoKind.GENERATED)
+        photos = Photo.objects.filter(memorial_id=memorial_id, kind__in=AI_MADE_KINDS)
         return [self._item(p) for p in photos.order_by("created_at", "pk")]
 
     def hide(self, items: list[Item]) -> None:

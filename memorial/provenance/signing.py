@@ -1,12 +1,12 @@
-"""What the generate task hands the engine so every generated file is watermarked, marked and
-signed: the instance's signer material and ids, never personal data.
+"""What the generate and restore tasks hand the engine so every AI-made file is watermarked,
+marked and signed: the instance's signer material and ids, never personal data.
 
 Imports ``gan_engine.provenance`` only (no torch): that subpackage is plain Python + Pillow.
 """
 
 from __future__ import annotations
 
-from gan_engine.provenance import Provenance, SignerMaterial
+from gan_engine.provenance import Ingredient, Provenance, SignerMaterial
 from gan_engine.provenance.mark import CORNERS
 from memorial.consent.models import ConsentRecord, Scope, Status
 from memorial.provenance.authority import instance
@@ -55,4 +55,23 @@ def for_generated(
         model_version=model_version,
         consent_id=consent_id(memorial, scope),
         mark=mark,
+    )
+
+
+def for_restored(
+    *, memorial, item_id: str, original: bytes, original_type: str, actions: tuple[str, ...]
+) -> Provenance:
+    """The engine's provenance for a restored photo: marked "AI-restored" in the memorial's
+    corner, watermarked, and signed with the original (as stored: no private metadata) as the
+    manifest's ingredient and the restoring steps as its actions. No consent record is cited:
+    restoring a photo alone needs none."""
+    me = instance()
+    return Provenance(
+        instance_id=me.id,
+        instance_name=me.name,
+        signer=SignerMaterial(chain=me.authority.chain, key=me.authority.sign_key),
+        item_id=item_id,
+        mark=memorial_mark(memorial),
+        ingredient=Ingredient(original, original_type, "Original photo"),
+        actions=actions,
     )

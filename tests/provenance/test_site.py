@@ -7,9 +7,11 @@ import io
 import stat
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from PIL import Image
 
 from gan_engine.outputs import write_image
 from gan_engine.provenance import verify
@@ -19,7 +21,7 @@ from memorial.memorials.ingest import ingest_photo
 from memorial.memorials.models import PhotoKind
 from memorial.provenance import signing
 from memorial.provenance.authority import ensure_instance, folder
-from tests.images import jpeg, png
+from tests.images import jpeg
 from tests.provenance.conftest import faces
 from tests.provenance.test_c2pa import flip_idat_byte
 
@@ -84,14 +86,25 @@ def test_generated_photo_keeps_its_signature_in_the_gallery(generated, family, c
     assert photo.display.read()[:3] == b"\xff\xd8\xff"  # renditions are re-encoded JPEGs
 
 
-def test_uploaded_photos_are_still_normalised(family) -> None:
+def test_uploaded_photos_keep_their_pixels_but_no_manifest(generated, family) -> None:
+    """Only the engine's own files keep their bytes: a signed file sent as an ordinary upload
+    keeps its pixels, not its signature, so a family upload never passes for a signed one."""
+    generated_photo, signed, _record, _model = generated
+    generated_photo.delete()  # else the same bytes are a duplicate
     photo = ingest_photo(
         memorial=family.memorial,
-        uploaded=SimpleUploadedFile("p.png", png(4)),
+        uploaded=SimpleUploadedFile("p.png", signed),
         user=family.contributor,
         attested=True,
     )
-    assert photo.image.name.endswith(".jpg")
+    assert photo.image.name.endswith(".png")
+    with photo.image.open("rb") as handle:
+        kept = handle.read()
+    assert kept != signed
+    assert verify(kept, "image/png", None).verdict == "none"
+    assert np.array_equal(
+        np.asarray(Image.open(io.BytesIO(kept))), np.asarray(Image.open(io.BytesIO(signed)))
+    )
 
 
 def test_verify_page(generated, family, client) -> None:

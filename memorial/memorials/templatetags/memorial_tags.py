@@ -60,6 +60,10 @@ def photo_alt(photo: Any) -> str:
         if caption:
             return _("AI-generated image: %(caption)s") % {"caption": caption}
         return _("AI-generated image without a caption")
+    if getattr(photo, "is_restored", False):
+        if caption:
+            return _("AI-restored photo: %(caption)s") % {"caption": caption}
+        return _("AI-restored photo without a caption")
     return caption or _("Photo without a caption")
 
 

@@ -1,0 +1,65 @@
+"""Is a photo black-and-white or sepia? Chroma statistics in CIE Lab.
+
+A monochrome print, grey or toned, has all its colours on one line through the neutral axis: its
+(a, b) points lie close to a single hue direction (none at all for grey). A colour photo, even a
+faded one, spreads them in more than one direction (skin, clothes, sky). So: the chroma that is
+*not* along the main hue direction, at its 95th percentile, decides; the mean chroma along it
+tells grey from sepia.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import cv2
+import numpy as np
+
+Tone = Literal["grey", "sepia", "colour"]
+#: Off-axis chroma (Lab units) under which a photo counts as monochrome; measured on LFW colour
+#: photos (all above) and their grey and sepia versions (all below): tests/engine/test_restore.py.
+OFF_AXIS_LIMIT = 6.0
+#: Mean on-axis chroma above which a monochrome photo is toned (sepia, selenium, cyanotype).
+TONED_CHROMA = 4.0
+SAMPLE_EDGE = 256
+
+
+@dataclass(frozen=True)
+class ToneReport:
+    tone: Tone
+    off_axis: float
+    chroma: float
+
+    @property
+    def monochrome(self) -> bool:
+        return self.tone != "colour"
+
+
+def tone_of(image: np.ndarray) -> ToneReport:
+    """The tone of an HxWx3 float image in [0, 1] (measured on a copy at most 256 px wide)."""
+    height, width = image.shape[:2]
+    scale = min(1.0, SAMPLE_EDGE / max(height, width))
+    small = (
+        cv2.resize(
+            image,
+            (max(1, round(width * scale)), max(1, round(height * scale))),
+            interpolation=cv2.INTER_AREA,
+        )
+        if scale < 1
+        else image
+    )
+    lab = cv2.cvtColor(np.ascontiguousarray(small, dtype=np.float32), cv2.COLOR_RGB2Lab)
+    ab = lab[..., 1:].reshape(-1, 2).astype(np.float64)
+    mean = ab.mean(axis=0)
+    chroma = float(np.hypot(*mean))
+    # The main hue direction: the mean's own for a toned print, else the first principal axis.
+    if chroma > 1e-6:
+        axis = mean / chroma
+    else:
+        _, vectors = np.linalg.eigh(np.cov(ab.T))
+        axis = vectors[:, -1]
+    off = np.abs(ab @ np.array([-axis[1], axis[0]]))
+    off_axis = float(np.percentile(off, 95))
+    if off_axis >= OFF_AXIS_LIMIT:
+        return ToneReport("colour", off_axis, chroma)
+    return ToneReport("sepia" if chroma >= TONED_CHROMA else "grey", off_axis, chroma)

@@ -1,0 +1,43 @@
+"""What a person chooses when restoring a photo."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+ENLARGE_CHOICES = [
+    (1, _("Keep its size")),
+    (2, _("Twice as large")),
+    (4, _("Four times as large")),
+]
+
+
+class RestoreForm(forms.Form):
+    repair = forms.BooleanField(label=_("Repair scratches and dust"), required=False, initial=True)
+    colourise = forms.BooleanField(
+        label=_("Colour a black-and-white or sepia photo"),
+        required=False,
+        help_text=_("Not available yet: the photo keeps its own tones."),
+    )
+    enlarge = forms.TypedChoiceField(
+        label=_("Size"), choices=ENLARGE_CHOICES, coerce=int, initial=2
+    )
+    fidelity = forms.IntegerField(
+        label=_("Closeness to the original"),
+        min_value=0,
+        max_value=100,
+        initial=30,
+        help_text=_(
+            "0 lets the enlarger sharpen freely; 100 keeps the original's look. The family's "
+            "own features matter more than sharpness."
+        ),
+        widget=forms.NumberInput(attrs={"step": 10}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("repair") or data.get("colourise") or (data.get("enlarge") or 1) > 1):
+            raise forms.ValidationError(
+                _("Choose at least one thing to do: repair, colour or enlarge.")
+            )
+        return data

@@ -1,0 +1,84 @@
+"""Start restoring a photo: the rules shared by the page (and any later API).
+
+The permission (memorial.policy ``RESTORE_PHOTO``) is checked by the caller. Here: the family's
+feature switch, the photo itself (a family photo, not an AI-made one), the size the result would
+have, and at most one restoring job per photo at a time: asking again while one waits or runs
+returns that job. No consent record is needed: nothing is learned from the photo.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from memorial.jobs import dispatch
+from memorial.jobs.models import QUEUES, Job, Kind, State
+from memorial.jobs.services import Refused
+from memorial.memorials import gentle
+from memorial.memorials.models import Photo, PhotoKind
+
+
+def restoring_now(photo: Photo) -> Job | None:
+    """The restoring job of this photo that is waiting or running, if any."""
+    return (
+        Job.objects.filter(
+            kind=Kind.RESTORE,
+            memorial_id=photo.memorial_id,
+            state__in=(State.QUEUED, State.RUNNING),
+            parameters__photo=str(photo.pk),
+        )
+        .order_by("created_at")
+        .first()
+    )
+
+
+def check(photo: Photo, enlarge: int) -> None:
+    """Refused (with the reason and a status) when this photo may not be restored so."""
+    reason = gentle.feature_refusal(photo.memorial, gentle.AIFeature.RESTORATION)
+    if reason:
+        raise Refused(reason, 403)
+    if photo.kind != PhotoKind.UPLOADED:
+        raise Refused(_("Only the family's own photos can be restored, not AI-made ones."))
+    pixels = photo.width * photo.height * enlarge * enlarge
+    if pixels > settings.UPLOAD_MAX_PIXELS:
+        raise Refused(
+            _(
+                "Enlarged %(factor)d times this photo would have %(size)s megapixels, more "
+                "than the %(limit)s allowed. Choose a smaller size."
+            )
+            % {
+                "factor": enlarge,
+                "size": f"{pixels / 1e6:.0f}",
+                "limit": f"{settings.UPLOAD_MAX_PIXELS / 1e6:.0f}",
+            }
+        )
+
+
+def start_restore(
+    photo: Photo, user, *, repair: bool, colourise: bool, enlarge: int, fidelity: float
+) -> tuple[Job, bool]:
+    """The restoring job for ``photo`` and whether it was created now (False: one was already
+    waiting or running, and that one is returned)."""
+    check(photo, enlarge)
+    with transaction.atomic():
+        Photo.objects.select_for_update().filter(pk=photo.pk).first()  # one request at a time
+        existing = restoring_now(photo)
+        if existing is not None:
+            return existing, False
+        job = Job.objects.create(
+            kind=Kind.RESTORE,
+            memorial=photo.memorial,
+            requested_by=user,
+            parameters={
+                "photo": str(photo.pk),
+                "repair": bool(repair),
+                "colourise": bool(colourise),
+                "enlarge": int(enlarge),
+                "fidelity": float(fidelity),
+            },
+            queue=QUEUES[Kind.RESTORE],
+            total=100,
+        )
+        dispatch.send(job)
+    return job, True

@@ -1,0 +1,182 @@
+"""Restoring old photos in the engine: black-and-white and sepia told from colour, scratches
+found and filled, photos enlarged in tiles with checked weights, and every bad input refused in
+plain words. Real photos: LFW people beside the checkout, else packaged portraits."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_engine.errors import CheckpointError, DataError
+from gan_engine.restore import Options, colour, damage, enlarge, repair, restore
+from gan_engine.restore.load import from_pil, load_photo, to_uint8
+from tests import images
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def portraits(count: int) -> list[np.ndarray]:
+    """Real colour photos of different people as floats in [0, 1]."""
+    found = []
+    if images.SHARED_FACES.is_dir():
+        people = sorted(p for p in images.SHARED_FACES.iterdir() if p.is_dir())
+        for person in people[:: max(1, len(people) // count)][:count]:
+            found.append(load_photo(sorted(person.glob("*.jpg"))[0]))
+    if len(found) < count:
+        packaged = [images.packaged_face(i) for i in range(count)] + [
+            images.another_person(i) for i in range(count)
+        ]
+        found += [from_pil(p) for p in packaged[: count - len(found)]]
+    return found
+
+
+def grey(image: np.ndarray) -> np.ndarray:
+    return np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+
+
+def sepia(image: np.ndarray) -> np.ndarray:
+    return grey(image) * np.array([1.0, 0.82, 0.6], np.float32)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-12)))
+
+
+def test_black_and_white_and_sepia_are_told_from_colour():
+    for photo in portraits(6):
+        assert colour.tone_of(photo).tone == "colour"
+        assert colour.tone_of(grey(photo)).tone == "grey"
+        assert colour.tone_of(sepia(photo)).tone == "sepia"
+
+
+def test_scratches_and_dust_are_found_and_filled_leaving_the_rest():
+    ious = []
+    for seed, photo in enumerate(portraits(6)):
+        damaged, truth = damage.scratch(photo, seed=seed)
+        found = repair.damage_mask(damaged)
+        ious.append((found & truth).sum() / (found | truth).sum())
+        filled = repair.fill(damaged, found)
+        assert np.array_equal(filled[~found], damaged[~found])  # only the damage changes
+        assert psnr(filled[truth], photo[truth]) > psnr(damaged[truth], photo[truth]) + 3
+        assert repair.damage_mask(photo).mean() < 0.02  # a clean photo is left nearly alone
+    assert np.mean(ious) > 0.3  # the classical detector: bench/restore_quality.py has figures
+
+
+@pytest.fixture(scope="module")
+def compact() -> enlarge.Enlarger:
+    return enlarge.Enlarger("compact")
+
+
+def test_enlarging_in_tiles_keeps_the_picture(compact):
+    photo = portraits(1)[0]
+    photo = cv2.resize(photo, (200, 180), interpolation=cv2.INTER_AREA)  # more than one tile
+    big = compact.run(photo, 2)
+    assert big.shape == (360, 400, 3)
+    back = cv2.resize(big, (200, 180), interpolation=cv2.INTER_AREA)
+    assert psnr(back, photo) > 28  # no misplaced or missing tile
+    # No seam where tiles meet: the row across a tile border changes no more than its neighbours.
+    rows = np.abs(np.diff(big, axis=0)).mean(axis=(1, 2))
+    border = enlarge.TILE * 2 - 1
+    assert rows[border] < 3 * np.median(rows[border - 8 : border + 8])
+
+
+def test_the_photo_trained_network_enlarges_four_times():
+    small = cv2.resize(portraits(1)[0], (24, 24), interpolation=cv2.INTER_AREA)
+    big = enlarge.Enlarger("x4plus").run(small, 4)
+    assert big.shape == (96, 96, 3)
+    assert psnr(cv2.resize(big, (24, 24), interpolation=cv2.INTER_AREA), small) > 25
+
+
+def test_a_grey_photo_stays_grey_and_a_tiny_one_is_enlarged(compact):
+    tiny = grey(cv2.resize(portraits(1)[0], (64, 64), interpolation=cv2.INTER_AREA))
+    result = restore(tiny, Options(enlarge=4, network="compact"))
+    assert result.image.shape == (256, 256, 3)
+    assert result.tone.tone == "grey" and colour.tone_of(result.image).tone == "grey"
+    assert result.actions == ["c2pa.resized", "org.memorial.fidelity_blend"]
+
+
+def test_fidelity_one_is_the_original_enlarged_plainly():
+    photo = cv2.resize(portraits(1)[0], (40, 40), interpolation=cv2.INTER_AREA)
+    result = restore(photo, Options(enlarge=2, fidelity=1.0, network="compact"))
+    plain = cv2.resize(photo, (80, 80), interpolation=cv2.INTER_CUBIC).clip(0, 1)
+    assert np.allclose(result.image, plain, atol=1e-5)
+
+
+def test_colourising_a_colour_photo_is_said_and_nothing_is_done():
+    photo = portraits(1)[0]
+    result = restore(photo, Options(colourise=True))
+    assert np.array_equal(result.image, photo) and result.actions == []
+    assert result.notes == ["This photo is already in colour, so it was not colourised."]
+    toned = restore(sepia(photo), Options(colourise=True))
+    assert toned.notes == ["Colourising is not available yet; the photo keeps its tones."]
+
+
+def test_bad_requests_are_refused_in_plain_words():
+    with pytest.raises(DataError, match="at least 16 pixels"):
+        from_pil(Image.new("RGB", (8, 40)))
+    with pytest.raises(DataError, match="192 megapixels, more than the 64 allowed"):
+        enlarge.check_size(3000, 4000, 4)  # a 12-megapixel scan ×4
+    enlarge.check_size(3000, 4000, 2)  # ×2 is allowed
+    with pytest.raises(DataError, match="at least one of"):
+        Options()
+    with pytest.raises(DataError, match="2 or 4 times"):
+        Options(enlarge=3)
+    with pytest.raises(DataError, match="Fidelity"):
+        Options(repair=True, fidelity=1.5)
+
+
+def test_missing_or_damaged_weights_are_named(tmp_path):
+    folder = tmp_path / "models"
+    shutil.copytree(enlarge.models_folder(), folder)
+    param, weights, _scale = enlarge.checked_weights("compact", folder)
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="damaged"):
+        enlarge.Enlarger("compact", folder)
+    weights.unlink()
+    with pytest.raises(CheckpointError, match="missing"):
+        enlarge.Enlarger("compact", folder)
+    assert param.exists()
+
+
+def test_a_16_bit_scan_is_read_at_16_bits(tmp_path):
+    levels = (np.arange(64 * 64, dtype=np.uint32).reshape(64, 64) * 16).astype(np.uint16)
+    path = tmp_path / "scan16.png"
+    Image.fromarray(levels).save(path)
+    image = load_photo(path)
+    assert len(np.unique(image[..., 0])) > 256  # finer than 8 bits
+    assert np.allclose(image[..., 0], levels / 65535.0, atol=1e-6)
+
+
+def test_cli_writes_a_labelled_restored_png_and_refuses_bad_input(tmp_path):
+    source = tmp_path / "old.png"
+    damaged, _ = damage.scratch(sepia(portraits(1)[0]), seed=3)
+    Image.fromarray(to_uint8(cv2.resize(damaged, (48, 48)))).save(source)
+    out = tmp_path / "restored.png"
+    command = [sys.executable, "-m", "gan_engine", "restore", str(source), str(out)]
+    done = subprocess.run(
+        [*command, "--repair", "--colourise", "--enlarge", "2", "--network", "compact"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "sepia photo" in done.stdout and "not available yet" in done.stdout
+    written = Image.open(out)
+    assert written.size == (96, 96) and written.text["memorial:label"] == "AI-restored"
+
+    refused = subprocess.run(
+        [*command, "--enlarge", "3"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert refused.returncode == 2
+    nothing = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert nothing.returncode == 2 and "error: Choose at least one of" in nothing.stderr

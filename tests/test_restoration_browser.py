@@ -1,0 +1,57 @@
+"""The before/after comparison of a restored photo in a real Chromium against daphne: a labelled
+slider that the keyboard moves, showing more of the original or of the restored copy, and saying
+where the divide is to a screen reader."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from playwright.sync_api import expect, sync_playwright
+
+from memorial.memorials.ingest import ingest_photo
+from memorial.memorials.models import PhotoKind
+from tests import images
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 (the browser's settings)
+from tests.test_captions_browser import session_of, signed_in_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_comparison_slider_is_labelled_and_moves_with_the_keyboard(daphne_server, family):
+    original = ingest_photo(
+        memorial=family.memorial,
+        uploaded=SimpleUploadedFile("grandma.jpg", images.jpeg(seed=70, width=320, height=240)),
+        user=family.contributor,
+        attested=True,
+    )
+    restored = ingest_photo(
+        memorial=family.memorial,
+        uploaded=SimpleUploadedFile("restored.png", images.png(seed=71, width=640, height=480)),
+        user=family.contributor,
+        attested=True,
+        kind=PhotoKind.RESTORED,
+        restored_from=original,
+    )
+    session = session_of(family.viewer)
+    with sync_playwright() as pw:
+        browser, page = signed_in_page(pw, daphne_server.url, session)
+        try:
+            page.goto(daphne_server.url + restored.get_absolute_url())
+            slider = page.get_by_role("slider", name="Before and after")
+            expect(slider).to_be_visible()
+            expect(
+                page.get_by_role("img", name="The original photo, before restoring")
+            ).to_be_visible()
+            after = page.locator(".compare__after")
+            expect(after).to_have_css("clip-path", "inset(0px 0px 0px 50%)")
+            slider.focus()
+            for _ in range(10):
+                page.keyboard.press("ArrowRight")
+            expect(slider).to_have_value("60")
+            expect(slider).to_have_attribute("aria-valuetext", "Original on the left: 60 percent")
+            expect(after).to_have_css("clip-path", "inset(0px 0px 0px 60%)")
+            page.keyboard.press("Home")
+            expect(after).to_have_css("clip-path", "inset(0px 0px 0px 0%)")  # all restored
+            expect(page.get_by_text("AI-restored").first).to_be_visible()
+        finally:
+            browser.close()
