@@ -251,8 +251,13 @@ def test_gallery_counts_and_filters_photos_that_need_a_caption(family, client_as
     response = client.get(url("memorials:gallery", family))
     assert response.context["needs_caption_count"] == 1
     assert "1 photo still needs a caption." in text(response)
+    # The nudge leads to the caption editor's "needs a caption" list.
+    assert f'href="/m/{family.memorial.pk}/captions/?needs=1"' in text(response)
     only = client.get(url("memorials:gallery", family), {"uncaptioned": "1"})
     assert [p.pk for p in only.context["photos"]] == [bare.pk]
+    # A viewer cannot describe photos: no nudge to do it.
+    seen_by_viewer = client_as(family.viewer).get(url("memorials:gallery", family))
+    assert "still needs a caption" not in text(seen_by_viewer)
 
 
 def test_gallery_edit_controls_only_for_contributors_and_owners(family, client_as):

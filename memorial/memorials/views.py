@@ -192,10 +192,11 @@ def gallery(request: HttpRequest, memorial_id) -> HttpResponse:
         "viewing": viewing,
         "viewing_form": ViewingForm() if viewing.asks else None,
         "makers": gentle.makers(memorial) if viewing.asks else None,
-        "needs_caption_count": needs_caption(memorial).count(),
         "consent": consent_panel(memorial),
         "can_edit": allows(request.user, Action.EDIT_PHOTO, memorial),
     }
+    # A nudge for those who can describe photos; a viewer cannot act on it.
+    context["needs_caption_count"] = needs_caption(memorial).count() if context["can_edit"] else 0
     return render(request, "memorials/gallery.html", context)
 
 
