@@ -18,6 +18,7 @@ from gan_engine.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from gan_engine.device import resolve_device
 from gan_engine.networks import Generator
 from gan_engine.outputs import write_image
+from gan_engine.prior import is_prior_folder
 from gan_engine.provenance import Provenance
 from gan_engine.text import CaptionEncoder
 from gan_engine.train import TrainConfig
@@ -41,7 +42,7 @@ class Model:
 def load_model(checkpoint: str | os.PathLike[str], device: str = "auto") -> Model:
     """Load the EMA generator of a checkpoint (a run folder means its ``checkpoint.pt``)."""
     path = Path(checkpoint)
-    if path.is_dir():
+    if path.is_dir() and not is_prior_folder(path):  # a prior's folder is loaded as it is
         path = path / CHECKPOINT_NAME
     target = resolve_device(device)
     state = load_checkpoint(path, map_location=target)

@@ -226,3 +226,14 @@ def test_the_shipped_priors_stay_under_40_mb_with_cards_and_manifests():
     for folder in folders:
         info, _data = verify(folder)
         assert info.name == folder.name
+
+
+def test_a_prior_draws_samples_as_a_model_does(tiny_prior):
+    """The prior's own quality is measured from its samples (bench/prior_quality.py): its folder
+    loads as a model, drawing the same pictures as the run it was exported from (fp16 apart)."""
+    from gan_engine.generate import load_model, sample
+
+    model = load_model(tiny_prior, device="cpu")
+    assert model.config["caption_bias"] is False and model.step == 2
+    images = sample(model, [0, 1])
+    assert images[0].shape == (3, 16, 16) and not torch.equal(images[0], images[1])
