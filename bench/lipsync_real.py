@@ -3,7 +3,9 @@
 
 For each real clip in ``../shared/data/talk`` (HDTF, 8 s, 512 px, 25 fps, with its own sound),
 the clip's first frame is the portrait and the clip's own sound is the recording; the product's
-function (:func:`gan_engine.video.talking.speak`) renders the portrait speaking it. On every frame
+function (:func:`gan_engine.video.talking.speak`) renders the portrait speaking it, with the mouth
+model (:mod:`gan_engine.video.mouth`) fitted on the other clips only (these clips are all the
+talking truth there is; ``--shipped`` uses the shipped model, fitted on all). On every frame
 of both the render and the real clip, dlib's 68 landmarks give the mouth opening (inner-lip gap
 over the eye distance, :func:`gan_engine.video.measure.mouth_opening`). Figures per clip:
 
@@ -39,7 +41,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gan_engine.video import audio, measure  # noqa: E402
+from gan_engine.video import FPS, audio, measure, mouth  # noqa: E402
+from gan_engine.video.mouth import MouthModel  # noqa: E402
 from gan_engine.video.talking import speak  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -86,11 +89,18 @@ def first_frame(clip: Path, target: Path) -> Path:
     return target
 
 
-def run_clip(clip: Path, size: int, work: Path, cache: Path) -> dict:
+def held_out_model(clip: Path, clips: list[Path], cache: Path) -> MouthModel:
+    """The mouth model fitted on every clip but this one (see ``bench/lipsync_fit.py``)."""
+    rest = [other for other in clips if other != clip]
+    features = [mouth.band_features(audio.decode(o), audio.SAMPLE_RATE, FPS) for o in rest]
+    return mouth.fit(features, [real_openings(other, cache) for other in rest])
+
+
+def run_clip(clip: Path, size: int, work: Path, cache: Path, model: MouthModel | None) -> dict:
     real = real_openings(clip, cache)
     portrait = first_frame(clip, work / f"{clip.stem}.png")
     out = work / f"{clip.stem}-{size}.mp4"
-    speak(portrait, clip, out, size=size)
+    speak(portrait, clip, out, size=size, mouth_model=model)
     points, _ = measure.track(out)
     rendered = openings(points)
     energy = audio.features(audio.decode(clip)).energy
@@ -125,6 +135,9 @@ def main() -> None:
     parser.add_argument("--clips", default=str(SHARED / "talk"), help="folder of real clips")
     parser.add_argument("--name", default="run", help="result file: <date>-<name>.json")
     parser.add_argument("--cache", default=str(CACHE), help="landmark cache of the real clips")
+    parser.add_argument("--shipped", action="store_true",
+                        help="render with the shipped mouth model (fitted on these very clips: "
+                        "not a fair figure) instead of one that holds each clip out")  # fmt: skip
     args = parser.parse_args()
     clips = sorted(Path(args.clips).glob("*.mp4"))
     if not clips:
@@ -132,7 +145,9 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="lipsync-") as work:
         for clip in clips:
-            row = run_clip(clip, args.size, Path(work), Path(args.cache))
+            cache = Path(args.cache)
+            model = None if args.shipped else held_out_model(clip, clips, cache)
+            row = run_clip(clip, args.size, Path(work), cache, model)
             print(json.dumps(row), flush=True)
             rows.append(row)
     summary = summarise(rows)
@@ -141,7 +156,9 @@ def main() -> None:
     date = datetime.date.today().isoformat()
     target = RESULTS / f"{date}-{args.name}.json"
     command = f"bench/lipsync_real.py --size {args.size} --name {args.name}"
-    record = {"command": command, "size": args.size, "rows": rows, "summary": summary}
+    command += " --shipped" if args.shipped else ""
+    record = {"command": command, "size": args.size, "held_out": not args.shipped,
+              "rows": rows, "summary": summary}  # fmt: skip
     target.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {target.relative_to(ROOT)}")
 

@@ -1,4 +1,4 @@
-"""Landmark tracks for every frame: speech drives the mouth and jaw, a seeded idle life the rest.
+"""Landmark tracks for every frame: the sounds drive the mouth and jaw, a seeded idle life the rest.
 
 Everything is expressed in units of the eye distance so that motion looks the same at any
 resolution. The seed changes the blink times and the sway/breathing phases, nothing else, so
@@ -104,9 +104,11 @@ class Motion:
     def pose(self, frame: int) -> Pose:
         feats, unit = self.features, self.eye_distance
         points = self.base.copy()
-        # Mouth and jaw: open with loudness (less on spread vowels), width from spread/rounding.
-        widest = max(MAX_JAW * unit, CLOSE * self.rest_gap + 0.15 * unit)  # open photos: wider
-        gap = widest * feats.loudness[frame] * (1.0 - 0.25 * feats.spread[frame])
+        # Mouth and jaw: open as the sounds say (vowels open, m/b/p close), width from the
+        # spectral spread/rounding.
+        # Speech opens as far as speech does, whatever the photo shows (a photo caught mid-laugh
+        # does not make every vowel a shout).
+        gap = MAX_JAW * unit * feats.openness[frame]
         opening = gap - CLOSE * self.rest_gap  # negative: close a mouth open in the photo
         for index, weight in _JAW.items():
             points[index] += weight * opening * self.down

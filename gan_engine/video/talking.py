@@ -21,6 +21,7 @@ from gan_engine.video import FPS, audio
 from gan_engine.video.control import watched
 from gan_engine.video.face import Portrait, PortraitError, find_faces, portrait_face
 from gan_engine.video.motion import Motion
+from gan_engine.video.mouth import MouthModel
 from gan_engine.video.output import write_video
 from gan_engine.video.stamp import marked_size
 from gan_engine.video.warp import MeshWarp
@@ -104,12 +105,13 @@ class TalkingPortrait:
         face_index: int = 0,
         sample_rate: int = audio.SAMPLE_RATE,
         min_side: int = 0,
+        mouth_model: MouthModel | None = None,
     ) -> None:
         face = portrait_face(portrait, face_index)
         self.image, self.points = crop_portrait(portrait, face, size, min_side)
         self.pcm = pcm
         self.sample_rate = sample_rate
-        self.features = audio.features(pcm, sample_rate=sample_rate)
+        self.features = audio.features(pcm, sample_rate=sample_rate, mouth_model=mouth_model)
         self.motion = Motion(self.points, self.features, seed=seed)
         self.warp = MeshWarp(self.image, self.points, self.motion.centre)
 
@@ -144,18 +146,20 @@ def speak(
     should_cancel: Callable[[], bool] | None = None,
     provenance: Provenance | None = None,
     preview: Callable[[np.ndarray], None] | None = None,
+    mouth_model: MouthModel | None = None,
 ) -> TalkingResult:
     """Render ``portrait_path`` speaking ``audio_path`` into the MP4 ``out``.
 
     ``progress(done, total)`` is called after each frame; ``should_cancel()`` is polled before
     each frame and True raises :class:`~gan_engine.errors.Cancelled`; ``preview(frame)`` gets an
     RGB frame about once a second of video; ``provenance`` marks, watermarks and signs the MP4
-    (see :func:`~gan_engine.video.output.write_video`). Raises :class:`EngineError` subclasses
+    (see :func:`~gan_engine.video.output.write_video`); ``mouth_model`` replaces the default
+    opening model (:mod:`~gan_engine.video.mouth`) for measuring held-out clips. Raises :class:`EngineError` subclasses
     with a person-readable message for unusable input; never leaves a partial file.
     """
     pcm = audio.decode(audio_path, max_seconds=max_seconds)
     render = TalkingPortrait(load_portrait(portrait_path), pcm, seed=seed, size=size,
-                             face_index=face_index,
+                             face_index=face_index, mouth_model=mouth_model,
                              min_side=MIN_SIDE if provenance is not None else 0)  # fmt: skip
     total = len(render)
     silent = render.features.silent
