@@ -8,7 +8,7 @@ warp each frame (:mod:`warp`) and stream it to the encoder (:func:`output.write_
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,10 +16,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageOps
 
+from gan_engine.faces import SAME_PERSON_DISTANCE, distance
 from gan_engine.provenance.watermark import MIN_SIDE
 from gan_engine.video import FPS, audio
 from gan_engine.video.control import watched
-from gan_engine.video.face import Portrait, PortraitError, find_faces, portrait_face
+from gan_engine.video.face import (
+    Portrait,
+    PortraitError,
+    face_tools,
+    find_faces,
+    landmarks,
+    portrait_face,
+)
+from gan_engine.video.interior import Interior, best_interior
 from gan_engine.video.motion import Motion
 from gan_engine.video.mouth import MouthModel
 from gan_engine.video.output import write_video
@@ -92,6 +101,26 @@ def crop_portrait(
     return np.asarray(resized), points
 
 
+def own_mouth(
+    portrait: np.ndarray,
+    face: Portrait,
+    photos: Sequence[np.ndarray],
+    target: tuple[np.ndarray, np.ndarray],
+) -> Interior | None:
+    """The person's own open mouth, from the portrait itself or from ``photos`` (only faces of
+    the same person: dlib descriptor distance under :data:`SAME_PERSON_DISTANCE`), colour-matched
+    to ``target`` (the cropped portrait and its landmarks); None when none shows it open."""
+    candidates = [(portrait, face.points)]
+    if photos:
+        tools = face_tools()
+        own = [f for f in tools.detect(portrait) if f.box == face.box]
+        for photo in photos if own else ():
+            for other in tools.detect(photo):
+                if distance(other.descriptor, own[0].descriptor) < SAME_PERSON_DISTANCE:
+                    candidates.append((photo, landmarks(photo, other.box)))
+    return best_interior(candidates, target)
+
+
 class TalkingPortrait:
     """A prepared render: landmarks, mesh and poses; ``frames()`` yields the video frames."""
 
@@ -106,14 +135,16 @@ class TalkingPortrait:
         sample_rate: int = audio.SAMPLE_RATE,
         min_side: int = 0,
         mouth_model: MouthModel | None = None,
+        mouth_photos: Sequence[np.ndarray] = (),
     ) -> None:
         face = portrait_face(portrait, face_index)
         self.image, self.points = crop_portrait(portrait, face, size, min_side)
+        self.interior = own_mouth(portrait, face, mouth_photos, (self.image, self.points))
         self.pcm = pcm
         self.sample_rate = sample_rate
         self.features = audio.features(pcm, sample_rate=sample_rate, mouth_model=mouth_model)
         self.motion = Motion(self.points, self.features, seed=seed)
-        self.warp = MeshWarp(self.image, self.points, self.motion.centre)
+        self.warp = MeshWarp(self.image, self.points, self.motion.centre, self.interior)
 
     def __len__(self) -> int:
         return len(self.motion)
@@ -121,6 +152,18 @@ class TalkingPortrait:
     def frames(self) -> Iterator[np.ndarray]:
         for pose in self.motion:
             yield self.warp.render(pose)
+
+
+def readable(paths: Sequence[str | os.PathLike[str]]) -> list[np.ndarray]:
+    """The photos among ``paths`` that open as images (a missing or broken one is no reason to
+    refuse a render that only borrows a mouth from them)."""
+    images = []
+    for path in paths:
+        try:
+            images.append(load_portrait(path))
+        except PortraitError:
+            continue
+    return images
 
 
 def list_faces(portrait_path: str | os.PathLike[str]) -> list[dict[str, int]]:
@@ -147,6 +190,7 @@ def speak(
     provenance: Provenance | None = None,
     preview: Callable[[np.ndarray], None] | None = None,
     mouth_model: MouthModel | None = None,
+    mouth_photos: Sequence[str | os.PathLike[str]] = (),
 ) -> TalkingResult:
     """Render ``portrait_path`` speaking ``audio_path`` into the MP4 ``out``.
 
@@ -154,12 +198,16 @@ def speak(
     each frame and True raises :class:`~gan_engine.errors.Cancelled`; ``preview(frame)`` gets an
     RGB frame about once a second of video; ``provenance`` marks, watermarks and signs the MP4
     (see :func:`~gan_engine.video.output.write_video`); ``mouth_model`` replaces the default
-    opening model (:mod:`~gan_engine.video.mouth`) for measuring held-out clips. Raises :class:`EngineError` subclasses
+    opening model (:mod:`~gan_engine.video.mouth`) for measuring held-out clips;
+    ``mouth_photos``: other photos of the person, the widest open mouth among them (and the
+    portrait) fills the opened mouth (:mod:`~gan_engine.video.interior`; unreadable ones and other
+    people are skipped). Raises :class:`EngineError` subclasses
     with a person-readable message for unusable input; never leaves a partial file.
     """
     pcm = audio.decode(audio_path, max_seconds=max_seconds)
     render = TalkingPortrait(load_portrait(portrait_path), pcm, seed=seed, size=size,
                              face_index=face_index, mouth_model=mouth_model,
+                             mouth_photos=readable(mouth_photos),
                              min_side=MIN_SIDE if provenance is not None else 0)  # fmt: skip
     total = len(render)
     silent = render.features.silent

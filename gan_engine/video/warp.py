@@ -16,6 +16,8 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import Delaunay
 
+from gan_engine.video.interior import Interior
+from gan_engine.video.interior import sample as sample_interior
 from gan_engine.video.motion import Pose, rotate
 
 _RING = 20
@@ -54,8 +56,15 @@ def border_ring(shape: tuple[int, int]) -> np.ndarray:
 class MeshWarp:
     """Renders frames of one portrait from poses (see :mod:`gan_engine.video.motion`)."""
 
-    def __init__(self, image: np.ndarray, points: np.ndarray, centre: np.ndarray) -> None:
+    def __init__(
+        self,
+        image: np.ndarray,
+        points: np.ndarray,
+        centre: np.ndarray,
+        interior: Interior | None = None,
+    ) -> None:
         self.image = np.ascontiguousarray(image)
+        self.interior = interior
         self.shape = image.shape[:2]
         height, width = self.shape
         self.centre = centre
@@ -111,7 +120,8 @@ class MeshWarp:
         return frame
 
     def _fill_mouth(self, frame: np.ndarray, pose: Pose) -> None:
-        """Paint the opened mouth: a shadowed cavity with the upper teeth showing."""
+        """Fill the opened mouth: the person's own mouth from a photo where one showed it open
+        (:mod:`interior`), else a painted shadowed cavity with the upper teeth showing."""
         inner = pose.points[60:68]
         left, top = np.floor(inner.min(0)).astype(int) - 3
         right, bottom = np.ceil(inner.max(0)).astype(int) + 4
@@ -147,7 +157,11 @@ class MeshWarp:
         teeth = np.clip(1 - (ys + top - upper[None, :]) / band, 0, 1) ** 2
         teeth = TEETH_OPACITY * teeth.astype(np.float32)[..., None]
         teeth_colour = np.array([196.0, 186.0, 172.0]) * (0.75 + 0.25 * (1 - depth[..., None]))
-        fill = fill * (1 - teeth) + teeth_colour * teeth
+        if self.interior is not None:  # the person's own teeth over the painted cavity
+            own, weight = sample_interior(self.interior, pose.points, (left, top, right, bottom))
+            fill = fill * (1 - weight) + own * weight
+        else:
+            fill = fill * (1 - teeth) + teeth_colour * teeth
         region = frame[top:bottom, left:right].astype(np.float32)
         frame[top:bottom, left:right] = np.clip(region * (1 - alpha) + fill * alpha, 0, 255).astype(
             np.uint8

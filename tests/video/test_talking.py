@@ -67,13 +67,8 @@ def test_render_is_a_browser_mp4_in_sync_with_the_voice(tmp_path, portrait, spee
     assert abs(seconds - pcm.size / audio.SAMPLE_RATE) <= 1 / FPS + 0.03  # AAC frame padding
     points, size = measure.track(out)
     assert len(points) == result.frames
-    # The video shows the mouth shapes computed from the sounds, on time: the best match of the
-    # re-detected opening with them is within a frame. (How well the shapes follow real people is
-    # bench/lipsync_real.py; that an "ah" opens and a "mmm" closes, test_mouth.py. The detector
-    # reads this 250 px photo's moustached mouth as a third open when shut, so the match is loose.)
-    correlation, lag = measure.lip_sync(points, audio.features(pcm).openness)
-    if len(points) >= 100:  # two seconds are too few syllables for a stable correlation
-        assert correlation >= 0.2 and abs(lag) <= 1, (correlation, lag)
+    # Which sounds open and close the mouth, seen in the decoded video: test_mouth.py; how well
+    # that follows real people: bench/lipsync_real.py.
     assert measure.jitter(points, size) < 1.0  # eye corners and nose: no wobble
 
 
