@@ -37,6 +37,7 @@ class Interior:
     texture: np.ndarray
     opening: float  # the source photo's inner-lip gap over eye distance
     depth: np.ndarray  # WIDTH: the photo's lip-to-lip gap at each column over the mouth's width
+    source: int = 0  # which of the photos given to :func:`best_interior` it comes from
 
 
 def opening(points: np.ndarray) -> float:
@@ -100,16 +101,16 @@ def best_interior(
 ) -> Interior | None:
     """The widest open mouth among ``photos`` (image, 68 landmarks), colour-matched to
     ``target`` (the portrait and its landmarks); None when no photo shows an open mouth."""
-    best: tuple[Interior, np.ndarray] | None = None
-    for image, points in photos:
+    best: tuple[Interior, np.ndarray, int] | None = None
+    for index, (image, points) in enumerate(photos):
         found = extract(image, points)
         if found is not None and (best is None or found.opening > best[0].opening):
-            best = (found, lip_pixels(image, points))
+            best = (found, lip_pixels(image, points), index)
     if best is None:
         return None
-    interior, source_lips = best
+    interior, source_lips, index = best
     texture = match_colours(interior.texture, source_lips, lip_pixels(*target))
-    return Interior(texture=texture, opening=interior.opening, depth=interior.depth)
+    return Interior(texture=texture, opening=interior.opening, depth=interior.depth, source=index)
 
 
 def sample(

@@ -50,6 +50,8 @@ class TalkingResult:
     size: tuple[int, int]  # width, height
     silent: bool  # True: the recording has no voice; the video is a still, blinking portrait
     notice: str
+    #: Which of ``mouth_photos`` lent its open mouth (None: the portrait's own or a painted one).
+    mouth_photo: int | None = None
 
 
 def load_portrait(path: str | os.PathLike[str]) -> np.ndarray:
@@ -109,16 +111,23 @@ def own_mouth(
 ) -> Interior | None:
     """The person's own open mouth, from the portrait itself or from ``photos`` (only faces of
     the same person: dlib descriptor distance under :data:`SAME_PERSON_DISTANCE`), colour-matched
-    to ``target`` (the cropped portrait and its landmarks); None when none shows it open."""
+    to ``target`` (the cropped portrait and its landmarks); None when none shows it open. Its
+    ``source`` is 0 for the portrait, ``1 + i`` for ``photos[i]``."""
     candidates = [(portrait, face.points)]
+    owners = [0]
     if photos:
         tools = face_tools()
         own = [f for f in tools.detect(portrait) if f.box == face.box]
-        for photo in photos if own else ():
+        for number, photo in enumerate(photos if own else (), start=1):
             for other in tools.detect(photo):
                 if distance(other.descriptor, own[0].descriptor) < SAME_PERSON_DISTANCE:
                     candidates.append((photo, landmarks(photo, other.box)))
-    return best_interior(candidates, target)
+                    owners.append(number)
+    found = best_interior(candidates, target)
+    if found is None:
+        return None
+    return Interior(texture=found.texture, opening=found.opening, depth=found.depth,
+                    source=owners[found.source])  # fmt: skip
 
 
 class TalkingPortrait:
@@ -154,13 +163,13 @@ class TalkingPortrait:
             yield self.warp.render(pose)
 
 
-def readable(paths: Sequence[str | os.PathLike[str]]) -> list[np.ndarray]:
-    """The photos among ``paths`` that open as images (a missing or broken one is no reason to
-    refuse a render that only borrows a mouth from them)."""
+def readable(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[int, np.ndarray]]:
+    """The photos among ``paths`` that open as images, with their places in ``paths`` (a missing
+    or broken one is no reason to refuse a render that only borrows a mouth from them)."""
     images = []
-    for path in paths:
+    for index, path in enumerate(paths):
         try:
-            images.append(load_portrait(path))
+            images.append((index, load_portrait(path)))
         except PortraitError:
             continue
     return images
@@ -205,10 +214,13 @@ def speak(
     with a person-readable message for unusable input; never leaves a partial file.
     """
     pcm = audio.decode(audio_path, max_seconds=max_seconds)
+    lenders = readable(mouth_photos)
     render = TalkingPortrait(load_portrait(portrait_path), pcm, seed=seed, size=size,
                              face_index=face_index, mouth_model=mouth_model,
-                             mouth_photos=readable(mouth_photos),
+                             mouth_photos=[image for _, image in lenders],
                              min_side=MIN_SIDE if provenance is not None else 0)  # fmt: skip
+    source = render.interior.source if render.interior is not None else 0
+    mouth_photo = lenders[source - 1][0] if source else None
     total = len(render)
     silent = render.features.silent
     notice = "the recording has no audible voice: the portrait only blinks" if silent else ""
@@ -225,4 +237,4 @@ def speak(
     if provenance is not None:
         width, height = marked_size(width, height)
     return TalkingResult(path=path, frames=total, seconds=total / FPS, size=(width, height),
-                         silent=silent, notice=notice)  # fmt: skip
+                         silent=silent, notice=notice, mouth_photo=mouth_photo)  # fmt: skip

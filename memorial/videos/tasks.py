@@ -32,12 +32,15 @@ from memorial.jobs import files, retirement, runner, texts
 from memorial.jobs.models import Kind, ModelVersion, State
 from memorial.jobs.tasks import LIMITS, _run
 from memorial.jobs.texts import Msg, join, t
-from memorial.memorials.models import Photo
+from memorial.memorials.models import Photo, PhotoKind
 from memorial.provenance import signing
 from memorial.videos.models import Video, VideoKind, VoiceRecording
 
 log = logging.getLogger(__name__)
 CANCEL_POLL_SECONDS = 0.25
+#: How many of the memorial's other uploaded photos a talking portrait looks through for the
+#: person's own open mouth (newest first): each costs a face detection while preparing.
+MOUTH_PHOTOS = 12
 
 
 # --- shared parts
@@ -253,6 +256,11 @@ def _speak(run: runner.Run) -> str:
         voice_path = files.download(
             recording.file.name, root / f"voice{Path(recording.file.name).suffix}"
         )
+        lenders = _mouth_photos(photo)
+        lender_paths = [
+            files.download(p.display.name, root / f"mouth-{n}{Path(p.display.name).suffix}")
+            for n, p in enumerate(lenders)
+        ]
         try:
             result = render(
                 portrait,
@@ -266,12 +274,16 @@ def _speak(run: runner.Run) -> str:
                 should_cancel=watch.should_cancel,
                 provenance=provenance,
                 preview=watch.preview,
+                mouth_photos=lender_paths,
             )
         except Cancelled:
             return _stopped(run, watch)
         refused = _refused(run)
         if refused:
             return refused
+        parameters: dict[str, Any] = {"face_index": int(params.get("face_index", 0)), "fps": 25}
+        if result.mouth_photo is not None:  # taking that photo down takes this video with it
+            parameters["mouth_photo"] = str(lenders[result.mouth_photo].pk)
         poster = _poster(result.path, root, provenance)
         video = _store(
             job,
@@ -284,7 +296,7 @@ def _speak(run: runner.Run) -> str:
             source_photo=photo,
             voice_recording=recording,
             seed=int(params.get("seed", 0)),
-            parameters={"face_index": int(params.get("face_index", 0)), "fps": 25},
+            parameters=parameters,
             notice=result.notice,
         )
     notice = (
@@ -293,6 +305,15 @@ def _speak(run: runner.Run) -> str:
         else None
     )
     return _done(run, video, notice)
+
+
+def _mouth_photos(portrait: Photo) -> list[Photo]:
+    """The memorial's other photos that may lend the person's own open mouth: uploaded by the
+    family (never AI-made), not hidden, newest first."""
+    photos = Photo.objects.filter(
+        memorial_id=portrait.memorial_id, kind=PhotoKind.UPLOADED, hidden=False
+    ).exclude(pk=portrait.pk)
+    return [p for p in photos.order_by("-created_at")[:MOUTH_PHOTOS] if p.display]
 
 
 # --- film

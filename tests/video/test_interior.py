@@ -8,8 +8,8 @@ from PIL import Image
 
 from gan_engine.video import interior, motion
 from gan_engine.video.face import find_faces
-from gan_engine.video.talking import TalkingPortrait, load_portrait, readable
-from tests.video.conftest import utterance
+from gan_engine.video.talking import TalkingPortrait, load_portrait, readable, speak
+from tests.video.conftest import utterance, write_wav
 
 GREEN_TINT = np.array([0.55, 1.3, 0.55])
 #: An "ah" long enough for the jaw to open fully, after a short silence.
@@ -55,7 +55,8 @@ def test_a_photo_with_the_mouth_open_fills_the_video(portrait, monkeypatch):
     voice = utterance(*AH)
     own = TalkingPortrait(closed, voice, size=256, mouth_photos=[lender])
     painted = TalkingPortrait(closed, voice, size=256)
-    assert own.interior is not None and painted.interior is None
+    assert own.interior is not None and own.interior.source == 1  # the lender, not the portrait
+    assert painted.interior is None
     frame = widest(own)
     points = own.motion.pose(frame).points
     with_photo = green_share(own.warp.render(own.motion.pose(frame)), points)
@@ -94,4 +95,18 @@ def test_unreadable_mouth_photos_are_skipped(tmp_path, portrait):
     broken.write_bytes(b"not a picture")
     Image.open(portrait).save(tmp_path / "fine.png")
     photos = readable([broken, tmp_path / "missing.jpg", tmp_path / "fine.png"])
-    assert len(photos) == 1 and photos[0].shape[2] == 3
+    assert len(photos) == 1 and photos[0][0] == 2 and photos[0][1].shape[2] == 3
+
+
+def test_speak_says_which_photo_lent_its_mouth(tmp_path, portrait, monkeypatch):
+    closed, lender = closed_and_open(load_portrait(portrait), monkeypatch)
+    Image.fromarray(closed).save(tmp_path / "portrait.png")
+    Image.fromarray(lender).save(tmp_path / "laughing.png")
+    (tmp_path / "broken.jpg").write_bytes(b"not a picture")
+    voice = write_wav(utterance(*AH), tmp_path / "ah.wav")
+    photos = [tmp_path / "broken.jpg", tmp_path / "laughing.png"]
+    result = speak(tmp_path / "portrait.png", voice, tmp_path / "ah.mp4", size=256,
+                   mouth_photos=photos)  # fmt: skip
+    assert result.mouth_photo == 1 and result.path.is_file()
+    alone = speak(tmp_path / "portrait.png", voice, tmp_path / "alone.mp4", size=256)
+    assert alone.mouth_photo is None
