@@ -21,6 +21,10 @@ MAX_JAW = 0.32
 #: (It was 0.5 while a stronger painted-teeth band made lip sync fragile; with the fainter teeth
 #: in :mod:`warp`, full closing raised the worst clip: BENCHMARKS.md, "Video".)
 CLOSE = 1.0
+#: A living portrait's smile: how far the mouth corners rise, in eye distances.
+SMILE = 0.07
+#: A living portrait's glance aside: how far the features shift across the face, in eye distances.
+TURN = 0.06
 #: Lower-jaw outline weights for landmarks 3..13 (chin = 8 moves fully).
 _JAW = {
     3: 0.1,
@@ -75,10 +79,30 @@ def _sway(
     )
 
 
-class Motion:
-    """Per-frame poses for one portrait, one recording's features and one seed."""
+def ease(frames: int, start: float, end: float) -> np.ndarray:
+    """0 before ``start`` and 1 after ``end`` (shares of the clip), a smooth S-curve between."""
+    share = np.linspace(0.0, 1.0, frames) if frames > 1 else np.zeros(frames)
+    t = np.clip((share - start) / max(end - start, 1e-6), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
 
-    def __init__(self, points: np.ndarray, feats: Features, seed: int = 0, fps: int = FPS) -> None:
+
+class Motion:
+    """Per-frame poses for one portrait, one recording's features and one seed.
+
+    ``living``: the portrait at rest without a recording (a living portrait): on top of the
+    blinks, sway and breathing, a slow glance aside and back (the face's features shift a little
+    across the head outline, the nose most: a turn seen in 2-D) and a gentle closed-mouth smile
+    that comes in the middle of the clip and stays.
+    """
+
+    def __init__(
+        self,
+        points: np.ndarray,
+        feats: Features,
+        seed: int = 0,
+        fps: int = FPS,
+        living: bool = False,
+    ) -> None:
         self.base = np.asarray(points, dtype=np.float64)
         self.features = feats
         left_eye, right_eye = self.base[36:42].mean(0), self.base[42:48].mean(0)
@@ -97,6 +121,10 @@ class Motion:
         breathing_phase = rng.uniform(0, 2 * np.pi)
         t = np.arange(frames) / fps
         self.breath = 0.012 * self.eye_distance * np.sin(2 * np.pi * t / 4.0 + breathing_phase)
+        self.smile = SMILE * ease(frames, 0.35, 0.6) if living else np.zeros(frames)
+        side = rng.choice([-1.0, 1.0])
+        glance = ease(frames, 0.1, 0.3) - ease(frames, 0.7, 0.9)
+        self.turn = side * TURN * glance if living else np.zeros(frames)
 
     def __len__(self) -> int:
         return self.features.frames
@@ -119,6 +147,20 @@ class Motion:
         width = 1.0 + 0.10 * feats.spread[frame] - 0.16 * feats.rounding[frame]
         along = (points[48:68] - mouth_centre) @ self.across
         points[48:68] += ((width - 1.0) * along)[:, None] * self.across[None, :]
+        # A smile: the corners up and out, the lips stretched with them, cheeks and lower lids up.
+        smile = self.smile[frame] * unit
+        if smile:
+            for corner, outward in ((48, -1.0), (60, -1.0), (54, 1.0), (64, 1.0)):
+                points[corner] += smile * (0.5 * outward * self.across - self.down)
+            points[[49, 59, 61, 67]] += smile * (-0.4 * self.across - 0.3 * self.down)
+            points[[53, 55, 63, 65]] += smile * (0.4 * self.across - 0.3 * self.down)
+            points[[1, 2, 3, 13, 14, 15]] -= 0.25 * smile * self.down
+            points[[40, 41, 46, 47]] -= 0.12 * smile * self.down
+        # A glance aside: the features shift across the head outline, the nose the most.
+        turn = self.turn[frame] * unit
+        if turn:
+            points[17:68] += turn * self.across
+            points[30:36] += 0.5 * turn * self.across
         # Eyelids: the upper lid comes down to the lower one, which rises a little.
         closure = self.blink[frame]
         for upper, lower in ((37, 41), (38, 40), (43, 47), (44, 46)):

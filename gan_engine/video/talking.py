@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageOps
 
+from gan_engine.errors import EngineError
 from gan_engine.faces import SAME_PERSON_DISTANCE, distance
 from gan_engine.provenance.watermark import MIN_SIDE
 from gan_engine.video import FPS, audio
@@ -145,6 +146,7 @@ class TalkingPortrait:
         min_side: int = 0,
         mouth_model: MouthModel | None = None,
         mouth_photos: Sequence[np.ndarray] = (),
+        living: bool = False,
     ) -> None:
         face = portrait_face(portrait, face_index)
         self.image, self.points = crop_portrait(portrait, face, size, min_side)
@@ -152,7 +154,7 @@ class TalkingPortrait:
         self.pcm = pcm
         self.sample_rate = sample_rate
         self.features = audio.features(pcm, sample_rate=sample_rate, mouth_model=mouth_model)
-        self.motion = Motion(self.points, self.features, seed=seed)
+        self.motion = Motion(self.points, self.features, seed=seed, living=living)
         self.warp = MeshWarp(self.image, self.points, self.motion.centre, self.interior)
 
     def __len__(self) -> int:
@@ -238,3 +240,45 @@ def speak(
         width, height = marked_size(width, height)
     return TalkingResult(path=path, frames=total, seconds=total / FPS, size=(width, height),
                          silent=silent, notice=notice, mouth_photo=mouth_photo)  # fmt: skip
+
+
+#: A living portrait's length, and the most it may be: a few seconds of a person at rest.
+LIVE_SECONDS = 6.0
+MAX_LIVE_SECONDS = 15.0
+
+
+def live(
+    portrait_path: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    seconds: float = LIVE_SECONDS,
+    seed: int = 0,
+    size: int = 512,
+    face_index: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    provenance: Provenance | None = None,
+    preview: Callable[[np.ndarray], None] | None = None,
+) -> TalkingResult:
+    """A living portrait: ``seconds`` of the person at rest, without a recording (blinks,
+    breathing, a slight sway, a glance aside and back, a gentle smile), into the MP4 ``out``,
+    silent. The same checks, progress, cancelling and provenance as :func:`speak`."""
+    if not 0 < seconds <= MAX_LIVE_SECONDS:
+        raise EngineError(f"a living portrait lasts more than 0 and at most {MAX_LIVE_SECONDS:g} s")
+    pcm = np.zeros(round(seconds * audio.SAMPLE_RATE), np.float32)
+    render = TalkingPortrait(load_portrait(portrait_path), pcm, seed=seed, size=size,
+                             face_index=face_index, living=True,
+                             min_side=MIN_SIDE if provenance is not None else 0)  # fmt: skip
+    total = len(render)
+    path = write_video(
+        watched(render.frames(), fps=FPS, should_cancel=should_cancel, preview=preview),
+        out,
+        metadata={"kind": "living_portrait", "seed": seed},
+        progress=(lambda done: progress(done, total)) if progress else None,
+        provenance=provenance,
+    )
+    height, width = render.image.shape[:2]
+    if provenance is not None:
+        width, height = marked_size(width, height)
+    return TalkingResult(path=path, frames=total, seconds=total / FPS, size=(width, height),
+                         silent=False, notice="")  # fmt: skip
