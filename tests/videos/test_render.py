@@ -177,3 +177,33 @@ def test_another_photo_of_the_person_laughing_lends_its_mouth(
     video = Video.objects.get(job=job)
     assert video.source_photo == portrait
     assert video.parameters["mouth_photo"] == str(face_photo.pk)
+
+
+def test_a_living_portrait_joins_the_gallery_without_sound(
+    celery_worker, family, face_photo, consent, client_as
+):
+    consent(Scope.GENERATED_VIDEOS)  # no voice consent: a living portrait uses no recording
+    client = client_as(family.contributor)
+    response = client.post(
+        f"/m/{family.memorial.pk}/photos/{face_photo.pk}/speak/",
+        {"live-live": "on", "live-seed": 1, "live-face": 0},
+    )
+    assert response.status_code == 302
+    job = Job.objects.get(kind="speak")
+    wait_for(lambda: fresh(job).state in FINISHED, "the living portrait to finish", 300)
+    assert job.state == "succeeded", (job.error, job.message)
+    video = Video.objects.get(job=job)
+    assert video.voice_recording is None and video.parameters["live"] is True
+    assert video.label == "AI-generated living portrait"
+    assert abs(video.duration - 6.0) <= FRAME
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "video.mp4"
+        with default_storage.open(video.file.name, "rb") as stored:
+            data = stored.read()
+        path.write_bytes(data)
+        streams = probe(path)
+    assert "Video: h264" in streams and "Audio:" not in streams
+
+    from gan_engine.provenance import verify
+
+    assert verify(data, "video/mp4", None).verdict in ("valid", "trusted")
