@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """A page of talking-portrait frames to judge by eye: rest, an open "ah", a closed "mmm", a
-spread "ee" and a blink, on scikit-image's astronaut (a photo that may be shown, unlike the
+spread "ee" and a blink, then a living portrait at rest, glancing aside and smiling, on
+scikit-image's astronaut (a photo that may be shown, unlike the
 benchmark's real clips) speaking synthesised sounds (see ``tests/video/conftest.py``).
 
     .venv/bin/python bench/talking_frames.py            # writes docs/images/talking-frames.png
@@ -43,12 +44,23 @@ def main() -> None:
     blink = int(np.argmax(render.motion.blink))
     picks = [("at rest", middle("")), ('"ah"', middle("ah")), ('"mmm"', middle("mm")),
              ('"ee"', middle("ee")), ("a blink", blink)]  # fmt: skip
+    living = TalkingPortrait(portrait, np.zeros(6 * 16_000, np.float32), seed=3, size=256,
+                             living=True)  # fmt: skip
+    still = list(living.frames())
+    glance = int(np.argmax(np.abs(living.motion.turn)))
+    rows = [
+        [(frames[index], f"{label} (frame {index})") for label, index in picks],
+        [(still[0], "living: at rest"), (still[glance], "living: a glance"),
+         (still[-1], "living: the smile")],
+    ]  # fmt: skip
     tile = frames[0].shape[0]
-    page = Image.new("RGB", (tile * len(picks), tile + 20), "white")
+    page = Image.new("RGB", (tile * len(picks), 2 * (tile + 20)), "white")
     draw = ImageDraw.Draw(page)
-    for column, (label, index) in enumerate(picks):
-        page.paste(Image.fromarray(frames[index]), (column * tile, 0))
-        draw.text((column * tile + 6, tile + 4), f"{label} (frame {index})", fill="black")
+    for row, cells in enumerate(rows):
+        for column, (frame, label) in enumerate(cells):
+            top = row * (tile + 20)
+            page.paste(Image.fromarray(frame), (column * tile, top))
+            draw.text((column * tile + 6, top + tile + 4), label, fill="black")
     TARGET.parent.mkdir(parents=True, exist_ok=True)
     page.save(TARGET, optimize=True)
     print(f"wrote {TARGET.relative_to(ROOT)}")
