@@ -299,3 +299,17 @@ def test_a_living_portrait_of_a_photo_without_a_face_is_refused(family, consent,
     )
     assert response.status_code == 400 and "No face was found" in response.content.decode()
     assert not Job.objects.exists()
+
+
+def test_the_api_brings_a_photo_to_life(family, face_photo, consent, client_as):
+    client = client_as(family.contributor)
+    url = f"/api/photos/{face_photo.pk}/live/"
+    refused = client.post(url, {"seed": 2}, content_type="application/json")
+    assert refused.status_code == 403 and "Generate videos" in refused.json()["detail"]
+    consent(Scope.GENERATED_VIDEOS)
+    response = client.post(url, {"seed": 2}, content_type="application/json")
+    assert response.status_code == 201, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.kind == "speak" and job.parameters["live"] is True and job.parameters["seed"] == 2
+    bad = client.post(url, {"seed": -1}, content_type="application/json")
+    assert bad.status_code == 400
