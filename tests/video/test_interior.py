@@ -9,6 +9,7 @@ from PIL import Image
 from gan_engine.video import interior, motion
 from gan_engine.video.face import find_faces
 from gan_engine.video.talking import TalkingPortrait, load_portrait, readable, speak
+from tests.images import another_person
 from tests.video.conftest import utterance, write_wav
 
 GREEN_TINT = np.array([0.55, 1.3, 0.55])
@@ -64,6 +65,13 @@ def test_a_photo_with_the_mouth_open_fills_the_video(portrait, monkeypatch):
     assert with_photo > 0.2 and without == 0.0, (with_photo, without)
     # At rest the mouth is the portrait's own: nothing borrowed shows.
     assert green_share(own.warp.render(own.motion.pose(2)), own.motion.pose(2).points) == 0.0
+
+
+def test_another_persons_open_mouth_is_not_borrowed(portrait, monkeypatch):
+    closed, _ = closed_and_open(load_portrait(portrait), monkeypatch)
+    _, stranger = closed_and_open(np.asarray(another_person()), monkeypatch)  # open, tinted
+    render = TalkingPortrait(closed, utterance(*AH), size=256, mouth_photos=[stranger])
+    assert render.interior is None  # the painted cavity, not someone else's teeth
 
 
 def test_a_closed_mouth_lends_nothing(portrait):
