@@ -25,6 +25,9 @@ CLOSE = 1.0
 SMILE = 0.07
 #: A living portrait's glance aside: how far the features shift across the face, in eye distances.
 TURN = 0.06
+#: How far the eyes look aside at most, in eye distances (the iris moves about a tenth of the
+#: eye's width).
+GAZE = 0.05
 #: Lower-jaw outline weights for landmarks 3..13 (chin = 8 moves fully).
 _JAW = {
     3: 0.1,
@@ -53,6 +56,7 @@ class Pose:
     angle: float  # radians
     shift: np.ndarray  # 2
     opening: float  # jaw drop from the photo's own mouth, in pixels (negative: closing)
+    pupils: np.ndarray | None = None  # 2x2: where the middle of each eye's opening goes (gaze)
 
 
 def blink_curve(frames: int, rng: np.random.Generator, fps: int = FPS) -> np.ndarray:
@@ -66,6 +70,26 @@ def blink_curve(frames: int, rng: np.random.Generator, fps: int = FPS) -> np.nda
         end = min(frames, start + _BLINK_SHAPE.size)
         curve[start:end] = np.maximum(curve[start:end], _BLINK_SHAPE[: end - start])
         time += rng.uniform(2.0, 6.0)
+
+
+def gaze_track(frames: int, rng: np.random.Generator, fps: int = FPS) -> np.ndarray:
+    """Frames x 2 eye movements in eye distances (across, down): the eyes rest on a point for
+    0.8-2.5 s, then jump (a saccade takes a frame or two) to another near the middle, half the
+    time straight back to it, as eyes do in conversation and at rest."""
+    track = np.zeros((frames, 2))
+    here, time = np.zeros(2), 0.0
+    while True:
+        start = int(time * fps)
+        if start >= frames:
+            return track
+        track[start:] = here
+        if start > 0:  # the saccade: half-way in the first frame
+            track[start] = (track[start - 1] + here) / 2
+        if here.any() and rng.random() < 0.5:
+            here = np.zeros(2)
+        else:
+            here = rng.uniform(-1, 1, 2) * [GAZE, GAZE / 3]
+        time += rng.uniform(0.8, 2.5)
 
 
 def _sway(
@@ -125,6 +149,10 @@ class Motion:
         side = rng.choice([-1.0, 1.0])
         glance = ease(frames, 0.1, 0.3) - ease(frames, 0.7, 0.9)
         self.turn = side * TURN * glance if living else np.zeros(frames)
+        gaze_rng = np.random.default_rng([seed, 1])  # its own stream: earlier draws stay put
+        self.gaze = gaze_track(frames, gaze_rng, fps)
+        if living:  # the eyes lead the glance aside
+            self.gaze[:, 0] += side * GAZE * glance
 
     def __len__(self) -> int:
         return self.features.frames
@@ -167,11 +195,15 @@ class Motion:
             gap = self.base[lower] - self.base[upper]
             points[upper] += 0.9 * closure * gap
             points[lower] -= 0.1 * closure * gap
+        # Gaze: the middle of each eye's opening moves with the eyes (less as the lids close).
+        look = (self.gaze[frame] @ np.stack([self.across, self.down])) * unit * (1 - closure)
+        pupils = np.stack([points[36:42].mean(0), points[42:48].mean(0)]) + look
         # Head: a slight rotation about the nose bridge, a drift and breathing.
         angle = float(self.angle[frame])
         shift = self.drift[frame] * self.across + self.breath[frame] * self.down
         points = rotate(points, self.centre, angle) + shift
-        return Pose(points=points, angle=angle, shift=shift, opening=float(opening))
+        pupils = rotate(pupils, self.centre, angle) + shift
+        return Pose(points=points, angle=angle, shift=shift, opening=float(opening), pupils=pupils)
 
     def __iter__(self) -> Iterator[Pose]:
         for frame in range(len(self)):

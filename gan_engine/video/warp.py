@@ -74,7 +74,9 @@ class MeshWarp:
         keep = np.min(np.linalg.norm(ring[:, None] - border[None], axis=2), axis=1) > 3
         self.ring = ring[keep]
         self.border = border
-        self.source = np.concatenate([self.landmarks, self.ring, self.border])
+        # The middle of each eye's opening is a vertex too: moving it moves the iris (gaze).
+        self.pupils = np.stack([self.landmarks[36:42].mean(0), self.landmarks[42:48].mean(0)])
+        self.source = np.concatenate([self.landmarks, self.pupils, self.ring, self.border])
         mesh = Delaunay(self.source)
         ys, xs = np.mgrid[0:height, 0:width]
         pixels = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
@@ -103,7 +105,10 @@ class MeshWarp:
     def targets(self, pose: Pose) -> np.ndarray:
         """Where every mesh vertex goes in this frame."""
         ring = rotate(self.ring, self.centre, pose.angle) + pose.shift
-        return np.concatenate([pose.points, ring, self.border])
+        pupils = pose.pupils
+        if pupils is None:
+            pupils = np.stack([pose.points[36:42].mean(0), pose.points[42:48].mean(0)])
+        return np.concatenate([pose.points, pupils, ring, self.border])
 
     def render(self, pose: Pose) -> np.ndarray:
         """One HxWx3 uint8 frame."""

@@ -1,13 +1,17 @@
-"""A living portrait: a few seconds of the person at rest, without a recording."""
+"""A living face: a few seconds of the person at rest without a recording, and eyes that look
+about in speech and in silence."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import cv2
 import numpy as np
 import pytest
 
 from gan_engine.errors import EngineError
 from gan_engine.video import FPS, measure
-from gan_engine.video.talking import live
+from gan_engine.video.talking import TalkingPortrait, live, load_portrait
 
 
 def eye_aperture(points: np.ndarray) -> float:
@@ -48,3 +52,34 @@ def test_a_living_portrait_of_no_length_or_too_long_is_refused(tmp_path, portrai
     with pytest.raises(EngineError, match="at most 15 s"):
         live(portrait, tmp_path / "living.mp4", seconds=seconds)
     assert not list(tmp_path.iterdir())
+
+
+def dark_centre(frame: np.ndarray, points: np.ndarray) -> float:
+    """The darkness-weighted mean x of both eyes' openings (the irises), from each eye's middle."""
+    offsets = []
+    for eye in (slice(36, 42), slice(42, 48)):
+        mask = np.zeros(frame.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [np.round(points[eye]).astype(np.int32)], 1)
+        ys, xs = np.nonzero(mask)
+        darkness = 255.0 - frame[ys, xs].mean(axis=1)
+        offsets.append(float((xs * darkness).sum() / darkness.sum() - points[eye, 0].mean()))
+    return float(np.mean(offsets))
+
+
+def test_the_eyes_look_about_and_nothing_else_moves_with_them(portrait):
+    render = TalkingPortrait(load_portrait(portrait), np.zeros(6 * 16_000, np.float32), seed=1,
+                             size=256)  # fmt: skip
+    across = render.motion.gaze[:, 0]
+    assert np.ptp(across) > 0.03  # the gaze wanders, in silence too
+    frame = int(np.argmax(np.abs(across)))
+    pose = render.motion.pose(frame)
+    looking = render.warp.render(pose)
+    ahead = render.warp.render(dataclasses.replace(pose, pupils=None))  # the same pose, no gaze
+    changed = np.abs(looking.astype(int) - ahead.astype(int)).sum(axis=2) > 0
+    eyes = np.zeros(changed.shape, np.uint8)
+    for eye in (slice(36, 42), slice(42, 48)):
+        cv2.fillPoly(eyes, [np.round(pose.points[eye]).astype(np.int32)], 1)
+    eyes = cv2.dilate(eyes, np.ones((3, 3), np.uint8)).astype(bool)
+    assert changed.sum() > 10 and not (changed & ~eyes).any()  # only the eyes' insides move
+    moved = dark_centre(looking, pose.points) - dark_centre(ahead, pose.points)
+    assert np.sign(moved) == np.sign(across[frame]), (moved, across[frame])
