@@ -83,3 +83,13 @@ def test_the_eyes_look_about_and_nothing_else_moves_with_them(portrait):
     assert changed.sum() > 10 and not (changed & ~eyes).any()  # only the eyes' insides move
     moved = dark_centre(looking, pose.points) - dark_centre(ahead, pose.points)
     assert np.sign(moved) == np.sign(across[frame]), (moved, across[frame])
+
+
+def test_command_line_live(tmp_path, portrait, capsys):
+    from gan_engine.cli import main
+
+    out = tmp_path / "living.mp4"
+    assert main(["live", str(portrait), "-o", str(out), "--seconds", "1", "--size", "128"]) == 0
+    assert out.is_file() and "25 frames" in capsys.readouterr().out
+    assert main(["live", str(portrait), "-o", str(tmp_path / "long.mp4"), "--seconds", "99"]) == 2
+    assert "at most 15 s" in capsys.readouterr().err and not (tmp_path / "long.mp4").exists()
