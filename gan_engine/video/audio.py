@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gan_engine.errors import EngineError
-from gan_engine.video import FPS
+from gan_engine.video import FPS, mouth
+from gan_engine.video.mouth import MouthModel
 
 SAMPLE_RATE = 16_000
 DEFAULT_MAX_SECONDS = 60.0
@@ -73,12 +74,14 @@ class Features:
     """Per-video-frame features, all arrays of length ``frames``.
 
     ``energy`` is the raw RMS envelope (for measuring lip sync); ``loudness`` in [0, 1] is the
-    gated, normalised, attack/release-smoothed drive for the jaw; ``rounding``/``spread`` in
-    [0, 1] come from the spectral shape.
+    gated, normalised, attack/release-smoothed speech level; ``openness`` in [0, 1] is the jaw's
+    drive, from the sounds (:mod:`gan_engine.video.mouth`), relaxing shut in pauses;
+    ``rounding``/``spread`` in [0, 1] come from the spectral shape.
     """
 
     energy: np.ndarray
     loudness: np.ndarray
+    openness: np.ndarray
     rounding: np.ndarray
     spread: np.ndarray
     centroid: np.ndarray
@@ -110,8 +113,17 @@ def smooth(values: np.ndarray, attack: float = 0.75, release: float = 0.45) -> n
     return out
 
 
-def features(pcm: np.ndarray, *, sample_rate: int = SAMPLE_RATE, fps: int = FPS) -> Features:
-    """The mouth features of each video frame (frame ``t`` covers ``[t/fps, (t+1)/fps)``)."""
+def features(
+    pcm: np.ndarray,
+    *,
+    sample_rate: int = SAMPLE_RATE,
+    fps: int = FPS,
+    mouth_model: MouthModel | None = None,
+) -> Features:
+    """The mouth features of each video frame (frame ``t`` covers ``[t/fps, (t+1)/fps)``).
+
+    ``mouth_model``: the opening model to use instead of :data:`mouth.DEFAULT` (the lip-sync
+    bench holds each real clip out of the model it is scored with)."""
     hop = sample_rate // fps
     frames = max(1, int(np.ceil(pcm.size / hop)))
     window = 2 * hop
@@ -143,9 +155,14 @@ def features(pcm: np.ndarray, *, sample_rate: int = SAMPLE_RATE, fps: int = FPS)
     # Rounded vowels: energy low in the spectrum; spread vowels: strong upper formants.
     rounding = np.clip((band_ratio - 1.0) / 1.5, 0.0, 1.0) * voiced
     spread = np.clip((centroid - 1200.0) / 1500.0, 0.0, 1.0) * voiced
+    # The sounds shape the mouth; where there is no voice at all it rests closed.
+    voice = loudness > 0.05
+    shapes = mouth.openness(pcm, sample_rate, fps, mouth_model, voiced=voice)[:frames]
+    openness = mouth.relax(shapes, voice, fps)
     return Features(
         energy=rms,
         loudness=loudness,
+        openness=openness,
         rounding=np.clip(smooth(rounding, 0.5, 0.4), 0, 1),
         spread=np.clip(smooth(spread, 0.5, 0.4), 0, 1),
         centroid=centroid,

@@ -38,7 +38,8 @@ class Portrait:
 
 
 @cache
-def _tools() -> FaceTools:
+def face_tools() -> FaceTools:
+    """One process-wide :class:`FaceTools` (its dlib models are read-only)."""
     return FaceTools()
 
 
@@ -59,7 +60,7 @@ def landmarks(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 
 def find_faces(image: np.ndarray) -> list[Portrait]:
     """Every face with its 68 landmarks, largest first."""
-    faces = _tools().detect(image, describe=False)
+    faces = face_tools().detect(image, describe=False)
     return [Portrait(points=landmarks(image, face.box), box=face.box) for face in faces]
 
 

@@ -1,8 +1,9 @@
 """Quality figures of a talking-portrait video, measured on its decoded frames.
 
 Lip sync: landmarks re-detected on every output frame give a mouth-opening series, which is
-cross-correlated with the recording's energy envelope; the issue asks for a peak of at least 0.6
-within one frame of lag. Identity: dlib descriptor distance of frames to the portrait. Jitter:
+cross-correlated with a per-frame series (the recording's energy envelope, or the openness the
+render was driven with: how faithfully and on time the video shows it). Against real people
+talking, the primary figure, see ``bench/lipsync_real.py``. Identity: dlib descriptor distance of frames to the portrait. Jitter:
 frame-to-frame wobble of points that should only drift smoothly (eye corners, nose), measured as
 the residual from a 5-frame moving average and scaled to a 256 px frame.
 """
@@ -73,10 +74,11 @@ def cross_correlation(a: np.ndarray, b: np.ndarray, max_lag: int = 5) -> tuple[f
     return best
 
 
-def lip_sync(points: np.ndarray, energy: np.ndarray) -> tuple[float, int]:
-    """Peak cross-correlation (and lag) of the measured mouth opening with the energy envelope."""
+def lip_sync(points: np.ndarray, drive: np.ndarray) -> tuple[float, int]:
+    """Peak cross-correlation (and lag) of the measured mouth opening with a per-frame series:
+    the energy envelope, or the openness the render was driven with."""
     opening = np.array([mouth_opening(p) if np.isfinite(p).all() else np.nan for p in points])
-    return cross_correlation(opening, energy)
+    return cross_correlation(opening, drive)
 
 
 def jitter(points: np.ndarray, size: tuple[int, int]) -> float:

@@ -16,6 +16,8 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import Delaunay
 
+from gan_engine.video.interior import Interior
+from gan_engine.video.interior import sample as sample_interior
 from gan_engine.video.motion import Pose, rotate
 
 _RING = 20
@@ -54,8 +56,15 @@ def border_ring(shape: tuple[int, int]) -> np.ndarray:
 class MeshWarp:
     """Renders frames of one portrait from poses (see :mod:`gan_engine.video.motion`)."""
 
-    def __init__(self, image: np.ndarray, points: np.ndarray, centre: np.ndarray) -> None:
+    def __init__(
+        self,
+        image: np.ndarray,
+        points: np.ndarray,
+        centre: np.ndarray,
+        interior: Interior | None = None,
+    ) -> None:
         self.image = np.ascontiguousarray(image)
+        self.interior = interior
         self.shape = image.shape[:2]
         height, width = self.shape
         self.centre = centre
@@ -65,7 +74,9 @@ class MeshWarp:
         keep = np.min(np.linalg.norm(ring[:, None] - border[None], axis=2), axis=1) > 3
         self.ring = ring[keep]
         self.border = border
-        self.source = np.concatenate([self.landmarks, self.ring, self.border])
+        # The middle of each eye's opening is a vertex too: moving it moves the iris (gaze).
+        self.pupils = np.stack([self.landmarks[36:42].mean(0), self.landmarks[42:48].mean(0)])
+        self.source = np.concatenate([self.landmarks, self.pupils, self.ring, self.border])
         mesh = Delaunay(self.source)
         ys, xs = np.mgrid[0:height, 0:width]
         pixels = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
@@ -94,7 +105,10 @@ class MeshWarp:
     def targets(self, pose: Pose) -> np.ndarray:
         """Where every mesh vertex goes in this frame."""
         ring = rotate(self.ring, self.centre, pose.angle) + pose.shift
-        return np.concatenate([pose.points, ring, self.border])
+        pupils = pose.pupils
+        if pupils is None:
+            pupils = np.stack([pose.points[36:42].mean(0), pose.points[42:48].mean(0)])
+        return np.concatenate([pose.points, pupils, ring, self.border])
 
     def render(self, pose: Pose) -> np.ndarray:
         """One HxWx3 uint8 frame."""
@@ -111,7 +125,8 @@ class MeshWarp:
         return frame
 
     def _fill_mouth(self, frame: np.ndarray, pose: Pose) -> None:
-        """Paint the opened mouth: a shadowed cavity with the upper teeth showing."""
+        """Fill the opened mouth: the person's own mouth from a photo where one showed it open
+        (:mod:`interior`), else a painted shadowed cavity with the upper teeth showing."""
         inner = pose.points[60:68]
         left, top = np.floor(inner.min(0)).astype(int) - 3
         right, bottom = np.ceil(inner.max(0)).astype(int) + 4
@@ -145,7 +160,11 @@ class MeshWarp:
         teeth = np.clip(1 - (ys + top - upper[None, :]) / band, 0, 1) ** 2
         teeth = TEETH_OPACITY * teeth.astype(np.float32)[..., None]
         teeth_colour = np.array([196.0, 186.0, 172.0]) * (0.75 + 0.25 * (1 - depth[..., None]))
-        fill = fill * (1 - teeth) + teeth_colour * teeth
+        if self.interior is not None:  # the person's own teeth over the painted cavity
+            own, weight = sample_interior(self.interior, pose.points, (left, top, right, bottom))
+            fill = fill * (1 - weight) + own * weight
+        else:
+            fill = fill * (1 - teeth) + teeth_colour * teeth
         region = frame[top:bottom, left:right].astype(np.float32)
         frame[top:bottom, left:right] = np.clip(region * (1 - alpha) + fill * alpha, 0, 255).astype(
             np.uint8

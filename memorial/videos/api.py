@@ -1,5 +1,5 @@
 """JSON endpoints for videos: list a memorial's videos, read one, start a talking portrait (a
-photo + a voice recording) or a film (a trained model); list, read and delete voice recordings. Access: memorial.policy only; starting
+photo + a voice recording), a living portrait (a photo alone) or a film (a trained model); list, read and delete voice recordings. Access: memorial.policy only; starting
 also passes the consent gate and the input checks (4xx with a sentence; nothing stored)."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from memorial.videos import services
 from memorial.videos.models import Video, VoiceRecording
 from memorial.videos.serializers import (
     FilmRequestSerializer,
+    LiveRequestSerializer,
     RecordingSerializer,
     SpeakRequestSerializer,
     VideoSerializer,
@@ -112,6 +113,34 @@ class SpeakView(MemorialAPIView):
                 recording_id=data.get("recording"),
                 face_index=data["face"],
                 seed=data["seed"],
+            )
+        except services.Refused as refused:
+            raise _refused(refused) from None
+        return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["videos"])
+class LiveView(MemorialAPIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="Bring the photo to life without a recording (a living-portrait job)",
+        description="Six silent seconds of the person at rest: blinks, a glance aside, a smile. "
+        "Refused with 403 and the consent gate's reason unless consent covers generated videos "
+        "(no voice is used); with 400 and the reason when the photo has no usable face. Answers "
+        "the queued job; its `result.video` names the video when it is done.",
+        request=LiveRequestSerializer,
+        responses={201: JobSerializer, **errors(400, 401, 403, 404, *BODY)},
+    )
+    def post(self, request: Request, photo_id) -> Response:
+        photo = Photo.objects.select_related("memorial").filter(pk=photo_id, hidden=False).first()
+        photo = _visible(request, photo, NO_PHOTO, Action.START_GENERATION)
+        form = LiveRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        try:
+            job = services.start_live(
+                photo, request.user, face_index=data["face"], seed=data["seed"]
             )
         except services.Refused as refused:
             raise _refused(refused) from None

@@ -1,4 +1,5 @@
-"""Forms of the video pages: "Make it speak" (a photo's page) and "Make a film" (a model's)."""
+"""Forms of the video pages: "Make it speak" and "Bring it to life" (a photo's page) and "Make a
+film" (a model's)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,33 @@ class SpeakForm(forms.Form):
             raise forms.ValidationError(
                 _("Choose a voice recording, or one that is already stored.")
             )
+        data["face"] = data.get("face") or 0
+        return data
+
+
+class LiveForm(forms.Form):
+    """A living portrait: no recording, only which face and the seed (the blinks and glance)."""
+
+    live = forms.BooleanField(widget=forms.HiddenInput, initial=True)
+    face = forms.TypedChoiceField(
+        label=_("Which face"), coerce=int, initial=0, widget=forms.RadioSelect, required=False
+    )
+    seed = forms.IntegerField(
+        label=_("Seed"),
+        min_value=0,
+        max_value=2**31 - 1,
+        initial=0,
+        help_text=_("The blinks, the glance and the head's movement differ from seed to seed."),
+    )
+
+    def __init__(self, *args, faces=(), **kwargs) -> None:
+        super().__init__(*args, prefix="live", **kwargs)
+        self.fields["face"].choices = SpeakForm(faces=faces).fields["face"].choices
+        if len(faces) < 2:
+            self.fields["face"].widget = forms.HiddenInput()
+
+    def clean(self):
+        data = super().clean()
         data["face"] = data.get("face") or 0
         return data
 

@@ -88,14 +88,18 @@ class RecordingHandler:
 
 
 def videos_of_photo(item: Item) -> list[Item]:
-    """Talking portraits of the photo, and films that cross-fade from or to it."""
+    """Talking portraits of the photo or with its mouth, and films that cross-fade from or to
+    it."""
     [pk] = uuids([item.id]) or [None]
     if pk is None:
         return []
     text = str(pk)
     return _items(
         Video.objects.filter(
-            Q(source_photo_id=pk) | Q(parameters__start_photo=text) | Q(parameters__end_photo=text)
+            Q(source_photo_id=pk)
+            | Q(parameters__mouth_photo=text)
+            | Q(parameters__start_photo=text)
+            | Q(parameters__end_photo=text)
         )
     )
 

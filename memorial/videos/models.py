@@ -116,6 +116,8 @@ class Video(models.Model):
     def label(self) -> str:
         """A short accessible description: what it is, and that it is AI-generated."""
         captions = [c for c in self.parameters.get("captions", []) if c]
+        if self.kind == VideoKind.TALKING and self.parameters.get("live"):
+            return str(_("AI-generated living portrait"))
         if self.kind == VideoKind.TALKING:
             return str(_("AI-generated talking portrait"))
         if captions:

@@ -77,6 +77,13 @@ class SpeakRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     seed = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)
 
 
+class LiveRequestSerializer(StrictSerializerMixin, serializers.Serializer):
+    face = serializers.IntegerField(
+        required=False, default=0, min_value=0, label=_("face"), help_text="0 = the largest face."
+    )
+    seed = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)
+
+
 class FilmRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     seeds = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=2**31 - 1),

@@ -1,8 +1,8 @@
 """Start talking-portrait and film jobs: the rules shared by the pages and the API.
 
 The permission (memorial.policy) is checked by the caller. Here, in this order: consent (a
-talking portrait needs "generated videos" and "voice"; a film "generated videos", and "voice"
-too when it has a sound track), then the input (checks.py), and only then is anything stored.
+talking portrait needs "generated videos" and "voice"; a living portrait, which has no
+recording, and a film "generated videos", and a film "voice" too when it has a sound track), then the input (checks.py), and only then is anything stored.
 The task checks consent again when it starts.
 """
 
@@ -33,9 +33,19 @@ MAX_KEYFRAMES = 12
 MAX_CAPTION = 200
 TALKING_FPS = 25
 TALKING_SIZE = 512
+#: A living portrait's length (gan_engine.video.talking.LIVE_SECONDS; web code does not import
+#: the engine).
+LIVE_SECONDS = 6.0
 
 log = logging.getLogger(__name__)
-__all__ = ["Refused", "delete_recording", "start_film", "start_speak", "video_scopes"]
+__all__ = [
+    "Refused",
+    "delete_recording",
+    "start_film",
+    "start_live",
+    "start_speak",
+    "video_scopes",
+]
 
 
 def video_scopes(kind: str, *, with_voice: bool = False) -> list[Scope]:
@@ -166,6 +176,30 @@ def start_speak(
         }
         total = max(1, math.ceil(recording.duration * TALKING_FPS))
         return _create(memorial, user, Kind.SPEAK, parameters, total)
+
+
+def start_live(photo: Photo, user, *, face_index: int = 0, seed: int = 0) -> Job:
+    """Queue a living portrait of ``photo``: a few seconds of the person at rest (blinks, a
+    glance, a smile), without a recording, so "generated videos" is the only consent it needs."""
+    memorial = photo.memorial
+    check_feature(memorial, gentle.AIFeature.SPEAKING)
+    check_consent(memorial, Kind.FILM)  # generated videos; no voice is used
+    if not 0 <= seed < 2**31:
+        raise Refused(_("The seed must be a whole number from 0 to 2147483647."))
+    try:
+        checks.check_portrait(photo, face_index)
+    except checks.Rejected as error:
+        raise _rejected(error) from None
+    parameters = {
+        "photo": str(photo.pk),
+        "live": True,
+        "seconds": LIVE_SECONDS,
+        "face_index": face_index,
+        "seed": seed,
+        "size": TALKING_SIZE,
+    }
+    total = math.ceil(LIVE_SECONDS * TALKING_FPS)
+    return _create(memorial, user, Kind.SPEAK, parameters, total)
 
 
 def _keyframes(seeds: Sequence[int], captions: Sequence[str]) -> dict[str, list]:

@@ -29,15 +29,18 @@ from django.utils.translation import gettext_noop
 from memorial.consent.gate import may_use
 from memorial.consent.models import Scope
 from memorial.jobs import files, retirement, runner, texts
-from memorial.jobs.models import Kind, ModelVersion, State
+from memorial.jobs.models import ModelVersion, State
 from memorial.jobs.tasks import LIMITS, _run
 from memorial.jobs.texts import Msg, join, t
-from memorial.memorials.models import Photo
+from memorial.memorials.models import Photo, PhotoKind
 from memorial.provenance import signing
 from memorial.videos.models import Video, VideoKind, VoiceRecording
 
 log = logging.getLogger(__name__)
 CANCEL_POLL_SECONDS = 0.25
+#: How many of the memorial's other uploaded photos a talking portrait looks through for the
+#: person's own open mouth (newest first): each costs a face detection while preparing.
+MOUTH_PHOTOS = 12
 
 
 # --- shared parts
@@ -170,7 +173,7 @@ def _store(job, mp4: Path, poster: Path | None, **fields: Any) -> Video:
 def _voice_refusal(job) -> Msg | None:
     """Why the job may not use the voice recording it names (the runner checks only the job
     kind's own scope, "generated videos"), or None."""
-    if job.kind == Kind.FILM and not job.parameters.get("recording"):
+    if not job.parameters.get("recording"):  # a living portrait or a film without sound
         return None
     decision = may_use(job.memorial, Scope.VOICE)
     return None if decision else texts.refusal(decision)
@@ -225,6 +228,7 @@ def speak(self, job_id: str) -> str:
 
 def _speak(run: runner.Run) -> str:
     from gan_engine.errors import Cancelled, EngineError
+    from gan_engine.video.talking import live as render_living
     from gan_engine.video.talking import speak as render
 
     job = run.job
@@ -235,43 +239,64 @@ def _speak(run: runner.Run) -> str:
     made = _already_made(run)
     if made:
         return made
+    living = bool(params.get("live"))
     photo = Photo.objects.filter(pk=params.get("photo"), memorial=job.memorial).first()
     recording = VoiceRecording.objects.filter(
         pk=params.get("recording"), memorial=job.memorial
     ).first()
     if photo is None or photo.hidden:
         raise EngineError(gettext_noop("The photo no longer exists."))
-    if recording is None:
+    if recording is None and not living:
         raise EngineError(gettext_noop("The voice recording no longer exists."))
-    run.reporter.update(force=True, message=t(gettext_noop("Reading the recording.")))
+    if not living:
+        run.reporter.update(force=True, message=t(gettext_noop("Reading the recording.")))
     watch = Watch(run, gettext_noop("Moving the face."))
     provenance = _provenance(job)
     with tempfile.TemporaryDirectory(prefix="memorial-speak-") as scratch:
         root = Path(scratch)
         field = photo.display if photo.display else photo.image
         portrait = files.download(field.name, root / f"portrait{Path(field.name).suffix}")
-        voice_path = files.download(
-            recording.file.name, root / f"voice{Path(recording.file.name).suffix}"
-        )
+        common = {
+            "seed": int(params.get("seed", 0)),
+            "size": int(params.get("size", 512)),
+            "face_index": int(params.get("face_index", 0)),
+            "progress": watch.progress,
+            "should_cancel": watch.should_cancel,
+            "provenance": provenance,
+            "preview": watch.preview,
+        }
+        lenders: list[Photo] = []
         try:
-            result = render(
-                portrait,
-                voice_path,
-                root / "out" / "video.mp4",
-                seed=int(params.get("seed", 0)),
-                size=int(params.get("size", 512)),
-                face_index=int(params.get("face_index", 0)),
-                max_seconds=float(params.get("max_seconds", 60.0)),
-                progress=watch.progress,
-                should_cancel=watch.should_cancel,
-                provenance=provenance,
-                preview=watch.preview,
-            )
+            if living:
+                out = root / "out" / "video.mp4"
+                result = render_living(portrait, out, seconds=float(params["seconds"]), **common)
+            else:
+                voice_path = files.download(
+                    recording.file.name, root / f"voice{Path(recording.file.name).suffix}"
+                )
+                lenders = _mouth_photos(photo)
+                lender_paths = [
+                    files.download(p.display.name, root / f"mouth-{n}{Path(p.display.name).suffix}")
+                    for n, p in enumerate(lenders)
+                ]
+                result = render(
+                    portrait,
+                    voice_path,
+                    root / "out" / "video.mp4",
+                    max_seconds=float(params.get("max_seconds", 60.0)),
+                    mouth_photos=lender_paths,
+                    **common,
+                )
         except Cancelled:
             return _stopped(run, watch)
         refused = _refused(run)
         if refused:
             return refused
+        parameters: dict[str, Any] = {"face_index": int(params.get("face_index", 0)), "fps": 25}
+        if living:
+            parameters["live"] = True
+        if result.mouth_photo is not None:  # taking that photo down takes this video with it
+            parameters["mouth_photo"] = str(lenders[result.mouth_photo].pk)
         poster = _poster(result.path, root, provenance)
         video = _store(
             job,
@@ -284,7 +309,7 @@ def _speak(run: runner.Run) -> str:
             source_photo=photo,
             voice_recording=recording,
             seed=int(params.get("seed", 0)),
-            parameters={"face_index": int(params.get("face_index", 0)), "fps": 25},
+            parameters=parameters,
             notice=result.notice,
         )
     notice = (
@@ -293,6 +318,15 @@ def _speak(run: runner.Run) -> str:
         else None
     )
     return _done(run, video, notice)
+
+
+def _mouth_photos(portrait: Photo) -> list[Photo]:
+    """The memorial's other photos that may lend the person's own open mouth: uploaded by the
+    family (never AI-made), not hidden, newest first."""
+    photos = Photo.objects.filter(
+        memorial_id=portrait.memorial_id, kind=PhotoKind.UPLOADED, hidden=False
+    ).exclude(pk=portrait.pk)
+    return [p for p in photos.order_by("-created_at")[:MOUTH_PHOTOS] if p.display]
 
 
 # --- film

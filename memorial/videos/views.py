@@ -20,7 +20,7 @@ from memorial.memorials import gentle
 from memorial.memorials.models import Memorial, Photo
 from memorial.policy import Action, allows, require
 from memorial.videos import checks, services
-from memorial.videos.forms import FilmForm, SpeakForm
+from memorial.videos.forms import FilmForm, LiveForm, SpeakForm
 from memorial.videos.models import VoiceRecording
 
 
@@ -42,21 +42,49 @@ def _consent(memorial: Memorial, kind: str, with_voice: bool = False) -> list:
     return [d for d in decisions if not d]
 
 
+def _start_live(request: HttpRequest, photo: Photo, form: LiveForm):
+    """Start a living portrait from the bound ``form``: (the job, 200) or (None, the status)."""
+    if not form.is_valid():
+        return None, 400
+    try:
+        job = services.start_live(
+            photo,
+            request.user,
+            face_index=form.cleaned_data["face"],
+            seed=form.cleaned_data["seed"],
+        )
+    except services.Refused as refused:
+        form.add_error(None, refused.message)
+        return None, refused.status
+    messages.success(request, _("The living portrait is being made."))
+    return job, 200
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def speak(request: HttpRequest, memorial_id, photo_id) -> HttpResponse:
-    """ "Make it speak": a photo plus a new or stored voice recording → a talking-portrait job."""
+    """ "Make it speak": a photo plus a new or stored voice recording → a talking-portrait job;
+    "Bring it to life" on the same page: the photo alone → a living-portrait job."""
     memorial = _memorial(request, memorial_id, Action.START_GENERATION)
     _require_feature(memorial, gentle.AIFeature.SPEAKING)
     photo = get_object_or_404(Photo, pk=photo_id, memorial=memorial, hidden=False)
     refusals = _consent(memorial, Kind.SPEAK)
     faces = checks.faces_of(photo)
     recordings = memorial.voice_recordings.all()[:50]
+    living = request.method == "POST" and "live-live" in request.POST
     form = SpeakForm(
-        request.POST or None, request.FILES or None, recordings=recordings, faces=faces
+        None if living else (request.POST or None),
+        None if living else (request.FILES or None),
+        recordings=recordings,
+        faces=faces,
     )
+    live_form = LiveForm(request.POST if living else None, faces=faces)
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if living:
+        job, status = _start_live(request, photo, live_form)
+        if job is not None:
+            return redirect(job)
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             job = services.start_speak(
@@ -79,6 +107,8 @@ def speak(request: HttpRequest, memorial_id, photo_id) -> HttpResponse:
         "memorial": memorial,
         "photo": photo,
         "form": form,
+        "live_form": live_form,
+        "live_refusals": _consent(memorial, Kind.FILM),
         "faces": faces,
         "usable_faces": [f for f in faces if f.usable],
         "refusals": refusals,

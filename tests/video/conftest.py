@@ -90,3 +90,36 @@ def tiny_model(prepared, encoder, tmp_path_factory):  # noqa: F811 - fixtures im
     )  # fmt: skip
     train(config, encoder=encoder)
     return load_model(out, device="cpu")
+
+
+#: Formants (Hz), bandwidths and gains of the synthesised sounds: the open vowel "ah" (F1 high),
+#: the closed-lip nasal "mmm" (a low murmur, the upper formants nearly gone) and the spread "ee".
+SOUNDS = {
+    "ah": ((730, 1090, 2440), (90, 110, 160), (1.0, 1.0, 1.0)),
+    "mm": ((250, 1100, 2300), (60, 200, 300), (1.0, 0.05, 0.02)),
+    "ee": ((270, 2290, 3010), (60, 100, 150), (1.0, 1.0, 1.0)),
+}
+
+
+def sound(name: str, seconds: float, f0: float = 120.0, rate: int = RATE) -> np.ndarray:
+    """A sustained voiced sound: a glottal pulse train through formant resonators (the classic
+    source-filter synthesis), at the same RMS level (0.07) whatever the sound: equally loud."""
+    from scipy.signal import lfilter
+
+    formants, bandwidths, gains = SOUNDS[name]
+    size = int(seconds * rate)
+    source = np.zeros(size)
+    source[np.arange(0, size, rate / f0).astype(int)] = 1.0
+    out = np.zeros(size)
+    for frequency, bandwidth, gain in zip(formants, bandwidths, gains, strict=True):
+        radius = np.exp(-np.pi * bandwidth / rate)
+        angle = 2 * np.pi * frequency / rate
+        out += gain * lfilter([1 - radius], [1, -2 * radius * np.cos(angle), radius**2], source)
+    return np.clip(0.07 * out / np.sqrt(np.mean(out**2)), -1, 1).astype(np.float32)
+
+
+def utterance(*parts: tuple[str, float], rate: int = RATE) -> np.ndarray:
+    """Sounds and silences ("" is silence) in a row, e.g. ``("mm", 0.6), ("ah", 0.6)``."""
+    pieces = [sound(name, seconds, rate=rate) if name else np.zeros(int(seconds * rate), np.float32)
+              for name, seconds in parts]  # fmt: skip
+    return np.concatenate(pieces)

@@ -67,9 +67,8 @@ def test_render_is_a_browser_mp4_in_sync_with_the_voice(tmp_path, portrait, spee
     assert abs(seconds - pcm.size / audio.SAMPLE_RATE) <= 1 / FPS + 0.03  # AAC frame padding
     points, size = measure.track(out)
     assert len(points) == result.frames
-    correlation, lag = measure.lip_sync(points, audio.features(pcm).energy)
-    if len(points) >= 100:  # two seconds are too few syllables for a stable correlation
-        assert correlation >= 0.6 and abs(lag) <= 1, (correlation, lag)
+    # Which sounds open and close the mouth, seen in the decoded video: test_mouth.py; how well
+    # that follows real people: bench/lipsync_real.py.
     assert measure.jitter(points, size) < 1.0  # eye corners and nose: no wobble
 
 

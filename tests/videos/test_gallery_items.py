@@ -175,3 +175,14 @@ def test_a_takedown_of_a_recording_takes_the_videos_that_speak_it(
     assert ("recording", str(recording.pk)) not in {
         (i.kind, i.id) for i in items.generated_of(family.memorial.pk)
     }
+
+
+def test_a_takedown_of_the_photo_that_lent_its_mouth_removes_the_video(family, face_photo):
+    """A talking portrait shows the teeth of another photo of the person: taking that photo down
+    takes the video with it."""
+    talking = Video.objects.create(
+        memorial=family.memorial, kind=VideoKind.TALKING, duration=1, width=64, height=64,
+        file="x.mp4", parameters={"mouth_photo": str(face_photo.pk)},
+    )  # fmt: skip
+    photo_item = items.HANDLERS["photo"].find([str(face_photo.pk)])[0]
+    assert ("video", str(talking.pk)) in {(i.kind, i.id) for i in items.impact([photo_item])}

@@ -137,3 +137,73 @@ def test_cancelling_a_render_leaves_no_video(celery_worker, family, face_photo, 
     assert not Video.objects.exists()
     folder = f"memorials/{family.memorial.pk}/videos"
     assert not default_storage.exists(folder) or default_storage.listdir(folder) == ([], [])
+
+
+def test_another_photo_of_the_person_laughing_lends_its_mouth(
+    celery_worker, family, face_photo, consent, client_as
+):
+    """The portrait's mouth is closed; the memorial's other photo shows the person laughing: the
+    video borrows that mouth and says so, so that taking the photo down takes the video too."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from gan_engine.video.talking import TalkingPortrait, load_portrait
+    from memorial.memorials.ingest import ingest_photo
+
+    consent(Scope.GENERATED_VIDEOS, Scope.VOICE)
+    with tempfile.TemporaryDirectory() as folder:
+        laughing = Path(folder) / "laughing.jpg"
+        laughing.write_bytes(face_photo.image.open("rb").read())
+        silent = TalkingPortrait(load_portrait(laughing), np.zeros(8000, np.float32), size=320)
+        closed = next(iter(silent.frames()))  # the same face, the mouth shut by the renderer
+    buffer = io.BytesIO()
+    Image.fromarray(closed).save(buffer, "JPEG", quality=92)
+    portrait = ingest_photo(
+        memorial=family.memorial,
+        uploaded=SimpleUploadedFile("closed.jpg", buffer.getvalue()),
+        user=family.contributor,
+        attested=True,
+    )
+    client = client_as(family.contributor)
+    response = client.post(
+        f"/api/photos/{portrait.pk}/speak/", {"audio": voice_upload(seconds=1.0)}
+    )
+    assert response.status_code == 201, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    wait_for(lambda: fresh(job).state in FINISHED, "the talking portrait to finish", 300)
+    assert job.state == "succeeded", (job.error, job.message)
+    video = Video.objects.get(job=job)
+    assert video.source_photo == portrait
+    assert video.parameters["mouth_photo"] == str(face_photo.pk)
+
+
+def test_a_living_portrait_joins_the_gallery_without_sound(
+    celery_worker, family, face_photo, consent, client_as
+):
+    consent(Scope.GENERATED_VIDEOS)  # no voice consent: a living portrait uses no recording
+    client = client_as(family.contributor)
+    response = client.post(
+        f"/m/{family.memorial.pk}/photos/{face_photo.pk}/speak/",
+        {"live-live": "on", "live-seed": 1, "live-face": 0},
+    )
+    assert response.status_code == 302
+    job = Job.objects.get(kind="speak")
+    wait_for(lambda: fresh(job).state in FINISHED, "the living portrait to finish", 300)
+    assert job.state == "succeeded", (job.error, job.message)
+    video = Video.objects.get(job=job)
+    assert video.voice_recording is None and video.parameters["live"] is True
+    assert video.label == "AI-generated living portrait"
+    assert abs(video.duration - 6.0) <= FRAME
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "video.mp4"
+        with default_storage.open(video.file.name, "rb") as stored:
+            data = stored.read()
+        path.write_bytes(data)
+        streams = probe(path)
+    assert "Video: h264" in streams and "Audio:" not in streams
+
+    from gan_engine.provenance import verify
+
+    assert verify(data, "video/mp4", None).verdict in ("valid", "trusted")

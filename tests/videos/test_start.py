@@ -260,3 +260,56 @@ def test_viewers_cannot_start_and_outsiders_do_not_see(family, face_photo, conse
         speak_api(client_as(family.outsider), face_photo, audio=voice_upload()).status_code == 404
     )
     assert not VoiceRecording.objects.exists()
+
+
+# --- a living portrait
+
+
+def test_a_living_portrait_needs_only_video_consent_and_no_recording(
+    family, face_photo, consent, client_as
+):
+    client = client_as(family.contributor)
+    speak_page = f"/m/{family.memorial.pk}/photos/{face_photo.pk}/speak/"
+    refused = client.post(speak_page, {"live-live": "on", "live-seed": 0, "live-face": 0})
+    assert refused.status_code == 403 and "No consent for" in refused.content.decode()
+    assert not Job.objects.exists()
+
+    consent(Scope.GENERATED_VIDEOS)  # the voice is not used, so not asked for
+    page = client.get(speak_page).content.decode()
+    assert "Bring it to life" in page and 'id="live-form"' in page
+    response = client.post(speak_page, {"live-live": "on", "live-seed": 4, "live-face": 0})
+    job = Job.objects.get(kind="speak")
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert job.parameters["live"] is True and "recording" not in job.parameters
+    assert job.parameters["seed"] == 4 and job.total == 150  # 6 s at 25 fps
+    assert not VoiceRecording.objects.exists()
+
+
+def test_a_living_portrait_of_a_photo_without_a_face_is_refused(family, consent, client_as):
+    consent(Scope.GENERATED_VIDEOS)
+    wall = ingest_photo(
+        memorial=family.memorial,
+        uploaded=SimpleUploadedFile("wall.jpg", images.jpeg(seed=4)),
+        user=family.contributor,
+        attested=True,
+    )
+    response = client_as(family.contributor).post(
+        f"/m/{family.memorial.pk}/photos/{wall.pk}/speak/",
+        {"live-live": "on", "live-seed": 0, "live-face": 0},
+    )
+    assert response.status_code == 400 and "No face was found" in response.content.decode()
+    assert not Job.objects.exists()
+
+
+def test_the_api_brings_a_photo_to_life(family, face_photo, consent, client_as):
+    client = client_as(family.contributor)
+    url = f"/api/photos/{face_photo.pk}/live/"
+    refused = client.post(url, {"seed": 2}, content_type="application/json")
+    assert refused.status_code == 403 and "Generate videos" in refused.json()["detail"]
+    consent(Scope.GENERATED_VIDEOS)
+    response = client.post(url, {"seed": 2}, content_type="application/json")
+    assert response.status_code == 201, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.kind == "speak" and job.parameters["live"] is True and job.parameters["seed"] == 2
+    bad = client.post(url, {"seed": -1}, content_type="application/json")
+    assert bad.status_code == 400
