@@ -1,8 +1,8 @@
 """Refuse unusable input before anything is stored: the recording is decoded and the portrait's
 faces are found here, in the web process, so a bad file gets a clear answer at once.
 
-Only ``gan_engine.video.audio`` (numpy + the bundled ffmpeg binary) and ``gan_engine.video.face``
-(dlib) are imported, lazily: neither imports torch.
+Only ``gan_engine.video.audio`` (numpy + the bundled ffmpeg binary), ``gan_engine.video.speech``
+(numpy) and ``gan_engine.video.face`` (dlib) are imported, lazily: neither imports torch.
 """
 
 from __future__ import annotations
@@ -92,7 +92,30 @@ def check_recording(uploaded: Any) -> Recording:
             ) from None
         finally:
             uploaded.seek(0)
+    check_speech(pcm)
     return Recording(pcm.size / audio.SAMPLE_RATE, AUDIO_TYPES[suffix], suffix)
+
+
+def check_speech(pcm) -> None:
+    """Refuse a recording in which nobody speaks (silence, noise or music): the portrait moves
+    its mouth to the sounds of speech, so a song or a hum would give a face mouthing nonsense."""
+    from gan_engine.video import speech
+
+    verdict = speech.judge(pcm).verdict
+    if verdict == speech.Verdict.SILENCE:
+        raise Rejected(
+            _(
+                "The recording is silent: no voice can be heard in it. Choose a recording of "
+                "the person speaking."
+            )
+        )
+    if verdict != speech.Verdict.SPEECH:
+        raise Rejected(
+            _(
+                "This recording sounds like music or noise, not like someone speaking. Choose a "
+                "recording of the person's own voice."
+            )
+        )
 
 
 @dataclass(frozen=True)

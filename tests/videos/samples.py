@@ -30,14 +30,15 @@ def face_jpeg() -> bytes:
 
 
 def syllables(seconds: float = 2.0, silence: float = 0.3, rate: int = RATE) -> np.ndarray:
-    """A voiced harmonic tone in bursts of 4 per second after some silence (speech-like)."""
-    t = np.arange(int(seconds * rate)) / rate
-    voice = sum(np.sin(2 * np.pi * 120 * k * t) / k for k in range(1, 25))
-    phase = (t - silence) * 4.0
-    envelope = np.where(
-        (t >= silence) & (phase % 1 < 0.6), np.sin(np.pi * (phase % 1) / 0.6) ** 2, 0.0
-    )
-    return (0.3 * voice / np.abs(voice).max() * envelope).astype(np.float32)
+    """A speech-like voice (gliding pitch, uneven syllables, consonant hiss) after some silence:
+    it passes the speech-or-music check as a real voice does (tests.video.sounds)."""
+    from tests.video.sounds import RATE as MADE_RATE
+    from tests.video.sounds import speechlike
+
+    pcm = speechlike(seconds, pause=silence)
+    if rate == MADE_RATE:
+        return pcm
+    return np.interp(np.arange(int(seconds * rate)) * MADE_RATE / rate, np.arange(pcm.size), pcm)
 
 
 def wav_bytes(pcm: np.ndarray, rate: int = RATE, channels: int = 1) -> bytes:

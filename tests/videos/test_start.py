@@ -17,11 +17,13 @@ from memorial.memorials.ingest import ingest_photo
 from memorial.videos import checks
 from memorial.videos.models import VoiceRecording
 from tests import images
+from tests.video import sounds
 from tests.videos import samples
 from tests.videos.conftest import voice_upload
 
 pytestmark = pytest.mark.django_db
 BOTH = (Scope.GENERATED_VIDEOS, Scope.VOICE)
+NOT_SPEECH = "sounds like music or noise, not like someone speaking"
 
 
 def nothing_stored(memorial) -> bool:
@@ -188,8 +190,18 @@ def _canvas_with_small_face() -> bytes:
         (lambda: voice_upload("notes.txt", b"hello"), 415, "WAV, MP3, M4A/AAC, OGG/Opus or FLAC"),
         (lambda: voice_upload("voice.wav", samples.wav_bytes(samples.syllables(3.5))), 400,
          "longer than the limit of 3 seconds"),
+        (lambda: voice_upload("voice.wav", samples.wav_bytes(sounds.silence(2.5))), 400,
+         "The recording is silent"),
+        (lambda: voice_upload("organ.mp3", samples.transcode(samples.wav_bytes(sounds.chord(2.5)),
+                                                             ".mp3")), 400, NOT_SPEECH),
+        (lambda: voice_upload("tune.wav", samples.wav_bytes(sounds.melody(2.5))), 400, NOT_SPEECH),
+        (lambda: voice_upload("beat.ogg", samples.transcode(samples.wav_bytes(sounds.drums(2.5)),
+                                                            ".ogg")), 400, NOT_SPEECH),
+        (lambda: voice_upload("hiss.wav", samples.wav_bytes(sounds.white_noise(2.5))), 400,
+         NOT_SPEECH),
     ],
-    ids=["not-audio", "empty-file", "no-samples", "wrong-type", "too-long"],
+    ids=["not-audio", "empty-file", "no-samples", "wrong-type", "too-long", "silent", "chord",
+         "melody", "drums", "hiss"],
 )  # fmt: skip
 @override_settings(VIDEO_MAX_SECONDS=3)
 def test_bad_recordings_are_refused_and_nothing_is_stored(
