@@ -27,7 +27,7 @@ SHARED_DATA_TESTS := \
 	tests/provenance/test_watermark.py tests/provenance/test_c2pa.py \
 	tests/provenance/test_private_metadata.py tests/provenance/test_site.py \
 	tests/video/test_talking.py tests/video/test_mouth.py tests/video/test_interior.py \
-	tests/video/test_living.py tests/video/test_speech.py \
+	tests/video/test_living.py tests/video/test_speech.py tests/video/test_cover.py \
 	tests/video/test_video_provenance.py \
 	tests/video/test_film.py \
 	tests/engine/test_prepare.py tests/engine/test_pretrain.py tests/engine/test_cli.py \

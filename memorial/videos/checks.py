@@ -127,19 +127,41 @@ class Face:
     size: int
     turn: float
     where: str  # "left", "centre" or "right" of the picture
+    covered: bool = False  # a hand, a mask or a scarf over the mouth
+
+    @property
+    def problem(self) -> str:
+        """Why this face cannot be brought to life, in plain words ("" when it can)."""
+        from gan_engine.video.face import MAX_TURN, MIN_FACE
+
+        if self.size < MIN_FACE:
+            return _(
+                "The face is too small to bring to life well: it is %(size)d pixels across, and "
+                "at least %(min)d are needed. Choose a photo in which the face is larger."
+            ) % {"size": self.size, "min": MIN_FACE}
+        if self.turn > MAX_TURN:
+            return _(
+                "The face is turned away (a profile view). Choose a photo that shows the face "
+                "from the front."
+            )
+        if self.covered:
+            return _(
+                "The mouth is hidden (by a hand, a mask or a scarf, for example), and only a face "
+                "whose mouth can be seen can be brought to life. Choose a photo that shows the "
+                "mouth."
+            )
+        return ""
 
     @property
     def usable(self) -> bool:
-        from gan_engine.video.face import MAX_TURN, MIN_FACE
-
-        return self.size >= MIN_FACE and self.turn <= MAX_TURN
+        return not self.problem
 
 
 def _find(photo) -> list[dict[str, Any]]:
     import numpy as np
     from PIL import Image, ImageOps
 
-    from gan_engine.video.face import find_faces, turn
+    from gan_engine.video.face import find_faces, mouth_covered, turn
 
     field = photo.display if photo.display else photo.image
     with tempfile.TemporaryDirectory(prefix="memorial-portrait-") as folder:
@@ -158,46 +180,43 @@ def _find(photo) -> list[dict[str, Any]]:
         centre = (left + right) / 2 / max(width, 1)
         where = "left" if centre < 0.4 else "right" if centre > 0.6 else "centre"
         found.append(
-            {"box": list(face.box), "size": face.size, "turn": turn(face.points), "where": where}
+            {
+                "box": list(face.box),
+                "size": face.size,
+                "turn": turn(face.points),
+                "where": where,
+                "covered": mouth_covered(image, face.points),
+            }
         )
     return found
 
 
 def faces_of(photo) -> list[Face]:
     """The photo's faces (cached: detection takes a moment and the photo never changes)."""
-    key = f"videos:faces:{photo.pk}:{photo.sha256}"
+    key = f"videos:faces:v2:{photo.pk}:{photo.sha256}"
     found = cache.get(key)
     if found is None:
         found = _find(photo)
         cache.set(key, found, 24 * 3600)
     return [
-        Face(i, tuple(f["box"]), int(f["size"]), float(f["turn"]), f["where"])
+        Face(i, tuple(f["box"]), int(f["size"]), float(f["turn"]), f["where"], f["covered"])
         for i, f in enumerate(found)
     ]
 
 
 def check_portrait(photo, face_index: int) -> Face:
     """The face to animate, or the reason this photo cannot speak."""
-    from gan_engine.video.face import MAX_TURN, MIN_FACE
-
     faces = faces_of(photo)
     if not faces:
         raise Rejected(
-            _("No face was found in this photo. Choose a portrait where the face is clearly seen.")
+            _(
+                "No face was found in this photo. Choose a portrait where the face is clearly seen, "
+                "from the front, with nothing over the mouth."
+            )
         )
     if not 0 <= face_index < len(faces):
         raise Rejected(_("This photo shows %(n)d faces; choose one of them.") % {"n": len(faces)})
     face = faces[face_index]
-    if face.size < MIN_FACE:
-        raise Rejected(
-            _("The face is too small (%(size)d px); at least %(min)d px is needed.")
-            % {"size": face.size, "min": MIN_FACE}
-        )
-    if face.turn > MAX_TURN:
-        raise Rejected(
-            _(
-                "The face is turned away (a profile view). Choose a photo that shows the face "
-                "from the front."
-            )
-        )
+    if face.problem:
+        raise Rejected(face.problem)
     return face

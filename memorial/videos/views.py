@@ -111,6 +111,7 @@ def speak(request: HttpRequest, memorial_id, photo_id) -> HttpResponse:
         "live_refusals": _consent(memorial, Kind.FILM),
         "faces": faces,
         "usable_faces": [f for f in faces if f.usable],
+        "face_problem": faces[0].problem if len(faces) == 1 else "",
         "refusals": refusals,
         "max_seconds": f"{checks.max_seconds():g}",
     }

@@ -3,6 +3,7 @@ nothing stored) and the job that is queued. No worker here (see test_render.py).
 
 from __future__ import annotations
 
+import html
 import io
 
 import pytest
@@ -17,7 +18,7 @@ from memorial.memorials.ingest import ingest_photo
 from memorial.videos import checks
 from memorial.videos.models import VoiceRecording
 from tests import images
-from tests.video import sounds
+from tests.video import covers, sounds
 from tests.videos import samples
 from tests.videos.conftest import voice_upload
 
@@ -229,14 +230,25 @@ def _photo(family, data: bytes):
     )
 
 
+def _hand_over_the_mouth() -> bytes:
+    """The face photo with a hand painted over the mouth (tests.video.covers)."""
+    covered = covers.hand(Image.open(io.BytesIO(samples.face_jpeg())).resize((640, 640)))
+    buffer = io.BytesIO()
+    covered.save(buffer, "JPEG", quality=92)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("picture", "message"),
     [
         (lambda: images.jpeg(seed=5), "No face was found in this photo"),
-        (_canvas_with_small_face, "The face is too small (43 px); at least 64 px is needed"),
+        (_canvas_with_small_face,
+         "The face is too small to bring to life well: it is 43 pixels across, and at least 64 "
+         "are needed"),
+        (_hand_over_the_mouth, "The mouth is hidden (by a hand, a mask or a scarf"),
     ],
-    ids=["no-face", "face-too-small"],
-)
+    ids=["no-face", "face-too-small", "hand-over-mouth"],
+)  # fmt: skip
 def test_portraits_without_a_usable_face_are_refused(picture, message, family, consent, client_as):
     consent(*BOTH)
     photo = _photo(family, picture())
@@ -245,6 +257,12 @@ def test_portraits_without_a_usable_face_are_refused(picture, message, family, c
     assert api.status_code == 400 and api.json()["detail"].startswith(message)
     page = client.get(f"/m/{family.memorial.pk}/photos/{photo.pk}/speak/")
     assert page.status_code == 200  # the page explains before anyone uploads
+    assert message in html.unescape(page.content.decode())
+    posted = client.post(
+        f"/m/{family.memorial.pk}/photos/{photo.pk}/speak/",
+        {"audio": voice_upload(), "seed": 0, "face": 0},
+    )
+    assert posted.status_code == 400 and message in html.unescape(posted.content.decode())
     assert not VoiceRecording.objects.exists() and not Job.objects.exists()
 
 
