@@ -94,7 +94,8 @@ class SpeakView(MemorialAPIView):
         description="Send `audio` (a file) or `recording` (a stored one). Refused with 403 and "
         "the consent gate's reason unless consent covers generated videos and the voice; with "
         "400/413/415 and the reason when the recording is not audio, empty or longer than the "
-        "limit, or the photo has no usable face (none, too small, a profile). Nothing is stored "
+        "limit, no speech in it (silence, noise or music), or the photo has no usable face (none, "
+        "too small, a profile, the mouth hidden). Nothing is stored "
         "then. Answers the queued job; its `result.video` names the video when it is done.",
         request={"multipart/form-data": SpeakRequestSerializer},
         responses={201: JobSerializer, **errors(400, 401, 403, 404, *BODY)},
