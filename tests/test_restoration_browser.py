@@ -4,6 +4,8 @@ where the divide is to a screen reader."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect, sync_playwright
@@ -53,5 +55,33 @@ def test_the_comparison_slider_is_labelled_and_moves_with_the_keyboard(daphne_se
             page.keyboard.press("Home")
             expect(after).to_have_css("clip-path", "inset(0px 0px 0px 0%)")  # all restored
             expect(page.get_by_text("AI-restored").first).to_be_visible()
+        finally:
+            browser.close()
+
+
+def test_the_job_page_offers_the_restored_photo_as_soon_as_it_is_ready(
+    celery_worker, daphne_server, family
+):
+    photo = ingest_photo(
+        memorial=family.memorial,
+        uploaded=SimpleUploadedFile("grandma.jpg", images.jpeg(seed=72, width=96, height=72)),
+        user=family.contributor,
+        attested=True,
+    )
+    session = session_of(family.contributor)
+    with sync_playwright() as pw:
+        browser, page = signed_in_page(pw, daphne_server.url, session)
+        try:
+            page.goto(daphne_server.url + f"/m/{family.memorial.pk}/photos/{photo.pk}/restore/")
+            page.get_by_label("Size").select_option("1")
+            page.get_by_role("button", name="Restore").click()
+            expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]+/$"), timeout=30_000)
+            page.evaluate("() => { window.stayed = true; }")  # gone if the page reloads
+            expect(page.locator("#job")).to_have_attribute("data-live", "1", timeout=20_000)
+            opened = page.get_by_role("link", name="Open the restored photo")
+            expect(opened).to_be_visible(timeout=300_000)
+            assert page.evaluate("() => window.stayed === true")  # shown live, not by a reload
+            opened.click()
+            expect(page.get_by_role("slider", name="Before and after")).to_be_visible()
         finally:
             browser.close()
