@@ -105,7 +105,7 @@ def test_photos_selected_in_the_gallery_are_restored_with_a_summary(daphne_serve
         try:
             page.goto(daphne_server.url + f"/m/{family.memorial.pk}/")
             tile = page.locator(f'.photo-tile[data-photo-id="{chosen.pk}"]')
-            tile.get_by_label("Select: The wedding").check()
+            tile.get_by_role("checkbox", name="Select: The wedding").check()
             page.get_by_role("button", name="Restore the selected photos").click()
             expect(page.get_by_role("heading", name="Restore several photos")).to_be_visible()
             expect(page.get_by_role("checkbox", name="The wedding")).to_be_checked()
