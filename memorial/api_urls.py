@@ -39,6 +39,7 @@ from memorial.memorials.retire_api import (
     MemorialRestoreView,
 )
 from memorial.moderation.api import ConsentReviewView, PendingConsentView
+from memorial.restoration.api import RestoreView
 from memorial.videos.api import (
     FilmView,
     LiveView,
@@ -120,6 +121,7 @@ urlpatterns = [
     path("recordings/<uuid:recording_id>/", RecordingDetailView.as_view(), name="api-recording"),
     path("photos/<uuid:photo_id>/speak/", SpeakView.as_view(), name="api-photo-speak"),
     path("photos/<uuid:photo_id>/live/", LiveView.as_view(), name="api-photo-live"),
+    path("photos/<uuid:photo_id>/restore/", RestoreView.as_view(), name="api-photo-restore"),
     path("models/<uuid:model_id>/film/", FilmView.as_view(), name="api-model-film"),
     path(
         "models/<uuid:model_id>/continue/", ModelContinueView.as_view(), name="api-model-continue"

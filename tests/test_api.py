@@ -70,6 +70,7 @@ ENDPOINTS: list[tuple[str, str, Action | None]] = [
     ("DELETE", "/api/recordings/{recording_id}/", Action.DELETE_RECORDING),
     ("POST", "/api/photos/{photo_id}/speak/", Action.START_GENERATION),
     ("POST", "/api/photos/{photo_id}/live/", Action.START_GENERATION),
+    ("POST", "/api/photos/{photo_id}/restore/", Action.RESTORE_PHOTO),
     ("POST", "/api/models/{model_id}/film/", Action.START_GENERATION),
     ("POST", "/api/models/{model_id}/continue/", Action.START_GENERATION),
 ]

@@ -88,6 +88,9 @@ TABLE: list[Row] = [
         WRITERS,
         {"repair": "on", "enlarge": "1", "fidelity": "30"},
     ),
+    Row("GET", "/m/{m}/photos/restore/", WRITERS),
+    Row("POST", "/m/{m}/photos/restore/", WRITERS, {"photo": "{p}"}),  # the gallery's selection
+    Row("POST", "/api/photos/{p}/restore/", WRITERS, {"repair": True, "enlarge": 1}, json=True),
     # Retiring a memorial (archive, delete after cooling-off) and downloading everything
     Row("GET", "/m/{m}/retire/", OWNER),
     Row("POST", "/m/{m}/retire/", OWNER, {"action": "archive"}),

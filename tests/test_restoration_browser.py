@@ -4,10 +4,13 @@ where the divide is to a screen reader."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect, sync_playwright
 
+from memorial.jobs.models import Job, Kind
 from memorial.memorials.ingest import ingest_photo
 from memorial.memorials.models import PhotoKind
 from tests import images
@@ -55,3 +58,64 @@ def test_the_comparison_slider_is_labelled_and_moves_with_the_keyboard(daphne_se
             expect(page.get_by_text("AI-restored").first).to_be_visible()
         finally:
             browser.close()
+
+
+def test_the_job_page_offers_the_restored_photo_as_soon_as_it_is_ready(
+    celery_worker, daphne_server, family
+):
+    photo = ingest_photo(
+        memorial=family.memorial,
+        uploaded=SimpleUploadedFile("grandma.jpg", images.jpeg(seed=72, width=96, height=72)),
+        user=family.contributor,
+        attested=True,
+    )
+    session = session_of(family.contributor)
+    with sync_playwright() as pw:
+        browser, page = signed_in_page(pw, daphne_server.url, session)
+        try:
+            page.goto(daphne_server.url + f"/m/{family.memorial.pk}/photos/{photo.pk}/restore/")
+            page.get_by_label("Size").select_option("1")
+            page.get_by_role("button", name="Restore").click()
+            expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]+/$"), timeout=30_000)
+            page.evaluate("() => { window.stayed = true; }")  # gone if the page reloads
+            expect(page.locator("#job")).to_have_attribute("data-live", "1", timeout=20_000)
+            opened = page.get_by_role("link", name="Open the restored photo")
+            expect(opened).to_be_visible(timeout=300_000)
+            assert page.evaluate("() => window.stayed === true")  # shown live, not by a reload
+            opened.click()
+            expect(page.get_by_role("slider", name="Before and after")).to_be_visible()
+        finally:
+            browser.close()
+
+
+def test_photos_selected_in_the_gallery_are_restored_with_a_summary(daphne_server, family):
+    chosen, other = (
+        ingest_photo(
+            memorial=family.memorial,
+            uploaded=SimpleUploadedFile(f"{n}.jpg", images.jpeg(seed=n, width=120, height=90)),
+            user=family.contributor,
+            attested=True,
+            caption=caption,
+        )
+        for n, caption in ((73, "The wedding"), (74, "At the beach"))
+    )
+    session = session_of(family.contributor)
+    with sync_playwright() as pw:
+        browser, page = signed_in_page(pw, daphne_server.url, session)
+        try:
+            page.goto(daphne_server.url + f"/m/{family.memorial.pk}/")
+            tile = page.locator(f'.photo-tile[data-photo-id="{chosen.pk}"]')
+            tile.get_by_role("checkbox", name="Select: The wedding").check()
+            page.get_by_role("button", name="Restore the selected photos").click()
+            expect(page.get_by_role("heading", name="Restore several photos")).to_be_visible()
+            expect(page.get_by_role("checkbox", name="The wedding")).to_be_checked()
+            expect(page.get_by_role("checkbox", name="At the beach")).not_to_be_checked()
+            page.get_by_label("Size").select_option("1")
+            page.get_by_role("button", name="Restore the selected photos").click()
+            expect(page.get_by_role("status")).to_contain_text("1 photo is being restored.")
+            page.get_by_role("link", name="The wedding").click()
+            expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]+/$"))
+        finally:
+            browser.close()
+    assert Job.objects.filter(kind=Kind.RESTORE, parameters__photo=str(chosen.pk)).count() == 1
+    assert not Job.objects.filter(kind=Kind.RESTORE, parameters__photo=str(other.pk)).exists()

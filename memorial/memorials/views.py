@@ -195,6 +195,10 @@ def gallery(request: HttpRequest, memorial_id) -> HttpResponse:
         "consent": consent_panel(memorial),
         "can_edit": allows(request.user, Action.EDIT_PHOTO, memorial),
     }
+    # Photos are selected in the gallery to restore them (memorial.restoration posts).
+    context["can_select"] = allows(
+        request.user, Action.RESTORE_PHOTO, memorial
+    ) and gentle.feature_enabled(memorial, gentle.AIFeature.RESTORATION)
     # A nudge for those who can describe photos; a viewer cannot act on it.
     context["needs_caption_count"] = needs_caption(memorial).count() if context["can_edit"] else 0
     return render(request, "memorials/gallery.html", context)

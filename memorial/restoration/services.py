@@ -1,12 +1,15 @@
 """Start restoring a photo: the rules shared by the page (and any later API).
 
-The permission (memorial.policy ``RESTORE_PHOTO``) is checked by the caller. Here: the family's
+The permission (memorial.policy ``RESTORE_PHOTO``) is checked by the caller (the photo's page,
+the gallery's selection, the API). Here: the family's
 feature switch, the photo itself (a family photo, not an AI-made one), the size the result would
 have, and at most one restoring job per photo at a time: asking again while one waits or runs
 returns that job. No consent record is needed: nothing is learned from the photo.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
@@ -82,3 +85,30 @@ def start_restore(
         )
         dispatch.send(job)
     return job, True
+
+
+@dataclass
+class Started:
+    """What asking to restore several photos did, photo by photo (the page's summary)."""
+
+    started: list[tuple[Photo, Job]] = field(default_factory=list)
+    already: list[tuple[Photo, Job]] = field(default_factory=list)
+    refused: list[tuple[Photo, str]] = field(default_factory=list)
+
+
+def start_selected(
+    photos: list[Photo], user, *, repair: bool, colourise: bool, enlarge: int, fidelity: float
+) -> Started:
+    """One job per photo, each decided alone: a photo too large to enlarge is refused with its
+    reason while the others start, and a photo already being restored keeps its one job."""
+    outcome = Started()
+    for photo in photos:
+        try:
+            job, created = start_restore(
+                photo, user, repair=repair, colourise=colourise, enlarge=enlarge, fidelity=fidelity
+            )
+        except Refused as refused:
+            outcome.refused.append((photo, str(refused.message)))
+        else:
+            (outcome.started if created else outcome.already).append((photo, job))
+    return outcome

@@ -86,6 +86,13 @@
       li.appendChild(pill);
       list.appendChild(li);
     });
+    // Only on a restoring job's page, and only for those who see AI-made photos (the link is
+    // absent otherwise): the restored copy, as soon as the job has stored it.
+    var restored = field("restored");
+    if (restored && m.result && m.result.photo_url && restored.hidden) {
+      restored.href = m.result.photo_url;
+      restored.hidden = false;
+    }
     var model = field("model");
     if (m.result && m.result.model_version && model.hidden) {
       model.href = m.url.replace(/jobs\/[^/]+\/$/, "models/" + m.result.model_version + "/");

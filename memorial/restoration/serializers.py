@@ -1,0 +1,45 @@
+"""The API's request to restore a photo: the same choices, limits and defaults as the page."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import serializers
+
+from memorial.core.api import StrictSerializerMixin
+from memorial.restoration.forms import ENLARGE_CHOICES
+
+
+class RestoreRequestSerializer(StrictSerializerMixin, serializers.Serializer):
+    repair = serializers.BooleanField(
+        required=False, default=True, label=gettext_lazy("Repair scratches and dust")
+    )
+    colourise = serializers.BooleanField(
+        required=False,
+        default=False,
+        label=gettext_lazy("Colour a black-and-white or sepia photo"),
+        help_text="Not available yet: the photo keeps its own tones (the job says so).",
+    )
+    enlarge = serializers.ChoiceField(
+        choices=[value for value, _label in ENLARGE_CHOICES],
+        required=False,
+        default=2,
+        label=gettext_lazy("Size"),
+        help_text="1 keeps the size, 2 or 4 enlarges; refused when the result would be larger "
+        "than the upload limit.",
+    )
+    fidelity = serializers.IntegerField(
+        required=False,
+        default=30,
+        min_value=0,
+        max_value=100,
+        label=gettext_lazy("Closeness to the original"),
+        help_text="0 lets the enlarger sharpen freely; 100 keeps the original's look.",
+    )
+
+    def validate(self, attrs):
+        if not (attrs["repair"] or attrs["colourise"] or int(attrs["enlarge"]) > 1):
+            raise serializers.ValidationError(
+                _("Choose at least one thing to do: repair, colour or enlarge.")
+            )
+        return attrs
