@@ -61,7 +61,7 @@ def portrait(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session", params=[2.0, 5.0], ids=["2s", "5s"])
 def speech(request, tmp_path_factory) -> Path:
     """A real recording (LibriSpeech/VCTK when present, else a syllable train), cut to 2 s (the
-    issue's short render) and 5 s (enough syllables for a stable lip-sync correlation)."""
+    short render) and 5 s (enough syllables for a stable lip-sync correlation)."""
     seconds = request.param
     folder = tmp_path_factory.mktemp("speech")
     clips = sorted(SHARED_AUDIO.glob("*.mp3")) if SHARED_AUDIO.is_dir() else []
