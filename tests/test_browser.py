@@ -108,7 +108,10 @@ def test_sign_in_create_upload_caption_and_browse(daphne_server, make_user, arti
         shown = page.locator("[data-caption-text]").all_inner_texts()
         assert sorted(shown) == sorted(CAPTIONS)  # HTML in a caption stays text
         for img in page.locator(".photo-tile img").all():
-            assert img.evaluate("i => i.complete && i.naturalWidth > 0")
+            # Every thumbnail arrives and decodes (a broken one never gets a width).
+            page.wait_for_function(
+                "i => i.complete && i.naturalWidth > 0", arg=img.element_handle()
+            )
 
         page.locator(".photo-tile__link").first.focus()
         page.keyboard.press("Enter")
