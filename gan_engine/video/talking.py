@@ -7,11 +7,12 @@ warp each frame (:mod:`warp`) and stream it to the encoder (:func:`output.write_
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -223,23 +224,40 @@ def speak(
                              min_side=MIN_SIDE if provenance is not None else 0)  # fmt: skip
     source = render.interior.source if render.interior is not None else 0
     mouth_photo = lenders[source - 1][0] if source else None
-    total = len(render)
     silent = render.features.silent
     notice = "the recording has no audible voice: the portrait only blinks" if silent else ""
+    result = _write(render, out, "talking_portrait", seed, progress, should_cancel, provenance,
+                    preview, audio=pcm, sample_rate=render.sample_rate)  # fmt: skip
+    return dataclasses.replace(result, silent=silent, notice=notice, mouth_photo=mouth_photo)
+
+
+def _write(
+    render: TalkingPortrait,
+    out: str | os.PathLike[str],
+    kind: str,
+    seed: int,
+    progress: Callable[[int, int], None] | None,
+    should_cancel: Callable[[], bool] | None,
+    provenance: Provenance | None,
+    preview: Callable[[np.ndarray], None] | None,
+    **sound: Any,
+) -> TalkingResult:
+    """Render every frame into the MP4 ``out`` (the one path of speak and live): cancel checks,
+    previews, progress, provenance, and the size the marked video really has."""
+    total = len(render)
     path = write_video(
         watched(render.frames(), fps=FPS, should_cancel=should_cancel, preview=preview),
         out,
-        audio=pcm,
-        sample_rate=render.sample_rate,
-        metadata={"kind": "talking_portrait", "seed": seed},
+        metadata={"kind": kind, "seed": seed},
         progress=(lambda done: progress(done, total)) if progress else None,
         provenance=provenance,
+        **sound,
     )
     height, width = render.image.shape[:2]
     if provenance is not None:
         width, height = marked_size(width, height)
     return TalkingResult(path=path, frames=total, seconds=total / FPS, size=(width, height),
-                         silent=silent, notice=notice, mouth_photo=mouth_photo)  # fmt: skip
+                         silent=False, notice="")  # fmt: skip
 
 
 #: A living portrait's length, and the most it may be: a few seconds of a person at rest.
@@ -269,16 +287,5 @@ def live(
     render = TalkingPortrait(load_portrait(portrait_path), pcm, seed=seed, size=size,
                              face_index=face_index, living=True,
                              min_side=MIN_SIDE if provenance is not None else 0)  # fmt: skip
-    total = len(render)
-    path = write_video(
-        watched(render.frames(), fps=FPS, should_cancel=should_cancel, preview=preview),
-        out,
-        metadata={"kind": "living_portrait", "seed": seed},
-        progress=(lambda done: progress(done, total)) if progress else None,
-        provenance=provenance,
-    )
-    height, width = render.image.shape[:2]
-    if provenance is not None:
-        width, height = marked_size(width, height)
-    return TalkingResult(path=path, frames=total, seconds=total / FPS, size=(width, height),
-                         silent=False, notice="")  # fmt: skip
+    return _write(render, out, "living_portrait", seed, progress, should_cancel, provenance,
+                  preview)  # fmt: skip
