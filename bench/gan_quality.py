@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -47,7 +48,19 @@ PEOPLE = (
     "Junichiro_Koizumi",  # 60
 )
 MODELS = ("engine", "dcgan", "dcgan_bn")
-PRIORS = ("none", "prior")
+#: none: from scratch; prior: from a prior this script trains on the other LFW people; shipped:
+#: (engine only) from the exported prior at ``--prior-path``, the one families' models start from.
+PRIORS = ("none", "prior", "shipped")
+#: The prior a family's model starts from: the one installed with the engine, else the candidate
+#: kept in bench/priors/ until it is measured good enough to install.
+SHIPPED_PRIOR = next(
+    (
+        folder
+        for folder in (ROOT / "gan_engine" / "weights" / "face-64", ROOT / "bench" / "priors" / "face-64")
+        if (folder / "prior.json").is_file()
+    ),
+    ROOT / "gan_engine" / "weights" / "face-64",
+)
 RESOLUTION, BATCH, SAMPLES, SEED = defaults.RESOLUTION, 16, 64, defaults.SEED
 DEFAULT_LFW = ROOT.parent / "shared" / "data" / "faces" / "lfw"
 #: Rough wall seconds per run for preparing and evaluating (dlib on 64 samples, SSIM pairs).
@@ -70,12 +83,21 @@ def write_json(path: Path, payload: Any) -> None:
 
 
 # ----- data --------------------------------------------------------------------------------------
-def prepare_person(lfw: Path, person: str, work: Path) -> Path:
+def prepare_person(lfw: Path, person: str, work: Path, captions: Path | None = None) -> Path:
+    """The person's photos, prepared once; with ``captions`` (a folder of ``<person>.json``
+    files mapping photo file names to captions) each photo carries its caption."""
     from gan_engine.data import prepare
 
-    out = work / "data" / person
+    out = work / "data" / (f"{person}-captioned" if captions else person)
     if not (out / "manifest.json").is_file():
-        prepare(lfw / person, out, sizes=(RESOLUTION,))
+        if captions:
+            written = json.loads((captions / f"{person}.json").read_text(encoding="utf-8"))
+            photos = sorted((lfw / person).glob("*.jpg"))
+            if missing := [photo.name for photo in photos if photo.name not in written]:
+                raise SystemExit(f"{captions / person}.json has no caption for {missing[:3]}")
+            prepare([(photo, written[photo.name]) for photo in photos], out, sizes=(RESOLUTION,))
+        else:
+            prepare(lfw / person, out, sizes=(RESOLUTION,))
     return out
 
 
@@ -272,17 +294,55 @@ def ensure_prior(model: str, args: argparse.Namespace, work: Path) -> Path:
     return run
 
 
+def shipped_prior(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """The shipped prior's label in run names (``face-64-s2487``: a later prior gets new runs)
+    and its architecture, which a model started from it must use."""
+    manifest = read_json(args.prior_path / "prior.json")
+    if manifest is None:
+        raise SystemExit(f"no prior at {args.prior_path} (--prior-path)")
+    return f"{manifest['name']}-s{manifest['step']}", manifest["architecture"]
+
+
+def continue_shorter_run(run: Path, key: str, budget: float, work: Path) -> None:
+    """Start ``run`` from the checkpoint of the same run with the largest smaller budget, if
+    any: a resumed run continues exactly (optimisers, augmentation, random state), so a 900
+    CPU-second run after a 300 one costs 600 more and both are measured."""
+    if run.exists():
+        return
+    stem = key.rsplit("--", 1)[0]
+    shorter = []
+    for other in (work / "runs").glob(f"{stem}--*"):
+        spent = read_json(other / "budget.json") or {}
+        if (other / "checkpoint.pt").is_file() and spent.get("budget", budget) < budget:
+            shorter.append((spent["budget"], other))
+    if shorter:
+        source = max(shorter)[1]
+        run.mkdir(parents=True)
+        for name in ("checkpoint.pt", "budget.json"):
+            shutil.copy2(source / name, run / name)
+        print(f"{key}: continuing {source.name}", flush=True)
+
+
 def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work: Path) -> dict:
     from gan_engine.evaluate import evaluate
 
-    key = f"{person}--{variant(model, args)}--{prior}--{args.budget:g}"
+    captioned = "-captions" if args.captions else ""
+    label = prior
+    if prior == "shipped":
+        label, architecture = shipped_prior(args)
+        args = argparse.Namespace(**vars(args))
+        args.padding, args.caption_bias = architecture["padding"], architecture["caption_bias"]
+    key = f"{person}--{variant(model, args)}{captioned}--{label}--{args.budget:g}"
     result_file = args.results / f"{key}.json"
     if (done := read_json(result_file)) is not None:
         print(f"{key}: done earlier, skipped")
         return done
-    data = prepare_person(args.lfw, person, work)
-    init = ensure_prior(model, args, work) if prior == "prior" else None
+    data = prepare_person(args.lfw, person, work, args.captions)
+    init = ensure_prior(model, args, work) / "checkpoint.pt" if prior == "prior" else None
+    if prior == "shipped":
+        init = args.prior_path
     run = work / "runs" / key
+    continue_shorter_run(run, key, args.budget, work)
     print(f"{key}: training for {args.budget:g} CPU-seconds", flush=True)
     tick = time.perf_counter()
     if model == "engine":
@@ -290,7 +350,7 @@ def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work:
             data,
             run,
             args.budget,
-            init / "checkpoint.pt" if init else None,
+            init,
             False,
             engine_options(args),
         )
@@ -309,8 +369,8 @@ def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work:
     )
     result = {
         "person": person,
-        "model": variant(model, args),
-        "prior": prior,
+        "model": variant(model, args) + captioned,
+        "prior": label,
         "budget_cpu_seconds": args.budget,
         "spent": spent,
         "train_wall_seconds_this_invocation": wall,
@@ -439,7 +499,21 @@ def main() -> int:
     )
     parser.add_argument("--people", default=",".join(PEOPLE))
     parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--priors", default=",".join(PRIORS), help="none, prior or both")
+    parser.add_argument(
+        "--priors", default="none,prior", help="none, prior, shipped (comma-separated)"
+    )
+    parser.add_argument(
+        "--prior-path",
+        type=Path,
+        default=SHIPPED_PRIOR,
+        help="the exported prior the 'shipped' runs start from (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--captions",
+        type=Path,
+        help="a folder of <person>.json captions (photo file name -> caption): every photo "
+        "trains with its caption (results as <model>-captions)",
+    )
     parser.add_argument("--budget", type=float, default=900.0, help="CPU seconds per run")
     parser.add_argument("--prior-budget", type=float, default=3600.0, help="CPU seconds per prior")
     parser.add_argument("--corpus-per-person", type=int, default=20)
@@ -501,6 +575,8 @@ def main() -> int:
     args.people = [p for p in args.people.split(",") if p]
     args.models = [m for m in args.models.split(",") if m]
     args.priors = [p for p in args.priors.split(",") if p]
+    if "shipped" in args.priors and args.models != ["engine"]:
+        parser.error("--priors shipped starts the engine from its prior: use --models engine")
     for value, allowed in ((args.people, PEOPLE), (args.models, MODELS), (args.priors, PRIORS)):
         if unknown := sorted(set(value) - set(allowed)):
             parser.error(f"unknown {unknown}; choose from {', '.join(allowed)}")
