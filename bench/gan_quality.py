@@ -35,6 +35,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# As the product's workers (memorial/celery.py): OpenMP threads that spin while waiting steal
+# the CPU from the other runs on a shared machine (and from each other's budgets).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from gan_engine import defaults  # noqa: E402  (torch-free: --plan and --summary stay instant)
 
@@ -146,6 +149,8 @@ def train_engine(
     prior: bool,
     options: dict[str, Any] | None = None,
 ) -> dict:
+    import torch
+
     from gan_engine.train import TrainConfig, pretrain, train
 
     budget = Budget(run, seconds)
@@ -162,6 +167,7 @@ def train_engine(
         sample_every=0,
         checkpoint_every_steps=0,
         checkpoint_every_seconds=60,
+        threads=torch.get_num_threads(),  # --threads; the engine would take its CPU share
         init=str(init) if init else None,
         resume=(run / "checkpoint.pt").is_file(),
         **(options or {}),
