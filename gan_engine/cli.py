@@ -244,6 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a known colour at a point, x,y,#rrggbb (for the colouriser); repeatable",
     )
     restore.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        help="a colour photo of the person, whose own colours guide the colouriser; repeatable",
+    )
+    restore.add_argument(
         "--network", choices=["x4plus", "compact"], help="the enlarger (default: by size)"
     )
     restore.add_argument("--mask", help="also write the damage mask found, as a PNG")
@@ -251,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _hint(text: str):
-    from gan_engine.restore.pipeline import Hint
+    from gan_engine.restore.colourise import Hint
 
     try:
         x, y, colour = text.split(",")
@@ -546,7 +552,8 @@ def _restore(args: argparse.Namespace) -> int:
         bar.set_description(message.rstrip("."))
 
     try:
-        result = restore(image, options, progress)
+        references = [load_photo(path) for path in args.reference]
+        result = restore(image, options, progress, references=references)
     finally:
         bar.close()
     write_image(

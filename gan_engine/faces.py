@@ -95,6 +95,12 @@ class FaceTools:
         )
 
     @cached_property
+    def _shape_predictor_68(self):
+        return self._dlib.shape_predictor(
+            str(models_dir() / "shape_predictor_68_face_landmarks.dat")
+        )
+
+    @cached_property
     def _recogniser(self):
         return self._dlib.face_recognition_model_v1(
             str(models_dir() / "dlib_face_recognition_resnet_model_v1.dat")
@@ -149,6 +155,14 @@ class FaceTools:
             faces.append(Face(box=box, landmarks=points, descriptor=descriptor, score=score))
         faces.sort(key=lambda face: face.size, reverse=True)
         return faces
+
+    def landmarks68(self, image: np.ndarray, face: Face) -> np.ndarray:
+        """dlib's 68 points (jaw, brows, nose, eyes, lips; 68x2 float x, y) of a detected face:
+        for finding regions such as the cheeks, lips and hairline, which 5 points do not give."""
+        shape = self._shape_predictor_68(
+            np.ascontiguousarray(image), self._dlib.rectangle(*face.box)
+        )
+        return np.array([[shape.part(i).x, shape.part(i).y] for i in range(68)], dtype=float)
 
     def align(
         self, image: np.ndarray, face: Face, size: int, padding: float = DEFAULT_PADDING

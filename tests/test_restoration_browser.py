@@ -119,3 +119,43 @@ def test_photos_selected_in_the_gallery_are_restored_with_a_summary(daphne_serve
             browser.close()
     assert Job.objects.filter(kind=Kind.RESTORE, parameters__photo=str(chosen.pk)).count() == 1
     assert not Job.objects.filter(kind=Kind.RESTORE, parameters__photo=str(other.pk)).exists()
+
+
+def test_colour_points_are_added_by_click_or_keyboard_and_removed(daphne_server, family):
+    photo = ingest_photo(
+        memorial=family.memorial,
+        uploaded=SimpleUploadedFile("grandad.jpg", images.jpeg(seed=72, width=400, height=300)),
+        user=family.contributor,
+        attested=True,
+    )
+    session = session_of(family.contributor)
+    with sync_playwright() as pw:
+        browser, page = signed_in_page(pw, daphne_server.url, session)
+        try:
+            page.goto(f"{daphne_server.url}/m/{family.memorial.pk}/photos/{photo.pk}/restore/")
+            field = page.locator('input[name="hints"]')
+            picture = page.locator("[data-colour-photo] img")
+            box = picture.bounding_box()
+            picture.click(position={"x": box["width"] / 4, "y": box["height"] / 2})
+            colour = page.get_by_label("Colour", exact=True).first
+            expect(colour).to_be_focused()  # the point's colour is chosen next
+            colour.fill("#a0522d")
+            # In the photo's own pixels (a quarter across, half down), whatever size it is shown.
+            expect(field).to_have_value(
+                re.compile(r'"x":(99|100|101),"y":(149|150|151),"colour":"#a0522d"')
+            )
+
+            add = page.get_by_role("button", name="Add a colour point")
+            add.focus()
+            page.keyboard.press("Enter")  # the keyboard way: a point at the middle, then typed
+            across = page.get_by_label("Across (pixels from the left)").nth(1)
+            expect(across).to_be_focused()
+            across.fill("300")
+            expect(field).to_have_value(re.compile(r'\{"x":300,"y":150,"colour":"#b08060"\}'))
+            expect(page.locator(".colour-points__marker")).to_have_count(2)
+
+            page.get_by_role("button", name="Remove").first.click()
+            expect(page.locator(".colour-point")).to_have_count(1)
+            expect(field).to_have_value('[{"x":300,"y":150,"colour":"#b08060"}]')
+        finally:
+            browser.close()

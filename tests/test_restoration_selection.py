@@ -126,6 +126,7 @@ def test_the_api_starts_one_restoring_job_and_refuses_in_words(family, client_as
         "colourise": False,
         "enlarge": 2,
         "fidelity": 0.4,
+        "hints": [],
     }
     status, same = _api(client_as(family.owner), photo, {})
     assert status == 200 and same["id"] == job["id"]

@@ -4,6 +4,7 @@ photo) and the page's words when refused."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -16,7 +17,7 @@ from memorial.jobs.serializers import JobSerializer
 from memorial.jobs.services import Refused
 from memorial.memorials.models import Photo
 from memorial.policy import Action
-from memorial.restoration import services
+from memorial.restoration import hints, services
 from memorial.restoration.serializers import RestoreRequestSerializer
 
 NO_PHOTO = _("This photo does not exist, or you do not have access to it.")
@@ -28,12 +29,13 @@ class RestoreView(MemorialAPIView):
 
     @extend_schema(
         tags=["photos"],
-        summary="Restore a photo: repair, enlarge (an AI-restored copy beside the original)",
+        summary="Restore a photo: repair, colour, enlarge (an AI-restored copy beside the original)",
         description="Starts a restoring job on the family's own photo; the original stays as it "
         "was. Answers 201 with the new job, or 200 with the job that is already restoring this "
         "photo (one at a time). Refused with 403 and the reason when the family switched photo "
         "restoration off or the memorial is read-only; with 400 and the reason for an AI-made "
-        "photo, nothing to do, or a result larger than the upload limit. The job's "
+        "photo, nothing to do, colour points outside the photo or more than 20, or a result "
+        "larger than the upload limit. The job's "
         "`result.photo` names the restored photo when it is done.",
         request=RestoreRequestSerializer,
         responses={
@@ -54,6 +56,10 @@ class RestoreView(MemorialAPIView):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         try:
+            points = hints.parse(data["hints"], photo.width, photo.height)
+        except ValidationError as invalid:
+            raise ApiError(invalid.messages[0], 400) from None
+        try:
             job, created = services.start_restore(
                 photo,
                 request.user,
@@ -61,6 +67,7 @@ class RestoreView(MemorialAPIView):
                 colourise=data["colourise"],
                 enlarge=int(data["enlarge"]),
                 fidelity=data["fidelity"] / 100,
+                hints=points if data["colourise"] else [],
             )
         except Refused as refused:
             raise ApiError(refused.message, refused.status) from None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from memorial.restoration import hints
+
 ENLARGE_CHOICES = [
     (1, _("Keep its size")),
     (2, _("Twice as large")),
@@ -17,7 +19,11 @@ class RestoreForm(forms.Form):
     colourise = forms.BooleanField(
         label=_("Colour a black-and-white or sepia photo"),
         required=False,
-        help_text=_("Not available yet: the photo keeps its own tones."),
+        help_text=_(
+            "The colours come from the points you colour below and, when the family has approved "
+            "consent for training, from the family's colour photos of the person. Without either "
+            "the photo keeps its own tones."
+        ),
     )
     enlarge = forms.TypedChoiceField(
         label=_("Size"), choices=ENLARGE_CHOICES, coerce=int, initial=2
@@ -41,3 +47,16 @@ class RestoreForm(forms.Form):
                 _("Choose at least one thing to do: repair, colour or enlarge.")
             )
         return data
+
+
+class RestorePhotoForm(RestoreForm):
+    """One photo's form: the same choices, and colour points placed on that photo."""
+
+    hints = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, photo, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.photo = photo
+
+    def clean_hints(self) -> list[list]:
+        return hints.parse(self.cleaned_data.get("hints"), self.photo.width, self.photo.height)

@@ -18,7 +18,17 @@ class RestoreRequestSerializer(StrictSerializerMixin, serializers.Serializer):
         required=False,
         default=False,
         label=gettext_lazy("Colour a black-and-white or sepia photo"),
-        help_text="Not available yet: the photo keeps its own tones (the job says so).",
+        help_text="Colours a black-and-white or sepia photo from `hints` and, under approved "
+        "consent for training, from the family's colour photos of the person; with neither the "
+        "photo keeps its tones (the job says so).",
+    )
+    hints = serializers.ListField(
+        child=serializers.JSONField(),
+        required=False,
+        default=list,
+        label=gettext_lazy("Colours you know"),
+        help_text='Colour points for colourising: up to 20 of {"x": 120, "y": 80, "colour": '
+        '"#a0522d"}, x and y in the photo\'s own pixels.',
     )
     enlarge = serializers.ChoiceField(
         choices=[value for value, _label in ENLARGE_CHOICES],

@@ -4,7 +4,9 @@ The permission (memorial.policy ``RESTORE_PHOTO``) is checked by the caller (the
 the gallery's selection, the API). Here: the family's
 feature switch, the photo itself (a family photo, not an AI-made one), the size the result would
 have, and at most one restoring job per photo at a time: asking again while one waits or runs
-returns that job. No consent record is needed: nothing is learned from the photo.
+returns that job. No consent record is needed: nothing is learned from the photo. Colourising
+uses the family's other photos of the person only under approved consent for training, which
+the task asks (memorial.consent.gate) when it runs.
 """
 
 from __future__ import annotations
@@ -59,10 +61,18 @@ def check(photo: Photo, enlarge: int) -> None:
 
 
 def start_restore(
-    photo: Photo, user, *, repair: bool, colourise: bool, enlarge: int, fidelity: float
+    photo: Photo,
+    user,
+    *,
+    repair: bool,
+    colourise: bool,
+    enlarge: int,
+    fidelity: float,
+    hints: list[list] | None = None,
 ) -> tuple[Job, bool]:
     """The restoring job for ``photo`` and whether it was created now (False: one was already
-    waiting or running, and that one is returned)."""
+    waiting or running, and that one is returned). ``hints``: checked colour points
+    (memorial.restoration.hints), for colourising."""
     check(photo, enlarge)
     with transaction.atomic():
         Photo.objects.select_for_update().filter(pk=photo.pk).first()  # one request at a time
@@ -79,6 +89,7 @@ def start_restore(
                 "colourise": bool(colourise),
                 "enlarge": int(enlarge),
                 "fidelity": float(fidelity),
+                "hints": list(hints or []),
             },
             queue=QUEUES[Kind.RESTORE],
             total=100,

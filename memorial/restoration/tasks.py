@@ -2,7 +2,9 @@
 ncnn enlarger).
 
 Like every job it starts in :func:`memorial.jobs.runner.running` (ledger, lease; no consent
-record is needed for restoring a photo alone) and reports through its Reporter: the step in
+record is needed for restoring a photo alone; colourising looks at the family's other photos of
+the person only when ``may_use(memorial, TRAINING)`` allows it, asked here when the job runs, so a
+consent withdrawn meanwhile is honoured) and reports through its Reporter: the step in
 words, the percentage, and a preview of the result stored like a training's sample grid. The
 result is written by the engine's one door for AI-made files (``write_image``: the visible
 "AI-restored" mark, the invisible watermark and a C2PA manifest naming the original as its
@@ -20,6 +22,8 @@ from celery import shared_task
 from django.core.files import File
 from django.utils.translation import gettext_noop
 
+from memorial.consent.gate import may_use
+from memorial.consent.models import Scope
 from memorial.jobs import files, retirement, runner
 from memorial.jobs.models import State
 from memorial.jobs.tasks import LIMITS, _run
@@ -46,7 +50,41 @@ WORDS = {
     "No scratches or dust were found; nothing was repaired.": gettext_noop(
         "No scratches or dust were found; nothing was repaired."
     ),
+    "Finding the colours.": gettext_noop("Finding the colours."),
+    "Colouring the photo.": gettext_noop("Colouring the photo."),
+    "Keeping the faces as they are.": gettext_noop("Keeping the faces as they are."),
+    "Faces were enlarged gently so they keep the person's likeness.": gettext_noop(
+        "Faces were enlarged gently so they keep the person's likeness."
+    ),
+    "No face was found, so the whole photo was enlarged by the general enlarger.": gettext_noop(
+        "No face was found, so the whole photo was enlarged by the general enlarger."
+    ),
+    "No colours are known for this photo, so it keeps its tones: add colour hints, or colour "
+    "photos of the person.": gettext_noop(
+        "No colours are known for this photo, so it keeps its tones: add colour points, or "
+        "colour photos of the person."
+    ),
+    "The person's face was not found in the colour photos, so they could not guide it.": (
+        gettext_noop(
+            "The person's face was not found in the family's colour photos, so they could not "
+            "guide the colours."
+        )
+    ),
+    "Colourised from the person's colour photos and your colour hints.": gettext_noop(
+        "Colourised from the family's colour photos of the person and your colour points."
+    ),
+    "Colourised from the person's colour photos.": gettext_noop(
+        "Colourised from the family's colour photos of the person."
+    ),
+    "Colourised from your colour hints.": gettext_noop("Colourised from your colour points."),
 }
+#: The family's other photos guide the colours only under approved consent for training.
+NO_CONSENT = gettext_noop(
+    "The family's colour photos of the person were not used for the colours: that needs "
+    "approved consent for training."
+)
+#: At most this many of the family's photos are looked at for the person's colours.
+MAX_REFERENCES = 8
 READY = gettext_noop("The restored photo is ready.")
 NOTHING = gettext_noop("Nothing needed doing, so no restored copy was made.")
 CANCELLED = gettext_noop("Cancelled; no restored photo was made.")
@@ -75,6 +113,8 @@ def _restore(run: runner.Run) -> str:
     from gan_engine.errors import Cancelled, EngineError
     from gan_engine.restore import Options
     from gan_engine.restore import restore as engine_restore
+    from gan_engine.restore.colour import tone_of
+    from gan_engine.restore.colourise import Hint
     from gan_engine.restore.load import load_photo
 
     job, reporter = run.job, run.reporter
@@ -93,6 +133,10 @@ def _restore(run: runner.Run) -> str:
         colourise=bool(params.get("colourise")),
         enlarge=int(params.get("enlarge", 1)),
         fidelity=float(params.get("fidelity", 0.3)),
+        hints=tuple(
+            Hint(int(x), int(y), tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5)))
+            for x, y, colour in params.get("hints") or []
+        ),
     )
 
     def progress(fraction: float, english: str) -> None:
@@ -105,14 +149,23 @@ def _restore(run: runner.Run) -> str:
         source = files.download(
             original.image.name, root / f"original{Path(original.image.name).suffix}"
         )
+        image = load_photo(source)
+        references, consent_notes = [], []
+        if options.colourise and tone_of(image).monochrome:
+            if may_use(job.memorial, Scope.TRAINING):
+                references = _references(job, original, root)
+            else:
+                consent_notes.append(t(NO_CONSENT))
         try:
-            result = engine_restore(load_photo(source), options, progress, run.should_stop)
+            result = engine_restore(
+                image, options, progress, run.should_stop, references=references
+            )
         except Cancelled:
             if run.lease.lost.is_set():
                 return "lease lost"
             runner.cancelled(run, t(CANCELLED))
             return "cancelled"
-        notes = [_said(note) for note in result.notes]
+        notes = [_said(note) for note in result.notes] + consent_notes
         if not result.actions:
             runner.succeed(run, percent=100.0, message=join(t(NOTHING), *notes))
             return "succeeded"
@@ -123,6 +176,31 @@ def _restore(run: runner.Run) -> str:
         _preview(run, path)
         photo = _store(job, original, path)
     return _done(run, photo, notes)
+
+
+def _references(job, original: Photo, root: Path) -> list:
+    """The family's other own photos (display copies, newest first) as floats: the engine looks
+    for the person in those in colour and takes their skin, lips and hair colours. Only called
+    under approved consent for training (memorial.consent.gate.may_use)."""
+    from gan_engine.errors import DataError
+    from gan_engine.restore.load import load_photo
+
+    photos = [
+        p
+        for p in job.memorial.photos.filter(kind=PhotoKind.UPLOADED, hidden=False)
+        .exclude(pk=original.pk)
+        .order_by("-created_at")[: MAX_REFERENCES * 2]
+        if p.ready_for_training
+    ][:MAX_REFERENCES]
+    loaded = []
+    for photo in photos:
+        field = photo.display if photo.display else photo.image
+        path = root / "family" / f"{photo.pk}{Path(field.name).suffix or '.jpg'}"
+        try:
+            loaded.append(load_photo(files.download(field.name, path)))
+        except DataError:
+            log.warning("could not read photo %s as a colour reference", photo.pk)
+    return loaded
 
 
 def _write(job, original: Photo, source: Path, result, root: Path) -> Path:

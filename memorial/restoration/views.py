@@ -13,7 +13,7 @@ from memorial.jobs.services import Refused
 from memorial.memorials.models import Photo
 from memorial.policy import Action, require
 from memorial.restoration import services
-from memorial.restoration.forms import RestoreForm
+from memorial.restoration.forms import RestorePhotoForm
 
 
 @login_required
@@ -26,7 +26,7 @@ def restore(request: HttpRequest, memorial_id, photo_id) -> HttpResponse:
     if photo.hidden:
         raise Http404
     require(request.user, Action.RESTORE_PHOTO, photo)
-    form = RestoreForm(request.POST or None)
+    form = RestorePhotoForm(request.POST or None, photo=photo)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -39,6 +39,7 @@ def restore(request: HttpRequest, memorial_id, photo_id) -> HttpResponse:
                     colourise=data["colourise"],
                     enlarge=data["enlarge"],
                     fidelity=data["fidelity"] / 100,
+                    hints=data["hints"] if data["colourise"] else [],
                 )
             except Refused as refused:
                 form.add_error(None, refused.message)

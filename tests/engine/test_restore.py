@@ -15,7 +15,19 @@ import pytest
 from PIL import Image
 
 from gan_engine.errors import CheckpointError, DataError
-from gan_engine.restore import Options, colour, damage, enlarge, repair, restore
+from gan_engine.restore import (
+    Options,
+    colour,
+    colourise,
+    damage,
+    enlarge,
+    face_enlarge,
+    person_colours,
+    pipeline,
+    repair,
+    restore,
+)
+from gan_engine.restore.colourise import Hint
 from gan_engine.restore.load import from_pil, load_photo, to_uint8
 from tests import images
 
@@ -104,7 +116,7 @@ def test_a_grey_photo_stays_grey_and_a_tiny_one_is_enlarged(compact):
 
 def test_fidelity_one_is_the_original_enlarged_plainly():
     photo = cv2.resize(portraits(1)[0], (40, 40), interpolation=cv2.INTER_AREA)
-    result = restore(photo, Options(enlarge=2, fidelity=1.0, network="compact"))
+    result = restore(photo, Options(enlarge=2, fidelity=1.0, network="compact", faces=None))
     plain = cv2.resize(photo, (80, 80), interpolation=cv2.INTER_CUBIC).clip(0, 1)
     assert np.allclose(result.image, plain, atol=1e-5)
 
@@ -114,8 +126,124 @@ def test_colourising_a_colour_photo_is_said_and_nothing_is_done():
     result = restore(photo, Options(colourise=True))
     assert np.array_equal(result.image, photo) and result.actions == []
     assert result.notes == ["This photo is already in colour, so it was not colourised."]
-    toned = restore(sepia(photo), Options(colourise=True))
-    assert toned.notes == ["Colourising is not available yet; the photo keeps its tones."]
+
+
+def test_a_grey_photo_with_no_colours_known_stays_as_it_is():
+    for toned in (grey(portraits(1)[0]), sepia(portraits(1)[0])):
+        result = restore(toned, Options(colourise=True))
+        assert np.array_equal(result.image, toned) and result.actions == []
+        assert result.notes == [pipeline.NO_COLOURS]
+
+
+def _lightness(image: np.ndarray) -> np.ndarray:
+    return colourise.lab(image)[..., 0]
+
+
+def _rgb_of(lightness: float, ab: tuple[float, float]) -> tuple[int, int, int]:
+    pixel = np.array([[[lightness, *ab]]], np.float32)
+    return tuple(int(v) for v in to_uint8(cv2.cvtColor(pixel, cv2.COLOR_Lab2RGB))[0, 0])
+
+
+def _chroma_error(image: np.ndarray, hint: Hint) -> float:
+    """Distance in (a, b) between the result at the hint's point and the hint's colour."""
+    return float(
+        np.hypot(*(colourise.lab(image)[hint.y, hint.x, 1:] - colourise.rgb_to_ab(hint.rgb)))
+    )
+
+
+def test_colour_hints_are_honoured_and_the_photo_keeps_its_lightness():
+    truth = portraits(1)[0]
+    height, width = truth.shape[:2]
+    # Three colours a person might know (warm, green, blue), each as light as the photo is at
+    # its point: a colour darker or lighter than the photo cannot be kept with the photo's own
+    # lightness (bench/restore_colour.py measures ΔE at hint points against the true colours).
+    lightness = _lightness(grey(truth))
+    hints = tuple(
+        Hint(x, y, _rgb_of(float(lightness[y, x]), ab))
+        for (x, y), ab in zip(
+            ((width // 2, height // 2), (width // 5, height // 2), (width // 2, height - 30)),
+            ((18.0, 24.0), (-20.0, 15.0), (5.0, -25.0)),
+            strict=True,
+        )
+    )
+    for toned in (grey(truth), sepia(truth)):
+        result = restore(toned, Options(colourise=True, hints=hints))
+        assert result.actions == [pipeline.COLOURISED]
+        assert "Colourised from your colour hints." in result.notes
+        assert colour.tone_of(result.image).tone == "colour"
+        assert np.abs(_lightness(result.image) - _lightness(toned)).max() < 0.5  # L is the photo's
+        for hint in hints:
+            assert _chroma_error(result.image, hint) < 3.0
+
+
+def test_colours_are_kept_through_enlarging_and_hints_outside_are_refused():
+    truth = cv2.resize(portraits(1)[0], (60, 60), interpolation=cv2.INTER_AREA)
+    hint = Hint(30, 30, (200, 120, 90))
+    result = restore(
+        grey(truth), Options(colourise=True, enlarge=2, hints=(hint,), network="compact")
+    )
+    assert result.image.shape == (120, 120, 3)
+    assert result.actions[:2] == [pipeline.COLOURISED, "c2pa.resized"]
+    assert _chroma_error(result.image, Hint(61, 61, hint.rgb)) < 6.0
+    with pytest.raises(DataError, match="outside this 60×60 photo"):
+        restore(grey(truth), Options(colourise=True, hints=(Hint(60, 10, (1, 2, 3)),)))
+
+
+def test_a_big_scan_is_coloured_on_a_bounded_copy():
+    scan = cv2.resize(grey(portraits(1)[0]), (1600, 1200), interpolation=cv2.INTER_CUBIC)
+    scan = scan.clip(0, 1)
+    hints = (Hint(800, 600, (210, 160, 130)),)
+    chroma = colourise.chroma_for(scan, hints)
+    assert chroma is not None
+    assert chroma.ab.shape[0] * chroma.ab.shape[1] <= colourise.WORK_PIXELS
+    coloured = colourise.apply(scan, chroma)
+    assert coloured.shape == scan.shape
+    assert np.abs(_lightness(coloured) - _lightness(scan)).max() < 0.5
+    assert _chroma_error(coloured, hints[0]) < 3.0
+
+
+def test_the_persons_own_colours_come_from_their_colour_photos_only():
+    truth = from_pil(images.packaged_face(0))
+    theirs = [from_pil(images.packaged_face(v)) for v in (1, 2, 3)]
+    result = restore(grey(truth), Options(colourise=True), references=theirs)
+    assert result.actions == [pipeline.COLOURISED]
+    assert result.notes == ["Colourised from the person's colour photos."]
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    face = person_colours.find_person(to_uint8(truth))
+    skin = person_colours.region_masks(truth.shape[:2], face[1])["skin"]
+    error = deltaE_ciede2000(rgb2lab(result.image), rgb2lab(truth))[skin].mean()
+    before = deltaE_ciede2000(rgb2lab(grey(truth)), rgb2lab(truth))[skin].mean()
+    assert error < 0.5 * before  # the skin is the person's own colour, near enough
+
+    # Someone else's photos are not the person: they give no colours, and it is said.
+    stranger = restore(
+        grey(truth), Options(colourise=True), references=[from_pil(images.another_person(0))]
+    )
+    assert stranger.actions == [] and np.array_equal(stranger.image, grey(truth))
+    assert stranger.notes == [pipeline.NO_COLOURS, pipeline.NOT_FOUND]
+
+
+def test_faces_are_enlarged_to_keep_their_likeness():
+    photo = cv2.resize(from_pil(images.packaged_face(0)), (62, 62), interpolation=cv2.INTER_AREA)
+    kept = restore(photo, Options(enlarge=4, network="compact"))
+    general = restore(photo, Options(enlarge=4, network="compact", faces=None))
+    assert pipeline.FACES_KEPT in kept.notes
+    box = face_enlarge.find_faces(photo, 4)[0]
+    centre = (
+        slice(round(box.top * 4) + 8, round(box.bottom * 4) - 8),
+        slice(round(box.left * 4) + 8, round(box.right * 4) - 8),
+    )
+    gentle = face_enlarge.keep_faces(general.image.copy(), photo, 4, [box], "lanczos_unsharp")
+    assert np.allclose(kept.image, gentle, atol=1e-5)
+    plain = cv2.resize(photo, (248, 248), interpolation=cv2.INTER_LANCZOS4)
+    assert psnr(kept.image[centre], plain[centre]) > psnr(general.image[centre], plain[centre]) + 3
+    corner = (slice(0, 16), slice(0, 16))  # far from the face: the general enlarger's
+    assert np.allclose(kept.image[corner], general.image[corner], atol=1e-5)
+
+    texture = np.random.default_rng(0).random((40, 40, 3)).astype(np.float32)
+    nothing = restore(texture, Options(enlarge=2, network="compact"))
+    assert pipeline.NO_FACE in nothing.notes
 
 
 def test_bad_requests_are_refused_in_plain_words():
@@ -170,7 +298,7 @@ def test_cli_writes_a_labelled_restored_png_and_refuses_bad_input(tmp_path):
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "sepia photo" in done.stdout and "not available yet" in done.stdout
+    assert "sepia photo" in done.stdout and "No colours are known" in done.stdout
     written = Image.open(out)
     assert written.size == (96, 96) and written.text["memorial:label"] == "AI-restored"
 
