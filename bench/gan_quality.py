@@ -59,7 +59,10 @@ PRIORS = ("none", "prior", "shipped")
 SHIPPED_PRIOR = next(
     (
         folder
-        for folder in (ROOT / "gan_engine" / "weights" / "face-64", ROOT / "bench" / "priors" / "face-64")
+        for folder in (
+            ROOT / "gan_engine" / "weights" / "face-64",
+            ROOT / "bench" / "priors" / "face-64",
+        )
         if (folder / "prior.json").is_file()
     ),
     ROOT / "gan_engine" / "weights" / "face-64",
