@@ -423,6 +423,10 @@ def figures(result: dict) -> dict[str, Any]:
         # too; evaluate's shape_similarity is the figure that ignores them.
         "similarity": r.get("diversity_ssim"),
         "real_similarity": (r.get("ceiling") or {}).get("diversity_ssim"),
+        # Mean pairwise similarity of the samples' shapes, whatever their exposure: one face in
+        # many exposures scores near 1 (evaluate.shape_similarity).
+        "shape": r.get("shape_similarity"),
+        "real_shape": (r.get("ceiling") or {}).get("shape_similarity"),
     }
 
 
@@ -446,22 +450,26 @@ def markdown_table(results: list[dict]) -> str:
     """One row per run, then the mean per model and prior setting: ready for BENCHMARKS.md."""
     head = (
         "| person | model | prior | images | identity | distance (real) | detection "
-        "| held-out SSIM | train SSIM | diversity (real) | sample similarity (real) | targets met |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "| held-out SSIM | train SSIM | diversity (real) | sample similarity (real) "
+        "| shape similarity (real) | targets met |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
     rows, groups = [head], {}
     for result in results:
         f = figures(result)
         met = sum(bool(test(f)) for test in TARGETS.values())
-        groups.setdefault((result["model"], result["prior"]), []).append(f)
+        budget = f"{result['budget_cpu_seconds']:g} CPU-s"
+        groups.setdefault((result["model"], result["prior"], budget), []).append(f)
         rows.append(
-            f"| {result['person']} | {result['model']} | {result['prior']} | {f['images']} "
+            f"| {result['person']} | {result['model']} | {result['prior']}, {budget} "
+            f"| {f['images']} "
             f"| {_fmt(f['identity'])} | {_fmt(f['distance'])} ({_fmt(f['real_distance'])}) "
             f"| {_fmt(f['detection'])} | {_fmt(f['heldout_ssim'])} | {_fmt(f['train_ssim'])} "
             f"| {_fmt(f['diversity'])} ({_fmt(f['real_diversity'])}) "
-            f"| {_fmt(f['similarity'])} ({_fmt(f['real_similarity'])}) | {met}/{len(TARGETS)} |"
+            f"| {_fmt(f['similarity'])} ({_fmt(f['real_similarity'])}) "
+            f"| {_fmt(f['shape'])} ({_fmt(f['real_shape'])}) | {met}/{len(TARGETS)} |"
         )
-    for (model, prior), items in sorted(groups.items()):
+    for (model, prior, budget), items in sorted(groups.items()):
         mean = {
             key: statistics.fmean([x[key] for x in items if x[key] is not None])
             if any(x[key] is not None for x in items)
@@ -470,11 +478,13 @@ def markdown_table(results: list[dict]) -> str:
             if key != "images"
         }
         rows.append(
-            f"| **mean of {len(items)}** | {model} | {prior} | | {_fmt(mean['identity'])} "
+            f"| **mean of {len(items)}** | {model} | {prior}, {budget} | "
+            f"| {_fmt(mean['identity'])} "
             f"| {_fmt(mean['distance'])} ({_fmt(mean['real_distance'])}) | {_fmt(mean['detection'])} "
             f"| {_fmt(mean['heldout_ssim'])} | {_fmt(mean['train_ssim'])} "
             f"| {_fmt(mean['diversity'])} ({_fmt(mean['real_diversity'])}) "
-            f"| {_fmt(mean['similarity'])} ({_fmt(mean['real_similarity'])}) | |"
+            f"| {_fmt(mean['similarity'])} ({_fmt(mean['real_similarity'])}) "
+            f"| {_fmt(mean['shape'])} ({_fmt(mean['real_shape'])}) | |"
         )
     return "\n".join(rows)
 
