@@ -8,7 +8,9 @@ jobs' ETAs, see fairness.py). The training speed, in order of preference:
 2. the speed a training worker measured itself when it started (tasks.probe_speed, stored with
    workers.store_speed), scaled by :data:`RESOLUTION_COST` when it was measured at another
    resolution;
-3. the preset's default, a GPU's figure (wrong by a factor of 20 on a CPU).
+3. the preset's default, a GPU's figure (wrong by a factor of 20 on a CPU): before any worker
+   has measured itself (the first minute or two after Memorial starts) the form says the time is
+   not known yet rather than show it.
 """
 
 from __future__ import annotations
@@ -142,6 +144,12 @@ class Estimate:
     presets: dict[str, PresetEstimate]
     cpu_only: bool = False  # the training workers have no GPU (see cpu_only())
 
+    @property
+    def known(self) -> bool:
+        """Some training speed was measured here (a finished run or a worker's own probe); until
+        then the preset's GPU guess says nothing true about this server and is not shown."""
+        return any(value.measured for value in self.presets.values())
+
     def total(self, preset: str, budget_minutes: int) -> float:
         """Preparation + queue wait + training (at most the budget), in seconds."""
         training = min(self.presets[preset].training_seconds, budget_minutes * 60)
@@ -154,15 +162,12 @@ class Estimate:
             "wait_seconds": None if self.wait_seconds is None else round(self.wait_seconds, 1),
             "presets": {key: asdict(value) for key, value in self.presets.items()},
             "cpu_only": self.cpu_only,
+            "known": self.known,
         }
 
 
 def for_memorial(memorial, engine: dict | None = None) -> Estimate:
-    photos = (
-        memorial.photos.filter(kind="uploaded", hidden=False)
-        .exclude(caption__regex=r"^\s*$")
-        .count()
-    )
+    photos = memorial.photos.filter(kind="uploaded", hidden=False).count()  # captioned or not
     per_photo = prepare_seconds_per_photo()
     found = {}
     for key, preset in presets.PRESETS.items():

@@ -146,12 +146,13 @@
     var budget = form.querySelector('[name="budget"]');
     var preset = data.presets[chosen ? chosen.value : "quick"];
     if (!preset || !budget) { return; }
+    if (data.known === false) { return; }  /* the server's text: not known until it measured itself */
     var training = Math.min(preset.training_seconds, Number(budget.value) * 60);
     var wait = data.wait_seconds;
     box.querySelector('[data-estimate="total"]').textContent = minutes(data.prepare_seconds + (wait || 0) + training);
     var parts = [
       fmt(gettext("preparing the photos: %(t)s"), { t: minutes(data.prepare_seconds) }, true),
-      wait === null ? gettext("waiting for a free GPU: not known yet") : fmt(gettext("waiting for a free GPU: %(t)s"), { t: minutes(wait) }, true),
+      wait === null ? gettext("waiting for its turn: not known yet") : fmt(gettext("waiting for its turn: %(t)s"), { t: minutes(wait) }, true),
       fmt(gettext("training: %(t)s"), { t: minutes(training) }, true)
     ];
     var speed = preset.source === "runs"

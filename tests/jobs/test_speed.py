@@ -113,6 +113,7 @@ def test_the_form_says_what_a_server_without_a_gpu_can_expect(family, client_as,
     url = f"/m/{family.memorial.pk}/train/"
     before = client.get(url).content.decode()
     assert "no graphics card" not in before  # nothing measured yet: no claim either way
+    assert "not known yet" in before
     assert _estimate_data(before)["presets"]["quick"]["source"] == estimate.DEFAULT
 
     speeds(_figure(14.6))
@@ -130,6 +131,7 @@ def test_the_form_says_what_a_server_without_a_gpu_can_expect(family, client_as,
         "source": estimate.WORKER,
     }
     assert "about 60 minutes" in html  # the 1-hour budget (the default) ends it, not the steps
+    assert data["known"] is True and "not known yet" not in html
 
 
 def test_time_left_is_the_sooner_of_the_steps_and_the_budget():

@@ -27,13 +27,13 @@ def _estimate_data(html: str) -> dict:
     return json.loads(found.group(1))
 
 
-def _captioned_photos(family, n: int) -> None:
+def _captioned_photos(family, n: int, uncaptioned: int = 0) -> None:
     from memorial.memorials.models import Photo
 
-    for i in range(n):
+    for i in range(n + uncaptioned):
         Photo.objects.create(
             memorial=family.memorial,
-            caption=f"photo {i}",
+            caption=f"photo {i}" if i < n else "",
             kind="uploaded",
             content_type="image/jpeg",
             width=64,
@@ -43,7 +43,9 @@ def _captioned_photos(family, n: int) -> None:
         )
 
 
-def test_the_estimate_uses_the_presets_default_until_a_run_has_finished(family, client_as):
+def test_before_the_server_measured_its_speed_the_form_says_the_time_is_not_known(
+    family, client_as
+):
     approve(family.memorial, Scope.TRAINING)
     page = client_as(family.contributor).get(f"/m/{family.memorial.pk}/train/")
     assert page.status_code == 200
@@ -57,8 +59,12 @@ def test_the_estimate_uses_the_presets_default_until_a_run_has_finished(family, 
         "source": "default",
     }
     assert data["wait_seconds"] == 0.0  # nothing runs: a worker is free now
+    assert data["known"] is False
     assert 'id="train-estimate"' in html and "Estimated duration" in html
-    assert "about 13 minutes" in html  # 800 s of training for the quick preset within 1 hour
+    # The preset's default is a GPU's speed: 13 minutes here would be hours on a CPU.
+    assert "about 13 minutes" not in html and "not known yet" in html
+    assert "Reload this page in a moment for an estimate" in html
+    assert "GPU" not in html
 
 
 def test_the_estimate_follows_measured_throughput_preparation_and_the_queue(family):
@@ -86,7 +92,7 @@ def test_the_estimate_follows_measured_throughput_preparation_and_the_queue(fami
         queue="gpu",
         eta_seconds=120.0,
     )
-    _captioned_photos(family, 5)
+    _captioned_photos(family, 3, uncaptioned=2)  # every photo is prepared, captioned or not
 
     guess = estimate.for_memorial(family.memorial)
 
