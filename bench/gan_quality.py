@@ -305,11 +305,18 @@ def ensure_prior(model: str, args: argparse.Namespace, work: Path) -> Path:
 
 def shipped_prior(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     """The shipped prior's label in run names (``face-64-s2487``: a later prior gets new runs)
-    and its architecture, which a model started from it must use."""
+    and the settings a model started from it uses: its architecture and, unless the command line
+    chose others, its recommended fine-tuning learning rates (as the product applies them)."""
     manifest = read_json(args.prior_path / "prior.json")
     if manifest is None:
         raise SystemExit(f"no prior at {args.prior_path} (--prior-path)")
-    return f"{manifest['name']}-s{manifest['step']}", manifest["architecture"]
+    settings = dict(manifest["architecture"])
+    fine_tune = manifest.get("fine_tune") or {}
+    if args.lr_g == defaults.LR_G and "lr_g" in fine_tune:
+        settings["lr_g"] = fine_tune["lr_g"]
+    if args.lr_d == defaults.LR_D and "lr_d" in fine_tune:
+        settings["lr_d"] = fine_tune["lr_d"]
+    return f"{manifest['name']}-s{manifest['step']}", settings
 
 
 def continue_shorter_run(run: Path, key: str, budget: float, work: Path) -> None:
@@ -341,6 +348,8 @@ def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work:
         label, architecture = shipped_prior(args)
         args = argparse.Namespace(**vars(args))
         args.padding, args.caption_bias = architecture["padding"], architecture["caption_bias"]
+        args.lr_g = architecture.get("lr_g", args.lr_g)
+        args.lr_d = architecture.get("lr_d", args.lr_d)
     key = f"{person}--{variant(model, args)}{captioned}--{label}--{args.budget:g}"
     result_file = args.results / f"{key}.json"
     if (done := read_json(result_file)) is not None:

@@ -21,6 +21,7 @@ module imports torch inside the functions that load or write weights, never at i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import io
@@ -65,6 +66,11 @@ ARCHITECTURE = (
 #: Options the engine no longer has: field -> (the one value it now trains and draws with, the
 #: flag that set it). A checkpoint or prior saved with that value still loads; one trained with
 #: another is refused by name. Measured and not kept: BENCHMARKS.md, "Engine quality".
+#: Training settings a prior recommends for a model started from it (``prior.json``'s optional
+#: ``fine_tune``): measured with the prior, on people it never saw (its card says how), and
+#: applied by :func:`adopt_architecture` like its networks. Few-shot fine-tuning at the
+#: from-scratch learning rate left a first likeness after 300 CPU-seconds and then lost it.
+FINE_TUNE_FIELDS = ("lr_g", "lr_d")
 REMOVED_OPTIONS: dict[str, tuple[Any, str]] = {
     "noise": ("everywhere", "--noise"),
     "upsample": ("nearest", "--upsample"),
@@ -103,6 +109,8 @@ class PriorInfo:
     sha256: str
     size: int
     shipped: bool  # False: from the administrator's folder
+    #: The training settings it recommends for a model started from it (FINE_TUNE_FIELDS).
+    fine_tune: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def weights(self) -> Path:
@@ -142,6 +150,11 @@ def read_manifest(folder: str | os.PathLike[str], *, shipped: bool = False) -> P
             sha256=str(values["sha256"]),
             size=int(values["size"]),
             shipped=shipped,
+            fine_tune={
+                key: float(value)
+                for key, value in dict(values.get("fine_tune") or {}).items()
+                if key in FINE_TUNE_FIELDS
+            },
         )
     except (KeyError, TypeError, ValueError) as error:
         raise PriorError(
@@ -282,9 +295,10 @@ def load_prior_state(
 
 
 def adopt_architecture(config: Any, folder: str | os.PathLike[str]) -> Any:
-    """``config`` (a TrainConfig) with the prior's architecture fields and ``init`` set to it: the
-    prior defines the networks of a model started from it (for example ``caption_bias=False``).
-    Reads the manifest only; the weights are verified when training loads them."""
+    """``config`` (a TrainConfig) with the prior's architecture fields, its recommended
+    fine-tuning settings (:data:`FINE_TUNE_FIELDS`) and ``init`` set to it: the prior defines the
+    networks of a model started from it (for example ``caption_bias=False``) and how fast it may
+    move away from it. Reads the manifest only; the weights are verified when training loads them."""
     import dataclasses
 
     info = read_manifest(folder)
@@ -298,6 +312,7 @@ def adopt_architecture(config: Any, folder: str | os.PathLike[str]) -> Any:
         )
     known = {f.name for f in dataclasses.fields(config)}
     fields = {k: v for k, v in info.architecture.items() if k in known and k != "resolution"}
+    fields |= {k: v for k, v in info.fine_tune.items() if k in known}
     return dataclasses.replace(config, **fields, init=str(info.folder))
 
 

@@ -110,6 +110,29 @@ def test_training_starts_from_a_verified_prior_with_its_weights(
     assert any(note.startswith(f"started from the prior {tiny_prior}") for note in result.notes)
 
 
+def test_a_model_started_from_a_prior_fine_tunes_at_the_learning_rates_it_recommends(
+    tiny_prior, tiny_config, tmp_path
+):
+    """A prior's manifest may carry the fine-tuning settings measured with it (face-64: a lower
+    learning rate, without which a family's model loses the likeness it first found)."""
+    manifest = json.loads((tiny_prior / MANIFEST_NAME).read_text())
+    before = adopt_architecture(tiny_config(out=str(tmp_path / "a"), steps=1), tiny_prior)
+    manifest["fine_tune"] = {"lr_g": 5e-5, "lr_d": 6e-5, "batch": 999}  # only learning rates
+    (tiny_prior / MANIFEST_NAME).write_text(json.dumps(manifest))
+    config = adopt_architecture(tiny_config(out=str(tmp_path / "b"), steps=1), tiny_prior)
+    assert (before.lr_g, before.lr_d) == (tiny_config(out="x").lr_g, tiny_config(out="x").lr_d)
+    assert (config.lr_g, config.lr_d) == (5e-5, 6e-5)
+    assert config.batch == before.batch and config.caption_bias is False
+
+
+def test_the_shipped_face_prior_recommends_the_measured_fine_tuning_rate():
+    """What ships: face-64 is found for 64 px models and carries its fine-tuning settings."""
+    shipped = list_priors(SHIPPED_DIR, Path("/nonexistent"))
+    prior = default_prior(64, shipped)
+    assert prior is not None and prior.folder == SHIPPED_DIR / "face-64"
+    assert prior.fine_tune == {"lr_g": 5e-5, "lr_d": 5e-5}
+
+
 def _missing_weights(prior: Path) -> str:
     (prior / WEIGHTS_NAME).unlink()
     return f"{prior / WEIGHTS_NAME} are missing"
