@@ -312,10 +312,9 @@ def shipped_prior(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         raise SystemExit(f"no prior at {args.prior_path} (--prior-path)")
     settings = dict(manifest["architecture"])
     fine_tune = manifest.get("fine_tune") or {}
-    if args.lr_g == defaults.LR_G and "lr_g" in fine_tune:
-        settings["lr_g"] = fine_tune["lr_g"]
-    if args.lr_d == defaults.LR_D and "lr_d" in fine_tune:
-        settings["lr_d"] = fine_tune["lr_d"]
+    for rate in ("lr_g", "lr_d"):
+        if rate in fine_tune and not args.rates_given[rate]:
+            settings[rate] = fine_tune[rate]
     return f"{manifest['name']}-s{manifest['step']}", settings
 
 
@@ -581,14 +580,14 @@ def main() -> int:
     parser.add_argument(
         "--lr-g",
         type=float,
-        default=defaults.LR_G,
-        help="engine runs with G at this learning rate (-lrgX)",
+        help=f"engine runs with G at this learning rate (-lrgX; default {defaults.LR_G:g}, or "
+        "the shipped prior's recommended rate for --priors shipped)",
     )
     parser.add_argument(
         "--lr-d",
         type=float,
-        default=defaults.LR_D,
-        help="engine runs with D at this learning rate (-lrdX)",
+        help=f"engine runs with D at this learning rate (-lrdX; default {defaults.LR_D:g}, or "
+        "the shipped prior's recommended rate for --priors shipped)",
     )
     parser.add_argument(
         "--caption-bias",
@@ -603,6 +602,9 @@ def main() -> int:
     args.people = [p for p in args.people.split(",") if p]
     args.models = [m for m in args.models.split(",") if m]
     args.priors = [p for p in args.priors.split(",") if p]
+    args.rates_given = {"lr_g": args.lr_g is not None, "lr_d": args.lr_d is not None}
+    args.lr_g = defaults.LR_G if args.lr_g is None else args.lr_g
+    args.lr_d = defaults.LR_D if args.lr_d is None else args.lr_d
     if "shipped" in args.priors and args.models != ["engine"]:
         parser.error("--priors shipped starts the engine from its prior: use --models engine")
     for value, allowed in ((args.people, PEOPLE), (args.models, MODELS), (args.priors, PRIORS)):

@@ -237,7 +237,8 @@ class Photo(models.Model):
     def ready_for_training(self) -> bool:
         """Every family photo can teach the face. An uncaptioned one trains with the empty
         caption, which the engine already feeds a fifth of the time (caption dropout); a
-        caption adds what the photo shows, so a description can ask for it later."""
+        caption adds what the photo shows, which a description can ask for later (weakly after a
+        short training: BENCHMARKS.md, "What captions add")."""
         return self.kind == PhotoKind.UPLOADED and not self.hidden
 
     def get_absolute_url(self) -> str:
