@@ -151,9 +151,23 @@ def _chroma_error(image: np.ndarray, hint: Hint) -> float:
     )
 
 
+def _mid_tone_points(lightness: np.ndarray, count: int) -> list[tuple[int, int]]:
+    """``count`` places spread over the photo where it is neither dark nor bright and locally
+    even: there a colour of the photo's own lightness exists for any hue a person might know
+    (a very dark or bright point has almost no colours left at its lightness)."""
+    height, width = lightness.shape
+    found = []
+    for y in np.linspace(0.15 * height, 0.85 * height, 16).astype(int):
+        for x in np.linspace(0.15 * width, 0.85 * width, 16).astype(int):
+            window = lightness[max(0, y - 2) : y + 3, max(0, x - 2) : x + 3]
+            if 30 <= lightness[y, x] <= 82 and window.std() < 4.0:
+                found.append((int(x), int(y)))
+    assert len(found) >= count, "the test photo has too few even mid-tone places"
+    return [found[int(i)] for i in np.linspace(0, len(found) - 1, count)]
+
+
 def test_colour_hints_are_honoured_and_the_photo_keeps_its_lightness():
     truth = portraits(1)[0]
-    height, width = truth.shape[:2]
     # Three colours a person might know (warm, green, blue), each as light as the photo is at
     # its point: a colour darker or lighter than the photo cannot be kept with the photo's own
     # lightness (bench/restore_colour.py measures ΔE at hint points against the true colours).
@@ -161,7 +175,7 @@ def test_colour_hints_are_honoured_and_the_photo_keeps_its_lightness():
     hints = tuple(
         Hint(x, y, _rgb_of(float(lightness[y, x]), ab))
         for (x, y), ab in zip(
-            ((width // 2, height // 2), (width // 5, height // 2), (width // 2, height - 30)),
+            _mid_tone_points(lightness, 3),
             ((18.0, 24.0), (-20.0, 15.0), (5.0, -25.0)),
             strict=True,
         )
@@ -178,13 +192,15 @@ def test_colour_hints_are_honoured_and_the_photo_keeps_its_lightness():
 
 def test_colours_are_kept_through_enlarging_and_hints_outside_are_refused():
     truth = cv2.resize(portraits(1)[0], (60, 60), interpolation=cv2.INTER_AREA)
-    hint = Hint(30, 30, (200, 120, 90))
+    lightness = _lightness(grey(truth))
+    ((x, y),) = _mid_tone_points(lightness, 1)
+    hint = Hint(x, y, _rgb_of(float(lightness[y, x]), (20.0, 18.0)))  # a warm skin-like colour
     result = restore(
         grey(truth), Options(colourise=True, enlarge=2, hints=(hint,), network="compact")
     )
     assert result.image.shape == (120, 120, 3)
     assert result.actions[:2] == [pipeline.COLOURISED, "c2pa.resized"]
-    assert _chroma_error(result.image, Hint(61, 61, hint.rgb)) < 6.0
+    assert _chroma_error(result.image, Hint(2 * x + 1, 2 * y + 1, hint.rgb)) < 6.0
     with pytest.raises(DataError, match="outside this 60×60 photo"):
         restore(grey(truth), Options(colourise=True, hints=(Hint(60, 10, (1, 2, 3)),)))
 
