@@ -156,13 +156,12 @@ class FaceTools:
         faces.sort(key=lambda face: face.size, reverse=True)
         return faces
 
-    def landmarks68(self, image: np.ndarray, face: Face) -> np.ndarray:
-        """dlib's 68 points (jaw, brows, nose, eyes, lips; 68x2 float x, y) of a detected face:
-        for finding regions such as the cheeks, lips and hairline, which 5 points do not give."""
-        shape = self._shape_predictor_68(
-            np.ascontiguousarray(image), self._dlib.rectangle(*face.box)
-        )
-        return np.array([[shape.part(i).x, shape.part(i).y] for i in range(68)], dtype=float)
+    def landmarks68(self, image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+        """dlib's 68 points (jaw, brows, nose, eyes, lips; 68x2 float x, y) inside a face box:
+        the lips, eyelids and cheeks that 5 points do not give (the talking portrait's warp,
+        restoration's colour regions)."""
+        shape = self._shape_predictor_68(np.ascontiguousarray(image), self._dlib.rectangle(*box))
+        return np.array([[shape.part(i).x, shape.part(i).y] for i in range(68)], dtype=np.float64)
 
     def align(
         self, image: np.ndarray, face: Face, size: int, padding: float = DEFAULT_PADDING

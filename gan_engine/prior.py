@@ -63,14 +63,14 @@ ARCHITECTURE = (
     "padding",
     "caption_bias",
 )
+#: Training settings a prior recommends for a model started from it (``prior.json``'s optional
+#: ``fine_tune``): measured with the prior (its card says how) and applied by
+#: :func:`adopt_architecture` like its networks. Few-shot fine-tuning at the from-scratch
+#: learning rate left a first likeness after 300 CPU-seconds and then lost it.
+FINE_TUNE_FIELDS = ("lr_g", "lr_d")
 #: Options the engine no longer has: field -> (the one value it now trains and draws with, the
 #: flag that set it). A checkpoint or prior saved with that value still loads; one trained with
 #: another is refused by name. Measured and not kept: BENCHMARKS.md, "Engine quality".
-#: Training settings a prior recommends for a model started from it (``prior.json``'s optional
-#: ``fine_tune``): measured with the prior, on people it never saw (its card says how), and
-#: applied by :func:`adopt_architecture` like its networks. Few-shot fine-tuning at the
-#: from-scratch learning rate left a first likeness after 300 CPU-seconds and then lost it.
-FINE_TUNE_FIELDS = ("lr_g", "lr_d")
 REMOVED_OPTIONS: dict[str, tuple[Any, str]] = {
     "noise": ("everywhere", "--noise"),
     "upsample": ("nearest", "--upsample"),
@@ -299,8 +299,6 @@ def adopt_architecture(config: Any, folder: str | os.PathLike[str]) -> Any:
     fine-tuning settings (:data:`FINE_TUNE_FIELDS`) and ``init`` set to it: the prior defines the
     networks of a model started from it (for example ``caption_bias=False``) and how fast it may
     move away from it. Reads the manifest only; the weights are verified when training loads them."""
-    import dataclasses
-
     info = read_manifest(folder)
     if option := removed_option(info.architecture):
         raise PriorError(no_longer_supported(f"the prior {info.folder}", option))

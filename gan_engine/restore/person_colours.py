@@ -101,7 +101,7 @@ def find_person(image: np.ndarray, references: Sequence[np.ndarray] = ()):
             return None
     else:
         face = faces[0]
-    return face, tools.landmarks68(image, face)
+    return face, tools.landmarks68(image, face.box)
 
 
 def _distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -12,7 +12,7 @@ from functools import cache
 import numpy as np
 
 from gan_engine.errors import EngineError
-from gan_engine.faces import FaceTools, models_dir
+from gan_engine.faces import FaceTools
 
 MIN_FACE = 64
 #: Nose tip offset from the eye midpoint, as a fraction of the eye distance, above which the
@@ -50,19 +50,9 @@ def face_tools() -> FaceTools:
     return FaceTools()
 
 
-@cache
-def _predictor():
-    import dlib
-
-    return dlib.shape_predictor(str(models_dir() / "shape_predictor_68_face_landmarks.dat"))
-
-
 def landmarks(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """68 landmarks inside a known face box."""
-    import dlib
-
-    shape = _predictor()(np.ascontiguousarray(image), dlib.rectangle(*box))
-    return np.array([[shape.part(i).x, shape.part(i).y] for i in range(68)], dtype=np.float64)
+    return face_tools().landmarks68(image, box)
 
 
 def find_faces(image: np.ndarray) -> list[Portrait]:
