@@ -18,6 +18,7 @@ import numpy as np
 from gan_engine.errors import Cancelled, DataError
 from gan_engine.restore import colour, colourise, enlarge, face_enlarge, repair
 from gan_engine.restore.colourise import Hint
+from gan_engine.restore.enlarge import NETWORK_MAX_INPUT_PIXELS
 
 #: What a restore did, in C2PA action names (c2pa.* standard, org.memorial.* our own).
 REPAIRED = "org.memorial.repaired"
@@ -56,8 +57,8 @@ class Options:
     #: 0.421 for the general enlarger at fidelity 0.3 over the whole photo).
     faces: face_enlarge.FaceMethod | None = "lanczos_unsharp"
     #: Above this many input pixels (and with no ``network`` asked for) the photo is enlarged by
-    #: enlarge.plain, not a network: see enlarge.NETWORK_MAX_INPUT_PIXELS for why.
-    network_max_pixels: int = enlarge.NETWORK_MAX_INPUT_PIXELS
+    #: enlarge.plain, not a network: see enlarge.py's NETWORK_MAX_INPUT_PIXELS for why.
+    network_max_pixels: int = NETWORK_MAX_INPUT_PIXELS
 
     def __post_init__(self) -> None:
         if self.enlarge not in (1, 2, 4):
