@@ -124,11 +124,15 @@ def embed_array(rgb: np.ndarray, payload: Payload) -> None:
         blocks = (
             approx.reshape(count, 4, columns, 4).transpose(0, 2, 1, 3).reshape(-1, 4, 4)
         ).astype(np.float64)
-        left, values, right = np.linalg.svd(blocks)
+        # The largest singular triple from the eigenvectors of BᵀB (half the time of a full SVD).
+        values, vectors = np.linalg.eigh(blocks.transpose(0, 2, 1) @ blocks)
+        right = vectors[:, :, -1]
+        largest = np.sqrt(np.maximum(values[:, -1], 1e-12))
+        left = (blocks @ right[:, :, None])[:, :, 0] / largest[:, None]
         first = top // BLOCK_PIXELS * columns
         wanted = bits[(first + np.arange(len(blocks))) % PAYLOAD_BITS]
-        target = (values[:, 0] // scale + 0.25 + 0.5 * wanted) * scale
-        change = (target - values[:, 0])[:, None, None] * (left[:, :, :1] @ right[:, :1, :])
+        target = (largest // scale + 0.25 + 0.5 * wanted) * scale
+        change = (target - largest)[:, None, None] * (left[:, :, None] * right[:, None, :])
         change = change.reshape(count, columns, 4, 4).transpose(0, 2, 1, 3)
         change = change.reshape(count * 4, columns * 4).astype(np.float32) / 2
         du = np.repeat(np.repeat(change, 2, axis=0), 2, axis=1)

@@ -204,12 +204,16 @@ def propagate(lightness: np.ndarray, seeded: np.ndarray, seeds: np.ndarray) -> n
     return solution.reshape(height, width, 2).astype(np.float32)
 
 
-def apply(image: np.ndarray, chroma: Chroma) -> np.ndarray:
-    """A new HxWx3 image: ``image``'s own lightness with ``chroma`` enlarged to its size, in bands
-    of rows. Out-of-gamut pixels have their chroma reduced, not their lightness changed."""
+def apply(image: np.ndarray, chroma: Chroma, in_place: bool = False) -> np.ndarray:
+    """``image``'s own lightness with ``chroma`` enlarged to its size, in bands of rows, as a new
+    HxWx3 float32 image or, with ``in_place``, written over ``image`` (a float32 array the caller
+    owns: a 48-megapixel result then needs no second 576 MB array). Out-of-gamut pixels have
+    their chroma reduced, not their lightness changed."""
     height, width = image.shape[:2]
     work_h, work_w = chroma.ab.shape[:2]
-    out = np.empty((height, width, 3), np.float32)
+    if in_place and image.dtype != np.float32:
+        raise ValueError("colouring in place needs a float32 image")
+    out = image if in_place else np.empty((height, width, 3), np.float32)
     map_x = ((np.arange(width, dtype=np.float32) + 0.5) * work_w / width - 0.5)[None, :]
     for top in range(0, height, BAND_ROWS):
         rows = np.arange(top, min(height, top + BAND_ROWS), dtype=np.float32)

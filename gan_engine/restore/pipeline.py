@@ -174,7 +174,9 @@ def restore(
         result.image = enlarged
     if chroma is not None:
         report(0.97, "Colouring the photo.")
-        result.image = colourise.apply(result.image, chroma)
+        # In place when float32: result.image is always the pipeline's own array by now.
+        ours = result.image.dtype == np.float32
+        result.image = colourise.apply(result.image, chroma, in_place=ours)
     report(1.0, "Done.")
     return result
 
