@@ -100,10 +100,10 @@ def encode_png(image: Any, *, kind: ImageKind, metadata: Mapping[str, Any] | Non
     return buffer.getvalue()
 
 
-#: zlib level of a marked picture's PNG. Why not Pillow's 6: on a 12-megapixel enlarged photo
-#: level 6 took 2 to 3 times the CPU of level 3 (5.1 s against 1.6 s with film grain, 6.4 against
-#: 3.1 s smooth, per 12 MP) for files 7 to 25 % smaller (BENCHMARKS.md, restore "Speed and
-#: memory"); level 1 saved another third of the time for files 10 % larger still.
+#: zlib level of a marked picture's PNG. Why not Pillow's 6: level 6 took 2 to 3 times the CPU of
+#: level 3 (6.7 s against 3.1 s for a smooth 48-megapixel restored result, 5.1 against 1.6 s for
+#: 12 megapixels with film grain) for files 6 to 20 % smaller (BENCHMARKS.md, restore "Speed and
+#: memory"); level 1 saved another fifth of the time for files 10 % larger.
 PROVENANCE_PNG_LEVEL = 3
 
 

@@ -23,7 +23,7 @@ FLAG_GENERATED = 0x01
 PAYLOAD_BITS = 64
 METHOD = "dwtDctSvd"
 #: Embedding strength per YUV channel. The library's default (U at 36) left the worst of 20 LFW
-#: faces at 77–81 % of bits after JPEG q85; 48 keeps every face ≥ 97 % at 38.6 dB PSNR
+#: faces at 77–81 % of bits after JPEG q85; 48 keeps every face ≥ 96.9 % at 39.6 dB PSNR
 #: (BENCHMARKS.md, "Provenance").
 SCALES = (0, 48, 0)
 
