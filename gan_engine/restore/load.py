@@ -56,6 +56,17 @@ def from_pil(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
 
 
+#: Rows converted at a time by :func:`to_uint8`, so a 48-megapixel result needs no full-size float
+#: temporaries (each would be 576 MB) besides itself.
+BAND_ROWS = 256
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
-    """Floats in [0, 1] to 8-bit, rounded."""
-    return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    """Floats in [0, 1] to 8-bit, rounded; in bands of rows."""
+    out = np.empty(image.shape, np.uint8)
+    for top in range(0, image.shape[0], BAND_ROWS):
+        band = image[top : top + BAND_ROWS] * 255.0
+        band += 0.5
+        np.clip(band, 0, 255, out=band)
+        out[top : top + BAND_ROWS] = band
+    return out

@@ -18,6 +18,7 @@ import numpy as np
 from gan_engine.errors import Cancelled, DataError
 from gan_engine.restore import colour, colourise, enlarge, face_enlarge, repair
 from gan_engine.restore.colourise import Hint
+from gan_engine.restore.enlarge import NETWORK_MAX_INPUT_PIXELS
 
 #: What a restore did, in C2PA action names (c2pa.* standard, org.memorial.* our own).
 REPAIRED = "org.memorial.repaired"
@@ -34,6 +35,10 @@ NO_COLOURS = (
 )
 NOT_FOUND = "The person's face was not found in the colour photos, so they could not guide it."
 NO_FACE = "No face was found, so the whole photo was enlarged by the general enlarger."
+PLAIN = (
+    "A photo this large already holds its detail, so it was enlarged by a plain, faster method "
+    "(the one used for faces)."
+)
 
 Progress = Callable[[float, str], None]
 
@@ -51,6 +56,9 @@ class Options:
     #: unsharp mask kept the likeness best (bench/restore_quality.py: dlib distance 0.294 against
     #: 0.421 for the general enlarger at fidelity 0.3 over the whole photo).
     faces: face_enlarge.FaceMethod | None = "lanczos_unsharp"
+    #: Above this many input pixels (and with no ``network`` asked for) the photo is enlarged by
+    #: enlarge.plain, not a network: see enlarge.py's NETWORK_MAX_INPUT_PIXELS for why.
+    network_max_pixels: int = NETWORK_MAX_INPUT_PIXELS
 
     def __post_init__(self) -> None:
         if self.enlarge not in (1, 2, 4):
@@ -123,7 +131,13 @@ def restore(
                 if references and not chroma.photos:
                     result.notes.append(NOT_FOUND)
 
-    if options.enlarge > 1:
+    plainly = options.network is None and height * width > options.network_max_pixels
+    if options.enlarge > 1 and plainly:  # big scans: no network (enlarge.plain), faces alike
+        report(0.15, "Enlarging the photo.")
+        result.image = enlarge.plain(result.image, options.enlarge)
+        result.actions.append(RESIZED)
+        result.notes.append(PLAIN)
+    elif options.enlarge > 1:
         network = options.network or enlarge.choose_network(height, width)
         report(0.15, "Enlarging the photo.")
         model = enlarge.Enlarger(network)  # type: ignore[arg-type]
@@ -160,7 +174,9 @@ def restore(
         result.image = enlarged
     if chroma is not None:
         report(0.97, "Colouring the photo.")
-        result.image = colourise.apply(result.image, chroma)
+        # In place when float32: result.image is always the pipeline's own array by now.
+        ours = result.image.dtype == np.float32
+        result.image = colourise.apply(result.image, chroma, in_place=ours)
     report(1.0, "Done.")
     return result
 

@@ -59,6 +59,11 @@ WORDS = {
     "No face was found, so the whole photo was enlarged by the general enlarger.": gettext_noop(
         "No face was found, so the whole photo was enlarged by the general enlarger."
     ),
+    "A photo this large already holds its detail, so it was enlarged by a plain, faster method "
+    "(the one used for faces).": gettext_noop(
+        "A photo this large already holds its detail, so it was enlarged by a plain, faster "
+        "method (the one used for faces)."
+    ),
     "No colours are known for this photo, so it keeps its tones: add colour hints, or colour "
     "photos of the person.": gettext_noop(
         "No colours are known for this photo, so it keeps its tones: add colour points, or "

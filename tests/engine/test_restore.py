@@ -324,3 +324,24 @@ def test_cli_writes_a_labelled_restored_png_and_refuses_bad_input(tmp_path):
     assert refused.returncode == 2
     nothing = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert nothing.returncode == 2 and "error: Choose at least one of" in nothing.stderr
+
+
+def test_a_big_scan_is_enlarged_plainly_like_its_faces():
+    """Above the size where the network adds nothing measured, the whole photo gets the faces'
+    method (Lanczos and the mild unsharp mask), in bands that leave no seams."""
+    photo = np.concatenate(portraits(2), axis=0)  # taller than one band: the seams are tested
+    h, w = photo.shape[:2]
+    assert h > enlarge.BAND
+    result = restore(photo, Options(enlarge=2, network_max_pixels=h * w - 1))
+    assert result.actions == [pipeline.RESIZED] and result.network is None
+    assert result.notes == [pipeline.PLAIN]
+    assert result.image.shape == (2 * h, 2 * w, 3) and result.image.dtype == np.float32
+    whole = face_enlarge._enlarge_crop(photo, (0, 0, w, h), 2, "lanczos_unsharp")
+    assert np.abs(result.image - whole).max() < 1e-4
+
+
+def test_a_photo_at_the_bound_still_goes_through_the_network_asked_for(compact):
+    photo = portraits(1)[0][:64, :64]
+    at_bound = restore(photo, Options(enlarge=2, network="compact", network_max_pixels=1))
+    assert at_bound.network == "compact" and pipeline.PLAIN not in at_bound.notes
+    assert pipeline.BLENDED in at_bound.actions

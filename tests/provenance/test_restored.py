@@ -8,12 +8,14 @@ import dataclasses
 import io
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from gan_engine.outputs import write_image
 from gan_engine.provenance import Ingredient, Provenance, verify
 from gan_engine.provenance.authority import Authority
-from gan_engine.provenance.watermark import Payload, decode
+from gan_engine.provenance.mark import burn_mark
+from gan_engine.provenance.watermark import BAND_ROWS, Payload, decode
 from tests.provenance.conftest import faces
 
 
@@ -53,3 +55,27 @@ def test_restored_png_names_its_original_and_the_actions(
         "compositeWithTrainedAlgorithmicMedia" in actions["data"]["actions"][1]["digitalSourceType"]
     )
     assert decode(Image.open(path)) == Payload.for_ids("instance-test", "job-1/seed-7")
+
+
+def test_a_big_restored_array_is_marked_in_bands_and_still_reads_back(
+    tmp_path: Path, provenance: Provenance, authority: Authority
+) -> None:
+    """The path a big scan takes (an 8-bit array, marked in bands of rows): the watermark reads
+    back whole, the C2PA manifest verifies, the visible mark is drawn, the caller's array is left
+    as it was."""
+    face = faces(1)[0].convert("RGB")
+    pixels = np.asarray(face.resize((320, BAND_ROWS + 200), Image.Resampling.LANCZOS)).copy()
+    before = pixels.copy()
+    restoring = dataclasses.replace(provenance, actions=("c2pa.resized",))
+    path = write_image(pixels, tmp_path / "restored.png", kind="restored", provenance=restoring)
+    assert np.array_equal(pixels, before)
+    with Image.open(path) as picture:
+        assert decode(picture) == Payload.for_ids("instance-test", "job-1/seed-7")
+        written = np.asarray(picture.convert("RGB"), np.int16)
+    result = verify(path.read_bytes(), "image/png", authority.ca_cert)
+    assert result.verdict == "trusted", result.failures
+    marked = np.asarray(burn_mark(Image.fromarray(before), "bottom-right", "AI-restored"))
+    corner = (slice(-40, None), slice(-120, None))  # the plate: as burn_mark draws it
+    assert np.abs(written[corner] - before[corner]).mean() > 20  # drawn
+    assert np.abs(written[corner] - marked[corner]).mean() < 3
+    assert np.abs(written - before).mean() < 3  # the watermark itself is invisible
