@@ -266,6 +266,7 @@ ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("lr_g", "lr_g", 2e-4, "-lrg{:g}"),
     ("lr_d", "lr_d", 2e-4, "-lrd{:g}"),
     ("caption_bias", "caption_bias", True, "-nocaptionbias"),
+    ("freeze_d", "freeze_d", 0, "-freezed{}"),
 )
 
 
@@ -297,24 +298,29 @@ def ensure_prior(model: str, args: argparse.Namespace, work: Path) -> Path:
     )
     corpus = prepare_corpus(args.lfw, work, args.corpus_per_person, args.corpus_people)
     if model == "engine":
-        train_engine(corpus, run, args.prior_budget, None, prior=True, options=engine_options(args))
+        options = {**engine_options(args), "freeze_d": 0}  # a prior trains every layer
+        train_engine(corpus, run, args.prior_budget, None, prior=True, options=options)
     else:
         train_reference(model, corpus, run, args.prior_budget, None)
     return run
 
 
+#: The settings a shipped prior may recommend that the command line can override.
+FINE_TUNE_OPTIONS = ("lr_g", "lr_d", "freeze_d")
+
+
 def shipped_prior(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     """The shipped prior's label in run names (``face-64-s2487``: a later prior gets new runs)
     and the settings a model started from it uses: its architecture and, unless the command line
-    chose others, its recommended fine-tuning learning rates (as the product applies them)."""
+    chose others, its recommended fine-tuning settings (as the product applies them)."""
     manifest = read_json(args.prior_path / "prior.json")
     if manifest is None:
         raise SystemExit(f"no prior at {args.prior_path} (--prior-path)")
     settings = dict(manifest["architecture"])
     fine_tune = manifest.get("fine_tune") or {}
-    for rate in ("lr_g", "lr_d"):
-        if rate in fine_tune and not args.rates_given[rate]:
-            settings[rate] = fine_tune[rate]
+    for name in FINE_TUNE_OPTIONS:
+        if name in fine_tune and not args.given[name]:
+            settings[name] = fine_tune[name]
     return f"{manifest['name']}-s{manifest['step']}", settings
 
 
@@ -347,8 +353,8 @@ def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work:
         label, architecture = shipped_prior(args)
         args = argparse.Namespace(**vars(args))
         args.padding, args.caption_bias = architecture["padding"], architecture["caption_bias"]
-        args.lr_g = architecture.get("lr_g", args.lr_g)
-        args.lr_d = architecture.get("lr_d", args.lr_d)
+        for name in FINE_TUNE_OPTIONS:
+            setattr(args, name, architecture.get(name, getattr(args, name)))
     key = f"{person}--{variant(model, args)}{captioned}--{label}--{args.budget:g}"
     result_file = args.results / f"{key}.json"
     if (done := read_json(result_file)) is not None:
@@ -590,6 +596,12 @@ def main() -> int:
         "the shipped prior's recommended rate for --priors shipped)",
     )
     parser.add_argument(
+        "--freeze-d",
+        type=int,
+        help="engine runs from a prior keep D's first N input stages as the prior learned them "
+        "(-freezedN; default 0, or the shipped prior's recommendation for --priors shipped)",
+    )
+    parser.add_argument(
         "--caption-bias",
         action=argparse.BooleanOptionalAction,
         default=defaults.CAPTION_BIAS,
@@ -602,9 +614,10 @@ def main() -> int:
     args.people = [p for p in args.people.split(",") if p]
     args.models = [m for m in args.models.split(",") if m]
     args.priors = [p for p in args.priors.split(",") if p]
-    args.rates_given = {"lr_g": args.lr_g is not None, "lr_d": args.lr_d is not None}
+    args.given = {name: getattr(args, name) is not None for name in FINE_TUNE_OPTIONS}
     args.lr_g = defaults.LR_G if args.lr_g is None else args.lr_g
     args.lr_d = defaults.LR_D if args.lr_d is None else args.lr_d
+    args.freeze_d = 0 if args.freeze_d is None else args.freeze_d
     if "shipped" in args.priors and args.models != ["engine"]:
         parser.error("--priors shipped starts the engine from its prior: use --models engine")
     for value, allowed in ((args.people, PEOPLE), (args.models, MODELS), (args.priors, PRIORS)):

@@ -71,6 +71,13 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
         "BENCHMARKS.md)",
     )
     parser.add_argument(
+        "--freeze-d",
+        type=int,
+        default=0,
+        help="with --init: keep the discriminator's first N stages as the prior learned them "
+        "(face-64 recommends 3; see its prior.json)",
+    )
+    parser.add_argument(
         "--no-ada",
         dest="ada",
         action="store_false",
@@ -325,6 +332,7 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
         r1_gamma=args.r1,
         lr_g=args.lr_g,
         lr_d=args.lr_d,
+        freeze_d=args.freeze_d,
         ada=args.ada,
         aug_p=args.aug_p,
         sample_every=args.sample_every,

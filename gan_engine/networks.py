@@ -244,6 +244,12 @@ class Discriminator(nn.Module):
         recon = self.decoder(features8) if reconstruct and features8 is not None else None
         return logit, recon
 
+    def input_stages(self) -> list[nn.Module]:
+        """The layers from the image inwards, one per resolution (``from_rgb``, then each
+        down-sampling block): the first ones see edges and textures any face has, which is why a
+        few-shot fine-tuning may keep them as the prior learned them (``TrainConfig.freeze_d``)."""
+        return [self.from_rgb, *self.blocks]
+
 
 def make_ema(generator: Generator) -> Generator:
     """A frozen copy of the generator whose weights follow an exponential moving average."""

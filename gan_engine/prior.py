@@ -65,9 +65,9 @@ ARCHITECTURE = (
 )
 #: Training settings a prior recommends for a model started from it (``prior.json``'s optional
 #: ``fine_tune``): measured with the prior (its card says how) and applied by
-#: :func:`adopt_architecture` like its networks. Few-shot fine-tuning at the from-scratch
-#: learning rate left a first likeness after 300 CPU-seconds and then lost it.
-FINE_TUNE_FIELDS = ("lr_g", "lr_d")
+#: :func:`adopt_architecture` like its networks. Few-shot fine-tuning with every layer of D
+#: training left a first likeness after 300 CPU-seconds and then lost it (BENCHMARKS.md).
+FINE_TUNE_FIELDS = ("lr_g", "lr_d", "freeze_d")
 #: Options the engine no longer has: field -> (the one value it now trains and draws with, the
 #: flag that set it). A checkpoint or prior saved with that value still loads; one trained with
 #: another is refused by name. Measured and not kept: BENCHMARKS.md, "Engine quality".

@@ -96,6 +96,10 @@ class TrainConfig:
     r1_gamma: float = defaults.R1_GAMMA
     recon_weight: float = 1.0
     caption_dropout: float = 0.2
+    #: How many of D's input stages (Discriminator.input_stages) keep the prior's weights while a
+    #: model started from it trains ("FreezeD"): with a few photos D otherwise learns them by heart
+    #: and G follows it to one face. Needs ``init``; 0 = every layer trains.
+    freeze_d: int = 0
     ema_halflife_images: int = 5_000
     ema_rampup: float = 0.05
     # Augmentation
@@ -233,9 +237,10 @@ class Trainer:
             self.G = self.G.to(memory_format=torch.channels_last)
             self.D = self.D.to(memory_format=torch.channels_last)
         self.G_ema = make_ema(self.G)
+        self.d_trainable = self._trainable_d_parameters()
         betas = (config.beta1, config.beta2)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas)
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=betas)
+        self.opt_d = torch.optim.Adam(self.d_trainable, lr=config.lr_d, betas=betas)
         self.augment = Augment(config.augment)
         self.ada = AdaController(
             p=config.aug_p,
@@ -252,6 +257,25 @@ class Trainer:
         self.nan_faults = collections.Counter(config.inject_nan_steps)
         self.oom_faults = collections.Counter(config.inject_oom_steps)
         self.samples: list[Path] = []
+
+    def _trainable_d_parameters(self) -> list[torch.nn.Parameter]:
+        """D's parameters less those of its first ``freeze_d`` input stages, which stay frozen
+        (no gradient is computed for them, so a frozen stage also costs no backward pass)."""
+        stages = self.D.input_stages()
+        count = self.config.freeze_d
+        if count and not self.config.init:
+            raise EngineError("freeze_d keeps a prior's layers: it needs init (a prior)")
+        if not 0 <= count < len(stages):
+            raise EngineError(f"freeze_d must be between 0 and {len(stages) - 1}, not {count}")
+        frozen = {id(p) for stage in stages[:count] for p in stage.parameters()}
+        for parameter in self.D.parameters():
+            parameter.requires_grad_(id(parameter) not in frozen)
+        return [p for p in self.D.parameters() if id(p) not in frozen]
+
+    def _train_d(self, training: bool) -> None:
+        """Switch gradients for D's trainable parameters (frozen ones never get any)."""
+        for parameter in self.d_trainable:
+            parameter.requires_grad_(training)
 
     # ----- data -----------------------------------------------------------------------------
     def _load_data(self, encoder: CaptionEncoder | None) -> None:
@@ -406,7 +430,7 @@ class Trainer:
         p = self.ada.p
 
         # Discriminator.
-        self.D.requires_grad_(True)
+        self._train_d(True)
         with self._autocast():
             fake = self.G(z, text)
             real_aug = self.augment(real, p)
@@ -433,7 +457,7 @@ class Trainer:
         self.opt_d.step()
 
         # Generator.
-        self.D.requires_grad_(False)
+        self._train_d(False)
         with self._autocast():
             logits, _ = self.D(self.augment(fake, p), text)
             g_total = generator_loss(logits.float(), config.loss)  # type: ignore[arg-type]

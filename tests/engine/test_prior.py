@@ -4,6 +4,7 @@ nothing changed on disk and a from-scratch training still possible."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from gan_engine.checkpoint import read_checkpoint
+from gan_engine.errors import EngineError
 from gan_engine.prior import (
     CARD_NAME,
     MANIFEST_NAME,
@@ -110,27 +113,49 @@ def test_training_starts_from_a_verified_prior_with_its_weights(
     assert any(note.startswith(f"started from the prior {tiny_prior}") for note in result.notes)
 
 
-def test_a_model_started_from_a_prior_fine_tunes_at_the_learning_rates_it_recommends(
+def test_a_model_started_from_a_prior_fine_tunes_with_the_settings_it_recommends(
     tiny_prior, tiny_config, tmp_path
 ):
-    """A prior's manifest may carry the fine-tuning settings measured with it (face-64: a lower
-    learning rate, without which a family's model loses the likeness it first found)."""
+    """A prior's manifest may carry the fine-tuning settings measured with it (face-64: frozen
+    first discriminator stages, without which a family's model loses the likeness it first
+    found); other fields in it are ignored."""
     manifest = json.loads((tiny_prior / MANIFEST_NAME).read_text())
     before = adopt_architecture(tiny_config(out=str(tmp_path / "a"), steps=1), tiny_prior)
-    manifest["fine_tune"] = {"lr_g": 5e-5, "lr_d": 6e-5, "batch": 999}  # only learning rates
+    manifest["fine_tune"] = {"lr_g": 5e-5, "lr_d": 6e-5, "freeze_d": 1, "batch": 999}
     (tiny_prior / MANIFEST_NAME).write_text(json.dumps(manifest))
     config = adopt_architecture(tiny_config(out=str(tmp_path / "b"), steps=1), tiny_prior)
     assert (before.lr_g, before.lr_d) == (tiny_config(out="x").lr_g, tiny_config(out="x").lr_d)
-    assert (config.lr_g, config.lr_d) == (5e-5, 6e-5)
+    assert (config.lr_g, config.lr_d, config.freeze_d) == (5e-5, 6e-5, 1)
+    assert before.freeze_d == 0
     assert config.batch == before.batch and config.caption_bias is False
 
 
-def test_the_shipped_face_prior_recommends_the_measured_fine_tuning_rate():
+def test_a_frozen_discriminator_stage_keeps_the_priors_weights_while_the_rest_learns(
+    tiny_prior, tiny_config, encoder, tmp_path
+):
+    """``freeze_d`` (a prior may recommend it): D's first stages stay exactly as the prior learned
+    them through a fine-tuning, the later ones and G move; without a prior it is refused."""
+    config = adopt_architecture(tiny_config(out=str(tmp_path / "run"), steps=3), tiny_prior)
+    config = dataclasses.replace(config, freeze_d=1)
+    result = train(config, encoder=encoder)
+    trained = read_checkpoint(result.checkpoint)["D"]
+    shipped = torch.load(tiny_prior / WEIGHTS_NAME, weights_only=True)["D"]
+    first = [k for k in shipped if k.startswith("from_rgb.") and "weight_orig" in k]
+    later = [k for k in shipped if k.startswith("blocks.") and "weight_orig" in k]
+    assert first and later
+    for key in first:  # fp16 in the shipped file: compare at its precision
+        assert torch.equal(trained[key].half(), shipped[key])
+    assert any(not torch.equal(trained[key].half(), shipped[key]) for key in later)
+    with pytest.raises(EngineError, match="needs init"):
+        train(tiny_config(out=str(tmp_path / "scratch"), steps=1, freeze_d=1), encoder=encoder)
+
+
+def test_the_shipped_face_prior_recommends_the_measured_fine_tuning_settings():
     """What ships: face-64 is found for 64 px models and carries its fine-tuning settings."""
     shipped = list_priors(SHIPPED_DIR, Path("/nonexistent"))
     prior = default_prior(64, shipped)
     assert prior is not None and prior.folder == SHIPPED_DIR / "face-64"
-    assert prior.fine_tune == {"lr_g": 5e-5, "lr_d": 5e-5}
+    assert prior.fine_tune == {"lr_g": 2e-4, "lr_d": 2e-4, "freeze_d": 3}
 
 
 def _missing_weights(prior: Path) -> str:
