@@ -66,8 +66,10 @@ ARCHITECTURE = (
 #: Training settings a prior recommends for a model started from it (``prior.json``'s optional
 #: ``fine_tune``): measured with the prior (its card says how) and applied by
 #: :func:`adopt_architecture` like its networks. Few-shot fine-tuning with every layer of D
-#: training left a first likeness after 300 CPU-seconds and then lost it (BENCHMARKS.md).
-FINE_TUNE_FIELDS = ("lr_g", "lr_d", "freeze_d")
+#: training left a first likeness after 300 CPU-seconds and then lost it (BENCHMARKS.md). Each
+#: field with the type TrainConfig needs: JSON does not tell 3 from 3.0, and a count of layers
+#: must be a whole number.
+FINE_TUNE_FIELDS: dict[str, type] = {"lr_g": float, "lr_d": float, "freeze_d": int}
 #: Options the engine no longer has: field -> (the one value it now trains and draws with, the
 #: flag that set it). A checkpoint or prior saved with that value still loads; one trained with
 #: another is refused by name. Measured and not kept: BENCHMARKS.md, "Engine quality".
@@ -150,16 +152,25 @@ def read_manifest(folder: str | os.PathLike[str], *, shipped: bool = False) -> P
             sha256=str(values["sha256"]),
             size=int(values["size"]),
             shipped=shipped,
-            fine_tune={
-                key: float(value)
-                for key, value in dict(values.get("fine_tune") or {}).items()
-                if key in FINE_TUNE_FIELDS
-            },
+            fine_tune=_fine_tune(dict(values.get("fine_tune") or {})),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise PriorError(
             f"the prior's manifest {path} lacks a field or has a wrong one ({error}); {WHAT_TO_DO}"
         ) from error
+
+
+def _fine_tune(values: dict[str, Any]) -> dict[str, float | int]:
+    """The known fine-tuning fields of a manifest, each as its TrainConfig type (ValueError for a
+    fractional layer count rather than silently rounding it)."""
+    settings: dict[str, float | int] = {}
+    for key, value in values.items():
+        if (kind := FINE_TUNE_FIELDS.get(key)) is None:
+            continue
+        if kind is int and float(value) != int(float(value)):
+            raise ValueError(f"fine_tune {key} must be a whole number, not {value}")
+        settings[key] = kind(float(value)) if kind is int else kind(value)
+    return settings
 
 
 def list_priors(

@@ -4,7 +4,6 @@ nothing changed on disk and a from-scratch training still possible."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import json
@@ -128,6 +127,7 @@ def test_a_model_started_from_a_prior_fine_tunes_with_the_settings_it_recommends
     assert (config.lr_g, config.lr_d, config.freeze_d) == (5e-5, 6e-5, 1)
     assert before.freeze_d == 0
     assert config.batch == before.batch and config.caption_bias is False
+    assert type(config.freeze_d) is int  # JSON's 1 and 1.0 are one number; a layer count is not
 
 
 def test_a_frozen_discriminator_stage_keeps_the_priors_weights_while_the_rest_learns(
@@ -135,8 +135,10 @@ def test_a_frozen_discriminator_stage_keeps_the_priors_weights_while_the_rest_le
 ):
     """``freeze_d`` (a prior may recommend it): D's first stages stay exactly as the prior learned
     them through a fine-tuning, the later ones and G move; without a prior it is refused."""
+    manifest = json.loads((tiny_prior / MANIFEST_NAME).read_text())
+    manifest["fine_tune"] = {"freeze_d": 1.0}  # as the product reads it: from the prior's manifest
+    (tiny_prior / MANIFEST_NAME).write_text(json.dumps(manifest))
     config = adopt_architecture(tiny_config(out=str(tmp_path / "run"), steps=3), tiny_prior)
-    config = dataclasses.replace(config, freeze_d=1)
     result = train(config, encoder=encoder)
     trained = read_checkpoint(result.checkpoint)["D"]
     shipped = torch.load(tiny_prior / WEIGHTS_NAME, weights_only=True)["D"]
