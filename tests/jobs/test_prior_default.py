@@ -7,6 +7,7 @@ into the shipped location (GAN_ENGINE_SHIPPED_PRIORS); the real weights are neve
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,12 @@ def shipped(exported_prior, tmp_path, monkeypatch, settings) -> Path:
 
     folder = tmp_path / "shipped"
     shutil.copytree(exported_prior, folder / "face-16")
+    # With fine-tuning settings as face-64's manifest carries them (JSON numbers), scaled to the
+    # tiny discriminator's stages: the worker must train with them as they are read.
+    manifest = folder / "face-16" / "prior.json"
+    values = json.loads(manifest.read_text())
+    values["fine_tune"] = {"lr_g": 0.0002, "lr_d": 0.0002, "freeze_d": 1}
+    manifest.write_text(json.dumps(values, indent=2))
     monkeypatch.setenv("GAN_ENGINE_SHIPPED_PRIORS", str(folder))
     settings.PRIORS_DIR = tmp_path / "admin-priors"
     settings.JOB_ENGINE_OVERRIDES = {**TINY, "steps": 2, "sample_every": 0}
