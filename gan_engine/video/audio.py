@@ -75,7 +75,8 @@ class Features:
 
     ``energy`` is the raw RMS envelope (for measuring lip sync); ``loudness`` in [0, 1] is the
     gated, normalised, attack/release-smoothed speech level; ``openness`` in [0, 1] is the jaw's
-    drive, from the sounds (:mod:`gan_engine.video.mouth`), relaxing shut in pauses;
+    drive, from the sounds (:mod:`gan_engine.video.mouth`), closed before the first sound and
+    relaxing shut after the last;
     ``rounding``/``spread`` in [0, 1] come from the spectral shape.
     """
 
@@ -158,7 +159,7 @@ def features(
     # The sounds shape the mouth; where there is no voice at all it rests closed.
     voice = loudness > 0.05
     shapes = mouth.openness(pcm, sample_rate, fps, mouth_model, voiced=voice)[:frames]
-    openness = mouth.relax(shapes, voice, fps)
+    openness = mouth.rest(shapes, voice, fps)
     return Features(
         energy=rms,
         loudness=loudness,

@@ -9,10 +9,12 @@ fricatives (s, f) put it high. The model reads that shape from 16 mel bands, eac
 the frame's total energy and to the recording's own average (so the microphone and the voice's
 timbre cancel), plus the loudness below the recording's loud level. Co-articulation: the mouth
 anticipates the next sound, so each frame averages its features over 40 ms before to 120 ms
-after it. A ridge regression maps those 17 numbers to the opening (17 weights and a bias,
-printed by ``bench/lipsync_fit.py``, which fits them on real talking clips and reports only
+after it. A phrase's loudness (averaged over half a second either side) is the last feature:
+people open wider through a loud, stressed phrase and keep the jaw lower in a short pause inside
+one. A ridge regression maps those 18 numbers to the opening (18 weights and a bias, printed by
+``bench/lipsync_fit.py``, which fits them on real talking clips and reports only
 leave-one-clip-out figures). The output is rescaled to the recording's own range: a frame's
-openness is where it lies between the recording's 5th and 95th percentile predictions.
+openness is where it lies between the recording's 2nd and 98th percentile predictions.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ LOW_HZ, HIGH_HZ = 80.0, 7000.0
 QUIET_BELS = -3.0
 #: Co-articulation window, in video frames before and after the frame.
 BEFORE, AFTER = 1, 3
+#: The phrase window, in video frames either side (half a second): the loudness of the phrase
+#: around a frame, which keeps the jaw lower through a short pause inside loud speech.
+PHRASE = 12
+#: The percentiles of a recording's predictions that map to closed (0) and fully open (1); the
+#: few frames beyond them are clipped (measured, ``bench/lipsync_features.py``: r 0.33 against
+#: 0.32 for 5/95, which flattens more of the wide vowels to one opening).
+LOW_PERCENTILE, HIGH_PERCENTILE = 2.0, 98.0
 #: How fast the jaw relaxes shut in a pause (seconds to fall to 37 %): the jaw's resting reflex
 #: is slow next to articulation; a quarter second closes it within a second of silence.
 RELAX_S = 0.25
@@ -66,8 +75,9 @@ def spectra(pcm: np.ndarray, sample_rate: int, fps: int) -> np.ndarray:
 
 
 def band_features(pcm: np.ndarray, sample_rate: int, fps: int) -> np.ndarray:
-    """Frames x 17: relative log mel bands (recording mean removed) and clipped loudness,
-    averaged over the co-articulation window."""
+    """Frames x 18: relative log mel bands (recording mean removed) and clipped loudness,
+    averaged over the co-articulation window, then the clipped loudness averaged over the
+    phrase window."""
     power = spectra(pcm, sample_rate, fps)
     n_fft = 2 * (power.shape[1] - 1)
     bands = np.log10(power @ mel_filters(sample_rate, n_fft).T + 1e-10)
@@ -76,9 +86,16 @@ def band_features(pcm: np.ndarray, sample_rate: int, fps: int) -> np.ndarray:
     relative -= relative.mean(axis=0)
     loudness = np.maximum(total - np.percentile(total, 95), QUIET_BELS)
     raw = np.concatenate([relative, loudness[:, None]], axis=1)
-    edge = np.pad(raw, ((BEFORE, AFTER), (0, 0)), mode="edge")
-    window = BEFORE + AFTER + 1
-    return np.mean([edge[shift : shift + raw.shape[0]] for shift in range(window)], axis=0)
+    phrase = _window_mean(loudness[:, None], PHRASE, PHRASE)
+    return np.concatenate([_window_mean(raw, BEFORE, AFTER), phrase], axis=1)
+
+
+def _window_mean(values: np.ndarray, before: int, after: int) -> np.ndarray:
+    """Each row averaged with ``before`` rows before and ``after`` rows after it (the edge rows
+    repeated past the ends)."""
+    edge = np.pad(values, ((before, after), (0, 0)), mode="edge")
+    window = before + after + 1
+    return np.mean([edge[shift : shift + values.shape[0]] for shift in range(window)], axis=0)
 
 
 @dataclass(frozen=True)
@@ -131,41 +148,51 @@ def openness(
     model: MouthModel | None = None,
     voiced: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Per frame in [0, 1]: 0 at the 5th percentile of the recording's predictions over its
-    ``voiced`` frames (all frames when not given or too few), 1 at their 95th."""
+    """Per frame in [0, 1]: 0 at the 2nd percentile of the recording's predictions over its
+    ``voiced`` frames (all frames when not given or too few), 1 at their 98th."""
     model = model or DEFAULT
     prediction = model.predict(band_features(pcm, sample_rate, fps))
     speech = prediction[voiced[: prediction.size]] if voiced is not None else prediction
     if speech.size < 5:
         speech = prediction
-    low, high = np.percentile(speech, [5, 95])
+    low, high = np.percentile(speech, [LOW_PERCENTILE, HIGH_PERCENTILE])
     span = max(high - low, 0.5 * model.span, 1e-9)
     middle = (low + high) / 2
     return np.clip((prediction - middle) / span + 0.5, 0.0, 1.0)
 
 
-def relax(openness: np.ndarray, voice: np.ndarray, fps: int) -> np.ndarray:
-    """Where there is no voice the jaw relaxes shut with a time constant of :data:`RELAX_S`
-    rather than snapping closed: in a short pause of running speech the mouth stays about where
-    the last sound left it (people breathe in through it), in a long silence it rests closed.
-    Before the first sound it is closed."""
+def rest(openness: np.ndarray, voice: np.ndarray, fps: int) -> np.ndarray:
+    """The mouth before the first sound is closed and after the last one relaxes shut (time
+    constant :data:`RELAX_S`); in a pause between sounds it does what the model says, which was
+    fitted on real pauses: people keep the jaw half open through a short breath inside a phrase
+    (``bench/lipsync_features.py``, six real talking clips, each held out of the model: relaxing
+    it shut in every pause gave r 0.31 with the real opening, the model's own pauses 0.32)."""
+    out = np.asarray(openness, dtype=np.float64).copy()
+    voiced = np.flatnonzero(np.asarray(voice[: out.size], dtype=bool))
+    if voiced.size == 0:
+        return np.zeros(out.size)
+    first, last = int(voiced[0]), int(voiced[-1])
+    out[:first] = 0.0
     keep = float(np.exp(-1.0 / (RELAX_S * fps)))
-    out = np.zeros(openness.size)
-    level = 0.0
-    for frame, (value, voiced) in enumerate(zip(openness, voice, strict=False)):
-        level = float(value) if voiced else level * keep
-        out[frame] = level
+    level = out[last]
+    for frame in range(last + 1, out.size):
+        level *= keep
+        out[frame] = min(level, out[frame])
     return out
 
 
 #: Fitted by ``bench/lipsync_fit.py`` on the six HDTF clips of ``../shared/data/talk`` (16 relative
-#: mel bands from 80 Hz to 7 kHz, then loudness). Held out one clip at a time: r 0.32 on average.
+#: mel bands from 80 Hz to 7 kHz, loudness, the phrase's loudness). Held out one clip at a time:
+#: r 0.35 on average.
 DEFAULT = MouthModel(
     mean=(0.00042, 0.00112, 0.00112, 0.00034, -0.00034, 0.00089, -0.00125, -0.00123, -0.00124,
-          -0.00228, -0.00127, -0.00160, -0.00325, -0.00284, -0.00254, -0.00372, -1.24190),
+          -0.00228, -0.00127, -0.00160, -0.00325, -0.00284, -0.00254, -0.00372,
+          -1.24190, -1.24197),
     scale=(0.31747, 0.39260, 0.42342, 0.50822, 0.55855, 0.62013, 0.66584, 0.72943, 0.75843,
-           0.69016, 0.71921, 0.72246, 0.75288, 0.82319, 0.85341, 0.88293, 0.80325),
-    weights=(0.02970, -0.00770, 0.01659, 0.09800, 0.02490, 0.15507, -0.17406, -0.02476, -0.00437,
-             0.29331, -0.00264, 0.13401, 0.06220, -0.03292, 0.08081, -0.15166, 0.10156),
-    span=1.34793,
+          0.69016, 0.71921, 0.72246, 0.75288, 0.82319, 0.85341, 0.88293, 0.80325,
+          0.48984),
+    weights=(0.03509, -0.02619, -0.00004, 0.10916, 0.02387, 0.14753, -0.16961, -0.02770, 0.01104,
+          0.28882, -0.01391, 0.14521, 0.05005, -0.02367, 0.05546, -0.14172, 0.01937,
+          0.14043),
+    span=1.38424,
 )  # fmt: skip

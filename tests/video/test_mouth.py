@@ -78,3 +78,19 @@ def test_a_model_fitted_on_sounds_learns_which_open_the_mouth():
     prediction = model.predict(mouth.band_features(utterance(*parts), RATE, FPS))
     ah, mm, ee = (prediction[middles(parts, name)].mean() for name in ("ah", "mm", "ee"))
     assert ah > ee > mm
+
+
+def test_the_mouth_rests_closed_around_speech_and_follows_the_sounds_in_a_pause_inside_it():
+    """Before the first sound it is closed, after the last it relaxes shut within a second; in a
+    short pause between words it keeps what the model reads there (real speakers hold the jaw
+    half open through a breath: closing it measured worse, ``bench/lipsync_features.py``)."""
+    frames = 4 * FPS
+    model = np.full(frames, 0.4)
+    voice = np.zeros(frames, dtype=bool)
+    voice[FPS : 2 * FPS] = voice[2 * FPS + 5 : 3 * FPS] = True  # a 0.2 s pause inside
+    shaped = mouth.rest(model, voice, FPS)
+    assert shaped[:FPS].max() == 0.0
+    assert np.allclose(shaped[FPS : 3 * FPS], 0.4)
+    assert shaped[3 * FPS + FPS - 1] < 0.05  # a second after the last sound
+    assert np.all(np.diff(shaped[3 * FPS - 1 :]) <= 0)
+    assert mouth.rest(model, np.zeros(frames, dtype=bool), FPS).max() == 0.0
