@@ -43,39 +43,41 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=defaults.SEED)
     parser.add_argument("--device", default=defaults.DEVICE, help="auto, cpu, cuda or cuda:N")
     parser.add_argument("--threads", type=int, help="CPU threads for PyTorch")
-    parser.add_argument("--width", type=float, default=defaults.WIDTH, help="channel multiplier")
+    parser.add_argument(
+        "--width", type=float, help=f"channel multiplier (default {defaults.WIDTH}, or the prior's)"
+    )
     parser.add_argument(
         "--padding",
         choices=list(defaults.PADDINGS),
-        default=defaults.PADDING,
         help="how the generator's convolutions pad the border (zeros draws a grid pattern; see "
-        "BENCHMARKS.md)",
+        f"BENCHMARKS.md; default {defaults.PADDING}, or the prior's)",
     )
     parser.add_argument(
         "--caption-bias",
         action=argparse.BooleanOptionalAction,
-        default=defaults.CAPTION_BIAS,
         help="a bias in the generator's caption projection (--no-caption-bias: without a caption "
-        "only the noise seeds the face's layout; see BENCHMARKS.md)",
+        "only the noise seeds the face's layout; see BENCHMARKS.md; default: with one, or as the "
+        "prior was trained)",
     )
     parser.add_argument("--loss", choices=list(defaults.LOSSES), default=defaults.LOSS)
     parser.add_argument("--r1", type=float, default=defaults.R1_GAMMA, help="R1 gamma (0 = off)")
     parser.add_argument(
-        "--lr-g", type=float, default=defaults.LR_G, help="the generator's learning rate"
+        "--lr-g",
+        type=float,
+        help=f"the generator's learning rate (default {defaults.LR_G}, or the prior's "
+        "recommendation when train starts from one)",
     )
     parser.add_argument(
         "--lr-d",
         type=float,
-        default=defaults.LR_D,
         help="the discriminator's learning rate (a faster D delays the samples' sameness; see "
-        "BENCHMARKS.md)",
+        f"BENCHMARKS.md; default {defaults.LR_D}, or the prior's recommendation)",
     )
     parser.add_argument(
         "--freeze-d",
         type=int,
-        default=0,
         help="with --init: keep the discriminator's first N stages as the prior learned them "
-        "(face-64 recommends 3; see its prior.json)",
+        "(default 0, or the prior's recommendation: face-64 recommends 3, see its prior.json)",
     )
     parser.add_argument(
         "--no-ada",
@@ -103,7 +105,11 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checkpoint-seconds", type=float, default=defaults.CHECKPOINT_EVERY_SECONDS
     )
-    parser.add_argument("--init", help="start from a prior's checkpoint")
+    parser.add_argument(
+        "--init",
+        help="start from a prior (a shipped-style folder: its networks, and for train its "
+        "recommended fine-tuning, unless given here) or a run's checkpoint",
+    )
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
 
 
@@ -312,11 +318,31 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Options a prior decides when a run starts from one and the command line does not: its
+#: networks (always) and its recommended fine-tuning (``train`` only: ``pretrain --init``
+#: continues the prior itself, every layer learning). Each with the engine's own default.
+PRIOR_ARCHITECTURE_OPTIONS = {
+    "width": defaults.WIDTH,
+    "padding": defaults.PADDING,
+    "caption_bias": defaults.CAPTION_BIAS,
+}
+PRIOR_FINE_TUNE_OPTIONS = {"lr_g": defaults.LR_G, "lr_d": defaults.LR_D, "freeze_d": 0}
+
+
 def training_config(args: argparse.Namespace) -> TrainConfig:
-    """The :class:`gan_engine.train.TrainConfig` that ``train`` or ``pretrain`` asks for."""
+    """The :class:`gan_engine.train.TrainConfig` that ``train`` or ``pretrain`` asks for.
+
+    Started from a prior folder (``--init``), a run takes the prior's networks and, for
+    ``train``, its recommended fine-tuning, as the product does; what the command line says
+    wins (a network option the prior's weights cannot take is then refused by name)."""
+    import dataclasses
+
+    from gan_engine.prior import adopt_architecture, is_prior_folder
     from gan_engine.train import TrainConfig
 
-    return TrainConfig(
+    options = PRIOR_ARCHITECTURE_OPTIONS | PRIOR_FINE_TUNE_OPTIONS
+    given = {name: getattr(args, name) for name in options if getattr(args, name) is not None}
+    config = TrainConfig(
         data=args.data,
         out=args.out,
         resolution=args.resolution,
@@ -325,14 +351,8 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
         seed=args.seed,
         device=args.device,
         threads=args.threads,
-        width=args.width,
-        padding=args.padding,
-        caption_bias=args.caption_bias,
         loss=args.loss,
         r1_gamma=args.r1,
-        lr_g=args.lr_g,
-        lr_d=args.lr_d,
-        freeze_d=args.freeze_d,
         ada=args.ada,
         aug_p=args.aug_p,
         sample_every=args.sample_every,
@@ -342,7 +362,16 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
         min_photos=args.min_photos,
         init=args.init,
         resume=args.resume,
+        **(options | given),
     )
+    if args.init and is_prior_folder(args.init):
+        adopted = adopt_architecture(config, args.init)
+        if args.command != "train":  # continuing a prior: every layer learns, at its own rate
+            adopted = dataclasses.replace(
+                adopted, **{name: getattr(config, name) for name in PRIOR_FINE_TUNE_OPTIONS}
+            )
+        config = dataclasses.replace(adopted, **given)
+    return config
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -176,3 +176,27 @@ def test_the_command_lines_defaults_are_the_engines():
     assert asked == TrainConfig(data="d", out="o")
     pretrain = parser.parse_args(["pretrain", "--data", "d", "--out", "o"])
     assert pretrain.min_photos == PRETRAIN_MIN_PHOTOS == defaults.PRETRAIN_MIN_PHOTOS
+
+
+def test_training_from_a_prior_on_the_command_line_takes_its_networks_and_fine_tuning():
+    """``train --init face-64`` trains as the product would (the prior's networks and its
+    recommended fine-tuning); what the command line says wins; ``pretrain --init`` continues the
+    prior with every layer learning at the engine's own rates."""
+    from gan_engine import defaults
+    from gan_engine.cli import build_parser, training_config
+    from gan_engine.prior import SHIPPED_DIR, read_manifest
+
+    prior = SHIPPED_DIR / "face-64"
+    recommended = read_manifest(prior).fine_tune
+    parser = build_parser()
+    common = ["--data", "d", "--out", "o", "--init", str(prior)]
+    train = training_config(parser.parse_args(["train", *common]))
+    assert train.caption_bias is False  # face-64 was trained without it
+    assert (train.lr_g, train.lr_d, train.freeze_d) == (
+        recommended["lr_g"], recommended["lr_d"], recommended["freeze_d"]
+    )  # fmt: skip
+    chosen = training_config(parser.parse_args(["train", *common, "--freeze-d", "1"]))
+    assert chosen.freeze_d == 1 and chosen.lr_g == recommended["lr_g"]
+    pretrain = training_config(parser.parse_args(["pretrain", *common]))
+    assert pretrain.caption_bias is False
+    assert (pretrain.lr_g, pretrain.lr_d, pretrain.freeze_d) == (defaults.LR_G, defaults.LR_D, 0)
