@@ -58,7 +58,7 @@ def log_area_ratios(pcm: np.ndarray, order: int = 14) -> np.ndarray:
         ks = np.clip(np.array(ks), -0.999, 0.999)
         rows.append(np.log((1 - ks) / (1 + ks)))
     values = np.array(rows)
-    return mouth._window_mean(values - values.mean(axis=0), mouth.BEFORE, mouth.AFTER)
+    return mouth.window_mean(values - values.mean(axis=0), mouth.BEFORE, mouth.AFTER)
 
 
 def mfcc_with_deltas(pcm: np.ndarray) -> np.ndarray:
@@ -70,7 +70,7 @@ def mfcc_with_deltas(pcm: np.ndarray) -> np.ndarray:
     cepstra -= cepstra.mean(axis=0)
     edge = np.pad(cepstra, ((2, 2), (0, 0)), mode="edge")
     deltas = (edge[3:-1] - edge[1:-3] + 2 * (edge[4:] - edge[:-4])) / 10
-    window = [mouth._window_mean(x, mouth.BEFORE, mouth.AFTER) for x in (cepstra, deltas)]
+    window = [mouth.window_mean(x, mouth.BEFORE, mouth.AFTER) for x in (cepstra, deltas)]
     return np.concatenate(window, axis=1)
 
 

@@ -318,15 +318,10 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Options a prior decides when a run starts from one and the command line does not: its
-#: networks (always) and its recommended fine-tuning (``train`` only: ``pretrain --init``
-#: continues the prior itself, every layer learning). Each with the engine's own default.
-PRIOR_ARCHITECTURE_OPTIONS = {
-    "width": defaults.WIDTH,
-    "padding": defaults.PADDING,
-    "caption_bias": defaults.CAPTION_BIAS,
-}
-PRIOR_FINE_TUNE_OPTIONS = {"lr_g": defaults.LR_G, "lr_d": defaults.LR_D, "freeze_d": 0}
+#: Network options a prior decides when a run starts from one and the command line does not
+#: (its recommended fine-tuning, ``prior.FINE_TUNE_FIELDS``, is decided the same way for
+#: ``train``; ``pretrain --init`` continues the prior itself, every layer learning).
+PRIOR_ARCHITECTURE_OPTIONS = ("width", "padding", "caption_bias")
 
 
 def training_config(args: argparse.Namespace) -> TrainConfig:
@@ -334,13 +329,14 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
 
     Started from a prior folder (``--init``), a run takes the prior's networks and, for
     ``train``, its recommended fine-tuning, as the product does; what the command line says
-    wins (a network option the prior's weights cannot take is then refused by name)."""
+    wins (a network option the prior's weights cannot take is then refused by name). Options
+    not given take TrainConfig's own defaults."""
     import dataclasses
 
-    from gan_engine.prior import adopt_architecture, is_prior_folder
+    from gan_engine.prior import FINE_TUNE_FIELDS, adopt_architecture, is_prior_folder
     from gan_engine.train import TrainConfig
 
-    options = PRIOR_ARCHITECTURE_OPTIONS | PRIOR_FINE_TUNE_OPTIONS
+    options = (*PRIOR_ARCHITECTURE_OPTIONS, *FINE_TUNE_FIELDS)
     given = {name: getattr(args, name) for name in options if getattr(args, name) is not None}
     config = TrainConfig(
         data=args.data,
@@ -362,13 +358,13 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
         min_photos=args.min_photos,
         init=args.init,
         resume=args.resume,
-        **(options | given),
+        **given,
     )
     if args.init and is_prior_folder(args.init):
         adopted = adopt_architecture(config, args.init)
         if args.command != "train":  # continuing a prior: every layer learns, at its own rate
             adopted = dataclasses.replace(
-                adopted, **{name: getattr(config, name) for name in PRIOR_FINE_TUNE_OPTIONS}
+                adopted, **{name: getattr(config, name) for name in FINE_TUNE_FIELDS}
             )
         config = dataclasses.replace(adopted, **given)
     return config

@@ -86,11 +86,11 @@ def band_features(pcm: np.ndarray, sample_rate: int, fps: int) -> np.ndarray:
     relative -= relative.mean(axis=0)
     loudness = np.maximum(total - np.percentile(total, 95), QUIET_BELS)
     raw = np.concatenate([relative, loudness[:, None]], axis=1)
-    phrase = _window_mean(loudness[:, None], PHRASE, PHRASE)
-    return np.concatenate([_window_mean(raw, BEFORE, AFTER), phrase], axis=1)
+    phrase = window_mean(loudness[:, None], PHRASE, PHRASE)
+    return np.concatenate([window_mean(raw, BEFORE, AFTER), phrase], axis=1)
 
 
-def _window_mean(values: np.ndarray, before: int, after: int) -> np.ndarray:
+def window_mean(values: np.ndarray, before: int, after: int) -> np.ndarray:
     """Each row averaged with ``before`` rows before and ``after`` rows after it (the edge rows
     repeated past the ends)."""
     edge = np.pad(values, ((before, after), (0, 0)), mode="edge")
