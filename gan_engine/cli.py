@@ -263,9 +263,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="a colour photo of the person, whose own colours guide the colouriser; repeatable",
     )
     restore.add_argument(
-        "--network", choices=["x4plus", "compact"], help="the enlarger (default: by size)"
+        "--network",
+        choices=["memorial", "x4plus", "compact"],
+        help="the enlarger (default: memorial, Memorial's own; Real-ESRGAN's x4plus or compact)",
     )
     restore.add_argument("--mask", help="also write the damage mask found, as a PNG")
+
+    restore_train = commands.add_parser(
+        "restore-train",
+        help="train a restoration network (face enlarger, damage detector or fill), resumably",
+    )
+    restore_train.add_argument("network", choices=["face_enlarger", "damage", "fill"])
+    restore_train.add_argument("--data", required=True, help="a folder of photos (searched deep)")
+    restore_train.add_argument(
+        "--checkpoint", required=True, help="the resumable checkpoint (kept outside the repo)"
+    )
+    restore_train.add_argument(
+        "--cpu-minutes", type=float, required=True, help="process CPU time in all, resumes included"
+    )
+    restore_train.add_argument("--batch", type=int, default=16)
+    restore_train.add_argument("--lr", type=float, default=5e-4)
+    restore_train.add_argument("--threads", type=int, default=1)
+    restore_train.add_argument("--limit", type=int, help="use only the first N photos")
+    restore_train.add_argument(
+        "--export", help="after training, write fp16 weights and model.json to this folder"
+    )
+    restore_train.add_argument("--name", help="the exported model's name (default: folder name)")
     return parser
 
 
@@ -603,6 +626,30 @@ def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _restore_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from gan_engine.restore import training
+
+    torch.set_num_threads(args.threads)
+    photos = training.load_photos(Path(args.data), args.limit)
+    print(f"{len(photos)} photos from {args.data}", flush=True)
+    plan = training.Plan(args.network, args.cpu_minutes, batch=args.batch, lr=args.lr)
+    training.train(plan, photos, Path(args.checkpoint), report=lambda r: print(r, flush=True))
+    if args.export:
+        folder = Path(args.export)
+        facts = {
+            "data": str(args.data),
+            "photos": len(photos),
+            "batch": args.batch,
+            "lr": args.lr,
+            "threads": args.threads,
+        }
+        manifest = training.export(Path(args.checkpoint), folder, args.name or folder.name, facts)
+        print(json.dumps(manifest, indent=2))
+    return 0
+
+
 HANDLERS = {
     "prepare": _prepare,
     "train": _train,
@@ -615,6 +662,7 @@ HANDLERS = {
     "live": _live,
     "film": _film,
     "restore": _restore,
+    "restore-train": _restore_train,
 }
 
 

@@ -1,0 +1,167 @@
+"""The restoration networks Memorial trains and ships (``gan_engine/weights/restore-*``), loaded
+with their checksum checked, and run on the CPU in tiles.
+
+Each folder holds ``weights.pt`` (fp16, the network only), ``model.json`` (which network, its
+SHA-256 and size, how it was trained) and ``MODEL_CARD.md``. A damaged or swapped file is named,
+never run: its checksum is compared before ``torch.load`` reads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from gan_engine.errors import CheckpointError
+from gan_engine.restore.networks import NETWORKS
+
+WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+FACE_ENLARGER = "restore-face-x4"
+DAMAGE = "restore-damage"
+FILL = "restore-fill"
+
+
+def read_manifest(folder: Path) -> dict:
+    try:
+        manifest = json.loads((folder / "model.json").read_text())
+    except (OSError, ValueError) as error:
+        raise CheckpointError(
+            f"The restoration model in {folder.name} has no readable model.json ({error})."
+        ) from None
+    if manifest.get("network") not in NETWORKS:
+        raise CheckpointError(f"The restoration model in {folder.name} names no known network.")
+    return manifest
+
+
+def load(folder: Path) -> torch.nn.Module:
+    """The network in ``folder``, float32, in eval mode, after checking its checksum."""
+    manifest = read_manifest(folder)
+    path = folder / manifest["weights"]
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise CheckpointError(
+            f"The restoration model's weights file {path.name} in {folder.name} is missing."
+        ) from None
+    if hashlib.sha256(data).hexdigest() != manifest["sha256"]:
+        raise CheckpointError(
+            f"The restoration model's weights in {folder.name} are damaged (their checksum does "
+            "not match model.json); reinstall Memorial or retrain the model."
+        )
+    weights = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    net = NETWORKS[manifest["network"]]()
+    net.load_state_dict({k: v.float() for k, v in weights.items()})
+    return net.eval()
+
+
+@lru_cache(maxsize=4)
+def shipped(name: str) -> torch.nn.Module:
+    return load(WEIGHTS / name)
+
+
+def enlarge_face(crop: np.ndarray, factor: int, net: torch.nn.Module | None = None) -> np.ndarray:
+    """HxWx3 float in [0, 1] -> (factor·H)x(factor·W)x3 by the face enlarger (×4; ×2 is its ×4
+    shrunk by area averaging, as Real-ESRGAN's own ×2 is made)."""
+    net = net or shipped(FACE_ENLARGER)
+    with torch.inference_mode():
+        x = torch.from_numpy(np.ascontiguousarray(crop, np.float32)).permute(2, 0, 1)[None]
+        y = net(x)
+        if factor == 2:
+            y = F.avg_pool2d(y, 2)
+        return y[0].permute(1, 2, 0).clamp(0, 1).numpy()
+
+
+def damage_probability(
+    image: np.ndarray, net: torch.nn.Module | None = None, tile: int = 512, margin: int = 32
+) -> np.ndarray:
+    """HxW probability that each pixel is a scratch or speck, from an HxWx3 float image; in
+    tiles of ``tile`` px with ``margin`` px of context, so memory stays bounded."""
+    net = net or shipped(DAMAGE)
+    height, width = image.shape[:2]
+    out = np.empty((height, width), np.float32)
+    with torch.inference_mode():
+        for top in range(0, height, tile):
+            for left in range(0, width, tile):
+                y0, x0 = max(0, top - margin), max(0, left - margin)
+                y1, x1 = min(height, top + tile + margin), min(width, left + tile + margin)
+                patch = np.ascontiguousarray(image[y0:y1, x0:x1], np.float32)
+                ph, pw = patch.shape[:2]
+                pad_h, pad_w = -ph % 8, -pw % 8
+                x = torch.from_numpy(patch).permute(2, 0, 1)[None]
+                if pad_h or pad_w:
+                    x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+                prob = torch.sigmoid(net(x))[0, :ph, :pw].numpy()
+                bottom, right = min(height, top + tile), min(width, left + tile)
+                out[top:bottom, left:right] = prob[top - y0 : bottom - y0, left - x0 : right - x0]
+    return out
+
+
+def fill_damage(
+    image: np.ndarray,
+    mask: np.ndarray,
+    net: torch.nn.Module | None = None,
+    tile: int = 512,
+    margin: int = 32,
+) -> np.ndarray:
+    """``image`` (HxWx3 float, its masked pixels already filled by Telea: gan_engine.restore.
+    repair.fill) with the pixels under ``mask`` corrected by the learned fill; every other pixel
+    unchanged. Only tiles that hold damage are run."""
+    net = net or shipped(FILL)
+    height, width = image.shape[:2]
+    out = np.array(image, dtype=np.float32, copy=True)
+    with torch.inference_mode():
+        for top in range(0, height, tile):
+            for left in range(0, width, tile):
+                bottom, right = min(height, top + tile), min(width, left + tile)
+                if not mask[top:bottom, left:right].any():
+                    continue
+                y0, x0 = max(0, top - margin), max(0, left - margin)
+                y1, x1 = min(height, bottom + margin), min(width, right + margin)
+                patch = torch.from_numpy(np.ascontiguousarray(image[y0:y1, x0:x1], np.float32))
+                holes = torch.from_numpy(mask[y0:y1, x0:x1].astype(np.float32))
+                x, m = patch.permute(2, 0, 1)[None], holes[None]
+                ph, pw = holes.shape
+                pad_h, pad_w = -ph % 8, -pw % 8
+                if pad_h or pad_w:
+                    x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+                    m = F.pad(m[None], (0, pad_w, 0, pad_h))[0]
+                painted = net(x, m)[0, :, :ph, :pw].permute(1, 2, 0).numpy()
+                inner = np.s_[top - y0 : bottom - y0, left - x0 : right - x0]
+                region = out[top:bottom, left:right]
+                holes_inner = mask[top:bottom, left:right]
+                region[holes_inner] = painted[inner][holes_inner]
+    return out
+
+
+def enlarge_photo(
+    image: np.ndarray,
+    factor: int,
+    net: torch.nn.Module | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    tile: int = 128,
+    margin: int = 12,
+) -> np.ndarray:
+    """A whole HxWx3 float photo enlarged by the face enlarger, in tiles of ``tile`` source px
+    with ``margin`` px of context each side (so memory stays bounded and no seam shows)."""
+    net = net or shipped(FACE_ENLARGER)
+    height, width = image.shape[:2]
+    out = np.empty((height * factor, width * factor, 3), np.float32)
+    tiles = [(y, x) for y in range(0, height, tile) for x in range(0, width, tile)]
+    for done, (y, x) in enumerate(tiles, 1):
+        y0, x0 = max(0, y - margin), max(0, x - margin)
+        y1, x1 = min(height, y + tile + margin), min(width, x + tile + margin)
+        big = enlarge_face(image[y0:y1, x0:x1], factor, net)
+        bottom, right = min(height, y + tile), min(width, x + tile)
+        out[y * factor : bottom * factor, x * factor : right * factor] = big[
+            (y - y0) * factor : (bottom - y0) * factor, (x - x0) * factor : (right - x0) * factor
+        ]
+        if progress:
+            progress(done, len(tiles))
+    return out

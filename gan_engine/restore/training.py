@@ -1,0 +1,343 @@
+"""Training the restoration networks on real photos with synthetic degradations.
+
+``python -m gan_engine restore-train face_enlarger|damage|fill --data DIR --checkpoint FILE
+--cpu-minutes N`` trains one network on every photo under DIR (LFW's general corpus for the
+shipped weights), resumably: the checkpoint (network, optimiser, step, CPU seconds spent) is
+written every few minutes and at the end, and a second run with the same checkpoint continues
+where the first stopped. ``--export FOLDER`` writes the fp16 weights with their manifest
+(:mod:`gan_engine.restore.models` checks its SHA-256 on every load).
+
+The degradations are what old prints suffer, drawn at random per sample so no one kind is
+learned by heart:
+
+* enlarger: a 128 px crop (biased to the photo's middle, where LFW's faces are) blurred a little
+  or not, shrunk 4 times by area averaging, then sometimes noise, JPEG, or grey;
+* detector and fill: the whole photo scratched and specked (:func:`gan_engine.restore.damage.scratch` with
+  random counts, partly transparent damage, sometimes grey or sepia), a 160 px crop, the exact
+  mask as the detector's target; the fill is given the damaged crop and the true mask and
+  learns the clean crop inside the mask.
+
+The learning rate follows a cosine over the CPU budget, so a run given twice the time ends as
+calm as a short one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from gan_engine.errors import DataError
+from gan_engine.restore import damage
+from gan_engine.restore.networks import NETWORKS, DamageDetector, FaceEnlarger
+from gan_engine.restore.repair import telea
+
+HR_PATCH = 128
+DAMAGE_PATCH = 160
+SEPIA = np.array([1.0, 0.82, 0.6], np.float32)
+
+
+@dataclass(frozen=True)
+class Plan:
+    network: str
+    cpu_minutes: float
+    batch: int = 16
+    lr: float = 5e-4
+    seed: int = 0
+
+
+def load_photos(folder: Path, limit: int | None = None, side: int = 250) -> np.ndarray:
+    """Every JPEG/PNG under ``folder`` as one uint8 array (N, side, side, 3), RGB."""
+    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    if limit:
+        paths = paths[:limit]
+    if not paths:
+        raise DataError(f"No photos were found under {folder}.")
+    photos = np.empty((len(paths), side, side, 3), np.uint8)
+    for index, path in enumerate(paths):
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise DataError(f"{path} could not be read as a photo.")
+        if image.shape[:2] != (side, side):
+            image = cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA)
+        photos[index] = image[..., ::-1]
+    return photos
+
+
+def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    _ok, data = cv2.imencode(
+        ".jpg", (image * 255).round().astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
+    return cv2.imdecode(data, cv2.IMREAD_UNCHANGED).astype(np.float32) / 255.0
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    return np.repeat(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None], 3, axis=2)
+
+
+def enlarger_sample(photo: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(small 32×32×3, truth 128×128×3) floats from one uint8 photo."""
+    side = photo.shape[0]
+    margin = side // 8
+    y, x = (int(v) for v in rng.integers(margin, side - HR_PATCH - margin + 1, size=2))
+    truth = photo[y : y + HR_PATCH, x : x + HR_PATCH].astype(np.float32) / 255.0
+    if rng.random() < 0.5:
+        truth = truth[:, ::-1]
+    if rng.random() < 0.2:
+        truth = _grey(np.ascontiguousarray(truth))
+    truth = np.ascontiguousarray(truth)
+    source = truth
+    if rng.random() < 0.4:
+        source = cv2.GaussianBlur(truth, (0, 0), float(rng.uniform(0.3, 1.5)))
+    small = cv2.resize(source, (HR_PATCH // 4, HR_PATCH // 4), interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.3:
+        small = small + rng.normal(0, rng.uniform(0.003, 0.02), small.shape).astype(np.float32)
+    if rng.random() < 0.3:
+        small = _jpeg(np.clip(small, 0, 1), int(rng.integers(55, 96)))
+    return np.clip(small, 0, 1).astype(np.float32), truth
+
+
+def damage_sample(photo: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(damaged crop 160×160×3, mask 160×160 float) from one uint8 photo."""
+    crop, target, _clean = _damaged(photo, rng)
+    return crop, target
+
+
+def fill_sample(photo: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(the damaged crop filled by Telea, with its mask as a 4th channel, 160×160×4; the clean
+    crop 160×160×3)."""
+    crop, target, clean = _damaged(photo, rng)
+    filled = telea(crop, target > 0)
+    return np.concatenate([filled, target[..., None]], axis=2), clean
+
+
+def _damaged(
+    photo: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    image = photo.astype(np.float32) / 255.0
+    tone = rng.random()
+    if tone < 0.25:
+        image = _grey(image)
+    elif tone < 0.4:
+        image = _grey(image) * SEPIA
+    if rng.random() < 0.3:  # faded
+        image = 0.15 + 0.7 * image
+    hurt, mask = damage.scratch(
+        image,
+        seed=int(rng.integers(1 << 31)),
+        scratches=int(rng.integers(0, 12)),
+        specks=int(rng.integers(0, 60)),
+    )
+    opacity = rng.uniform(0.6, 1.0)
+    hurt = np.where(mask[..., None], opacity * hurt + (1 - opacity) * image, image)
+    if rng.random() < 0.3:
+        hurt = hurt + rng.normal(0, rng.uniform(0.005, 0.03), hurt.shape)
+    if rng.random() < 0.3:
+        hurt = _jpeg(np.clip(hurt, 0, 1).astype(np.float32), int(rng.integers(60, 96)))
+    side = image.shape[0]
+    y, x = (int(v) for v in rng.integers(0, side - DAMAGE_PATCH + 1, size=2))
+    window = np.s_[y : y + DAMAGE_PATCH, x : x + DAMAGE_PATCH]
+    crop = np.clip(hurt[window], 0, 1).astype(np.float32)
+    target = mask[window].astype(np.float32)
+    clean = image[window].astype(np.float32)
+    if rng.random() < 0.5:
+        crop, target, clean = crop[:, ::-1], target[:, ::-1], clean[:, ::-1]
+    return tuple(np.ascontiguousarray(a) for a in (crop, target, clean))  # type: ignore[return-value]
+
+
+def _batch(
+    photos: np.ndarray, size: int, sample: Callable, rng: np.random.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    pairs = [sample(photos[int(i)], rng) for i in rng.integers(0, len(photos), size=size)]
+    inputs = torch.from_numpy(np.stack([p[0] for p in pairs])).permute(0, 3, 1, 2)
+    targets = torch.from_numpy(np.stack([p[1] for p in pairs]))
+    if targets.ndim == 4:
+        targets = targets.permute(0, 3, 1, 2)
+    return inputs.contiguous(), targets.contiguous()
+
+
+def enlarger_loss(net: torch.nn.Module, small: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    return F.l1_loss(net(small), truth)
+
+
+def damage_loss(net: torch.nn.Module, crop: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    logits = net(crop)
+    bce = F.binary_cross_entropy_with_logits(logits, mask, pos_weight=torch.tensor(4.0))
+    prob = torch.sigmoid(logits)
+    dice = 1 - (2 * (prob * mask).sum() + 1) / (prob.sum() + mask.sum() + 1)
+    return bce + dice
+
+
+def fill_loss(net: torch.nn.Module, damaged: torch.Tensor, clean: torch.Tensor) -> torch.Tensor:
+    """L1 inside the damage only: everywhere else the fill returns its input."""
+    mask = damaged[:, 3]
+    painted = net(damaged[:, :3], mask)
+    return (painted - clean).abs().sum() / (3 * mask.sum() + 1)
+
+
+TASKS = {
+    "face_enlarger": (enlarger_sample, enlarger_loss),
+    "damage": (damage_sample, damage_loss),
+    "fill": (fill_sample, fill_loss),
+}
+
+
+def build(network: str) -> torch.nn.Module:
+    if network not in NETWORKS:
+        raise DataError(f"Unknown network {network!r}; choose one of {', '.join(NETWORKS)}.")
+    return NETWORKS[network]()
+
+
+def train(
+    plan: Plan,
+    photos: np.ndarray,
+    checkpoint: Path | None,
+    report: Callable[[dict], None] | None = None,
+    save_every_s: float = 300.0,
+    init: torch.nn.Module | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> torch.nn.Module:
+    """Train (or continue) ``plan.network`` until ``plan.cpu_minutes`` of process CPU time in
+    all; the checkpoint (if any) is written atomically every ``save_every_s`` CPU seconds and at
+    the end. ``init``: a trained network to start from (fine-tuning), copied, not changed."""
+    torch.manual_seed(plan.seed)
+    net = build(plan.network)
+    if init is not None:
+        net.load_state_dict(init.state_dict())
+    optimiser = torch.optim.Adam(net.parameters(), lr=plan.lr, betas=(0.9, 0.99))
+    step, spent = 0, 0.0
+    rng = np.random.default_rng(plan.seed)
+    if checkpoint is not None and checkpoint.exists():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        net.load_state_dict(state["net"])
+        optimiser.load_state_dict(state["optimiser"])
+        step, spent = state["step"], state["cpu_seconds"]
+        rng = np.random.default_rng([plan.seed, step])
+    sample, loss_of = TASKS[plan.network]
+    budget = plan.cpu_minutes * 60
+    start, last_save, running = time.process_time() - spent, spent, None
+    net.train()
+    while spent < budget:
+        if should_stop and should_stop():
+            break
+        for group in optimiser.param_groups:
+            group["lr"] = plan.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, spent / budget)))
+        inputs, targets = _batch(photos, plan.batch, sample, rng)
+        loss = loss_of(net, inputs, targets)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+        step += 1
+        spent = time.process_time() - start
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        if report and step % 50 == 0:
+            report({"step": step, "cpu_seconds": round(spent), "loss": round(running, 5)})
+        if checkpoint is not None and (spent - last_save >= save_every_s or spent >= budget):
+            _save(checkpoint, plan.network, net, optimiser, step, spent)
+            last_save = spent
+    return net.eval()
+
+
+def _save(path: Path, network: str, net, optimiser, step: int, spent: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    state = {
+        "network": network,
+        "net": net.state_dict(),
+        "optimiser": optimiser.state_dict(),
+        "step": step,
+        "cpu_seconds": spent,
+    }
+    torch.save(state, partial)
+    os.replace(partial, path)
+
+
+def export(checkpoint: Path, folder: Path, name: str, facts: dict) -> dict:
+    """Write ``folder/weights.pt`` (fp16, the network only) and ``folder/model.json``."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    network = state.get("network") or next(
+        k for k, cls in NETWORKS.items() if _fits(cls, state["net"])
+    )
+    buffer = io.BytesIO()
+    torch.save({k: v.half() for k, v in state["net"].items()}, buffer)
+    data = buffer.getvalue()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "weights.pt").write_bytes(data)
+    manifest = {
+        "name": name,
+        "format": 1,
+        "network": network,
+        "weights": "weights.pt",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        "step": state["step"],
+        "cpu_seconds": round(state["cpu_seconds"]),
+        **facts,
+    }
+    (folder / "model.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    (folder / "MODEL_CARD.md").write_text(model_card(manifest))
+    return manifest
+
+
+PURPOSE = {
+    "face_enlarger": "enlarges faces ×4 (×2 by shrinking its ×4) in restored photos, and is the "
+    "start of the person's own enlarger (gan_engine.restore.personal)",
+    "damage": "marks scratches, specks and tears in old photos (gan_engine.restore.repair)",
+    "fill": "paints the marked damage from its surroundings (gan_engine.restore.repair)",
+}
+
+
+def model_card(manifest: dict) -> str:
+    """The card written beside exported weights: what the network is for, its data and their
+    terms, the command, the CPU time and the checksum. Measured quality is added below it."""
+    network = manifest["network"]
+    return f"""# {manifest["name"]}
+
+What it does: {PURPOSE[network]}. Network `{network}` in `gan_engine/restore/networks.py`.
+
+## Data and terms
+
+{manifest.get("photos", "?")} photos of `{manifest.get("data", "?")}`: LFW (Labeled Faces in
+the Wild, deep-funneled; University of Massachusetts, Amherst), every LFW person with fewer than
+10 photos, so none of the people any benchmark measures on. LFW is a research benchmark of news
+photos whose copyright stays with the photographers; the photos are not shipped, only these
+weights. Each photo was degraded synthetically as `gan_engine/restore/training.py` describes.
+
+## Training
+
+    python -m gan_engine restore-train {network} --data {manifest.get("data", "DIR")} \\
+        --limit {manifest.get("photos", "N")} --checkpoint CHECKPOINT \\
+        --cpu-minutes {round(manifest["cpu_seconds"] / 60)} --batch {manifest.get("batch", 16)} \\
+        --lr {manifest.get("lr", 5e-4)} --threads {manifest.get("threads", 1)} --export FOLDER
+
+{manifest["step"]} steps, {manifest["cpu_seconds"] / 60:.0f} CPU-minutes
+({manifest.get("threads", 1)} thread), resumable from its checkpoint (kept outside the
+repository).
+
+## Weights
+
+`{manifest["weights"]}`: fp16, the network only (no optimiser state), {manifest["size"]} bytes,
+SHA-256 `{manifest["sha256"]}`, checked on every load (`gan_engine/restore/models.py`).
+"""
+
+
+def _fits(cls: type, weights: dict) -> bool:
+    try:
+        cls().load_state_dict(weights)
+    except RuntimeError:
+        return False
+    return True
+
+
+__all__ = ["DamageDetector", "FaceEnlarger", "Plan", "export", "load_photos", "train"]
