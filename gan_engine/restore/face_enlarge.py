@@ -1,14 +1,15 @@
-"""Faces keep their likeness when a photo is enlarged: the general enlarger for the photo, a plain
-Lanczos enlargement inside each face.
+"""Faces keep their likeness when a photo is enlarged: the general enlarger for the photo, the
+face enlarger Memorial trained (or plain Lanczos) inside each face.
 
 Why: on the small faces of old prints, Real-ESRGAN draws sharp detail that is not the person's
 (bench/restore_quality.py: dlib descriptor distance 0.47 for x4plus against Lanczos' 0.30). The
 background, clothes and hair gain from its sharpening; the face loses who it is. So each face
 found (dlib's HOG detector, on a copy of the photo sized for it) gets a feathered ellipse, a bit
 larger than the detector's box so brows, hairline and jaw are inside, and within it the result is
-the Lanczos enlargement of the same pixels (optionally with a mild unsharp mask), blended into the
-general result over the feather so no edge shows. Work is per face, on the face's crop only, so a
-big scan costs no full-size copy.
+the face enlarger's (gan_engine.restore.models: trained on faces to add only the detail the small
+face supports; or the person's own, gan_engine.restore.personal), or Lanczos (optionally with a
+mild unsharp mask), blended into the general result over the feather so no edge shows. Work is
+per face, on the face's crop only, so a big scan costs no full-size copy.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 
 from gan_engine.restore.load import to_uint8
 
-FaceMethod = Literal["lanczos", "lanczos_unsharp"]
+FaceMethod = Literal["lanczos", "lanczos_unsharp", "network"]
 #: The ellipse's half-axes as multiples of the detector box's half-width/half-height: the HOG box
 #: runs from the brows to the chin; the descriptor's aligned crop reaches a little beyond it.
 ELLIPSE_WIDTH = 1.5
@@ -71,9 +72,12 @@ def keep_faces(
     factor: int,
     faces: list[Box],
     method: FaceMethod = "lanczos",
+    net=None,
 ) -> np.ndarray:
     """``enlarged`` (the general enlarger's result, ``factor`` times ``source``) with each face
-    replaced, over a feathered ellipse, by the likeness-keeping enlargement. In place."""
+    replaced, over a feathered ellipse, by the likeness-keeping enlargement. In place.
+    ``net``: for ``method="network"``, a face enlarger other than the shipped one (the
+    person's own, gan_engine.restore.personal)."""
     out_h, out_w = enlarged.shape[:2]
     for face in faces:
         w, h = (face.right - face.left) * factor, (face.bottom - face.top) * factor
@@ -89,7 +93,7 @@ def keep_faces(
         y1 = min(source.shape[0], int(np.ceil((cy + ay + reach) / factor)))
         if x1 <= x0 or y1 <= y0:
             continue
-        gentle = _enlarge_crop(source, (x0, y0, x1, y1), factor, method)
+        gentle = _enlarge_crop(source, (x0, y0, x1, y1), factor, method, net)
         oy0, ox0 = y0 * factor, x0 * factor
         oy1, ox1 = min(out_h, oy0 + gentle.shape[0]), min(out_w, ox0 + gentle.shape[1])
         gentle = gentle[: oy1 - oy0, : ox1 - ox0]
@@ -103,18 +107,27 @@ def keep_faces(
 
 
 def _enlarge_crop(
-    source: np.ndarray, crop: tuple[int, int, int, int], factor: int, method: FaceMethod
+    source: np.ndarray,
+    crop: tuple[int, int, int, int],
+    factor: int,
+    method: FaceMethod,
+    net=None,
 ) -> np.ndarray:
     """The crop enlarged ``factor`` times, computed with a margin so its edges match what the
     whole photo enlarged would give."""
     x0, y0, x1, y1 = crop
-    margin = 4
+    margin = 8 if method == "network" else 4
     mx0, my0 = max(0, x0 - margin), max(0, y0 - margin)
     mx1, my1 = min(source.shape[1], x1 + margin), min(source.shape[0], y1 + margin)
     patch = np.ascontiguousarray(source[my0:my1, mx0:mx1], dtype=np.float32)
-    big = cv2.resize(
-        patch, ((mx1 - mx0) * factor, (my1 - my0) * factor), interpolation=cv2.INTER_LANCZOS4
-    )
+    if method == "network":
+        from gan_engine.restore.models import enlarge_face
+
+        big = enlarge_face(patch, factor, net)
+    else:
+        big = cv2.resize(
+            patch, ((mx1 - mx0) * factor, (my1 - my0) * factor), interpolation=cv2.INTER_LANCZOS4
+        )
     if method == "lanczos_unsharp":
         blurred = cv2.GaussianBlur(big, (0, 0), UNSHARP_SIGMA * factor / 2)
         big += UNSHARP_AMOUNT * (big - blurred)

@@ -35,12 +35,16 @@ NO_COLOURS = (
 )
 NOT_FOUND = "The person's face was not found in the colour photos, so they could not guide it."
 NO_FACE = "No face was found, so the whole photo was enlarged by the general enlarger."
-PLAIN = (
-    "A photo this large already holds its detail, so it was enlarged by a plain, faster method "
-    "(the one used for faces)."
+PERSONAL = "Faces were enlarged by a model taught the person's own face from their photos."
+NOT_LEARNED = (
+    "None of the person's photos showed their face large enough to learn from, so faces were "
+    "enlarged by the general face model."
 )
+PLAIN = "A photo this large already holds its detail, so it was enlarged by a plain, faster method."
 
 Progress = Callable[[float, str], None]
+#: Memorial's own enlarger (gan_engine.restore.models.enlarge_photo).
+MEMORIAL = "memorial"
 
 
 @dataclass(frozen=True)
@@ -50,15 +54,22 @@ class Options:
     enlarge: int = 1
     fidelity: float = 0.3
     hints: tuple[Hint, ...] = ()
-    network: str | None = None  # None: chosen by size (enlarge.choose_network)
+    #: The enlarger for photos up to ``network_max_pixels``: Memorial's own (MEMORIAL, the face
+    #: enlarger over the whole photo: the best PSNR and likeness measured, BENCHMARKS.md "Photo
+    #: restoration"), or Real-ESRGAN's "x4plus" or "compact" (with faces by ``faces``).
+    network: str | None = None
     #: How faces are enlarged: by a likeness-keeping method inside a feathered ellipse around
-    #: each face (face_enlarge), or None for the general enlarger everywhere. Lanczos with a mild
-    #: unsharp mask kept the likeness best (bench/restore_quality.py: dlib distance 0.294 against
-    #: 0.421 for the general enlarger at fidelity 0.3 over the whole photo).
-    faces: face_enlarge.FaceMethod | None = "lanczos_unsharp"
+    #: each face (face_enlarge), or None for the general enlarger everywhere. The face enlarger
+    #: Memorial trained (gan_engine.restore.networks) keeps the likeness and adds the detail
+    #: Lanczos lacks: see BENCHMARKS.md, "Photo restoration".
+    faces: face_enlarge.FaceMethod | None = "network"
     #: Above this many input pixels (and with no ``network`` asked for) the photo is enlarged by
     #: enlarge.plain, not a network: see enlarge.py's NETWORK_MAX_INPUT_PIXELS for why.
     network_max_pixels: int = NETWORK_MAX_INPUT_PIXELS
+    #: With colour photos of the person (``references``) and faces enlarged by the network: first
+    #: fine-tune the face enlarger on the person's own face for this many CPU-seconds
+    #: (gan_engine.restore.personal); 0 = the general face enlarger.
+    personal_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.enlarge not in (1, 2, 4):
@@ -106,10 +117,10 @@ def restore(
 
     if options.repair:
         report(0.05, "Finding scratches and dust.")
-        mask = repair.damage_mask(image)
+        mask, wider = repair.damage_masks(image)
         result.damage = mask
         if mask.any():
-            result.image = repair.fill(result.image, mask)
+            result.image = repair.fill(result.image, wider)
             result.actions.append(REPAIRED)
         else:
             result.notes.append("No scratches or dust were found; nothing was repaired.")
@@ -138,15 +149,25 @@ def restore(
         result.actions.append(RESIZED)
         result.notes.append(PLAIN)
     elif options.enlarge > 1:
-        network = options.network or enlarge.choose_network(height, width)
+        network = options.network or MEMORIAL
+        own = None
+        if options.faces == "network" and options.personal_seconds > 0 and references:
+            report(0.12, "Learning the person's face from their photos.")
+            own = _personal_enlarger(result.image, options, references, should_cancel)
+            result.notes.append(PERSONAL if own is not None else NOT_LEARNED)
         report(0.15, "Enlarging the photo.")
-        model = enlarge.Enlarger(network)  # type: ignore[arg-type]
 
         def tiles(done: int, total: int) -> None:
             report(0.15 + 0.8 * done / total, "Enlarging the photo.")
 
         repaired = result.image
-        enlarged = model.run(repaired, options.enlarge, tiles)
+        if network == MEMORIAL:
+            from gan_engine.restore.models import enlarge_photo
+
+            enlarged = enlarge_photo(repaired, options.enlarge, progress=tiles)
+        else:
+            model = enlarge.Enlarger(network)  # type: ignore[arg-type]
+            enlarged = model.run(repaired, options.enlarge, tiles)
         result.network = network
         result.actions.append(RESIZED)
         if tone.monochrome:  # the network may tint a grey photo; keep its own tone
@@ -163,11 +184,15 @@ def restore(
             enlarged += plain
             del plain
             result.actions.append(BLENDED)
-        if options.faces:
+        # Faces: by the face enlarger (the person's own when learned) inside an ellipse each.
+        # Memorial's enlarger already is the face enlarger; it only needs them for the person's.
+        if options.faces and (network != MEMORIAL or own is not None):
             report(0.95, "Keeping the faces as they are.")
             found = face_enlarge.find_faces(repaired, options.enlarge)
             if found:
-                face_enlarge.keep_faces(enlarged, repaired, options.enlarge, found, options.faces)
+                face_enlarge.keep_faces(
+                    enlarged, repaired, options.enlarge, found, options.faces, own
+                )
                 result.notes.append(FACES_KEPT)
             else:
                 result.notes.append(NO_FACE)
@@ -179,6 +204,20 @@ def restore(
         result.image = colourise.apply(result.image, chroma, in_place=ours)
     report(1.0, "Done.")
     return result
+
+
+def _personal_enlarger(image, options: Options, references, should_cancel):
+    """The face enlarger fine-tuned on the person in ``image`` as their colour photos show
+    them, or None when no photo shows that face large enough."""
+    from gan_engine.restore import personal
+
+    person = personal.person_in(image, options.enlarge)
+    if person is None:
+        return None
+    crops = personal.face_crops(references, person)
+    if not len(crops):
+        return None
+    return personal.personalise(crops, options.personal_seconds, should_stop=should_cancel)
 
 
 def _colour_note(chroma: colourise.Chroma) -> str:

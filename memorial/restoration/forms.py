@@ -26,7 +26,11 @@ class RestoreForm(forms.Form):
         ),
     )
     enlarge = forms.TypedChoiceField(
-        label=_("Size"), choices=ENLARGE_CHOICES, coerce=int, initial=2
+        label=_("Size"),
+        choices=ENLARGE_CHOICES,
+        coerce=int,
+        initial=2,
+        help_text=_("Faces are enlarged by a model of faces so they keep the person's likeness."),
     )
     fidelity = forms.IntegerField(
         label=_("Closeness to the original"),

@@ -1,10 +1,11 @@
-"""The Celery task that restores one photo on a worker (queue ``cpu``; no torch: OpenCV and the
-ncnn enlarger).
+"""The Celery task that restores one photo on a worker (queue ``cpu``: OpenCV, the ncnn
+enlarger and the small networks of gan_engine.restore on the CPU).
 
 Like every job it starts in :func:`memorial.jobs.runner.running` (ledger, lease; no consent
-record is needed for restoring a photo alone; colourising looks at the family's other photos of
-the person only when ``may_use(memorial, TRAINING)`` allows it, asked here when the job runs, so a
-consent withdrawn meanwhile is honoured) and reports through its Reporter: the step in
+record is needed for restoring a photo alone; colourising and enlarging look at the family's
+other photos of the person (their colours; their face, which the face enlarger is taught for a
+few CPU-minutes and then forgets) only when ``may_use(memorial, TRAINING)`` allows it, asked here
+when the job runs, so a consent withdrawn meanwhile is honoured) and reports through its Reporter: the step in
 words, the percentage, and a preview of the result stored like a training's sample grid. The
 result is written by the engine's one door for AI-made files (``write_image``: the visible
 "AI-restored" mark, the invisible watermark and a C2PA manifest naming the original as its
@@ -16,9 +17,11 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from celery import shared_task
+from django.conf import settings
 from django.core.files import File
 from django.utils.translation import gettext_noop
 
@@ -59,10 +62,11 @@ WORDS = {
     "No face was found, so the whole photo was enlarged by the general enlarger.": gettext_noop(
         "No face was found, so the whole photo was enlarged by the general enlarger."
     ),
-    "A photo this large already holds its detail, so it was enlarged by a plain, faster method "
-    "(the one used for faces).": gettext_noop(
-        "A photo this large already holds its detail, so it was enlarged by a plain, faster "
-        "method (the one used for faces)."
+    "A photo this large already holds its detail, so it was enlarged by a plain, faster method.": (
+        gettext_noop(
+            "A photo this large already holds its detail, so it was enlarged by a plain, faster "
+            "method."
+        )
     ),
     "No colours are known for this photo, so it keeps its tones: add colour hints, or colour "
     "photos of the person.": gettext_noop(
@@ -82,13 +86,26 @@ WORDS = {
         "Colourised from the family's colour photos of the person."
     ),
     "Colourised from your colour hints.": gettext_noop("Colourised from your colour points."),
+    "Learning the person's face from their photos.": gettext_noop(
+        "Learning the person's face from the family's photos."
+    ),
+    "Faces were enlarged by a model taught the person's own face from their photos.": (
+        gettext_noop(
+            "Faces were enlarged by a model taught the person's own face from the family's photos."
+        )
+    ),
+    "None of the person's photos showed their face large enough to learn from, so faces were "
+    "enlarged by the general face model.": gettext_noop(
+        "None of the family's photos showed the person's face large enough to learn from, so "
+        "faces were enlarged by the general face model."
+    ),
 }
 #: The family's other photos guide the colours only under approved consent for training.
 NO_CONSENT = gettext_noop(
     "The family's colour photos of the person were not used for the colours: that needs "
     "approved consent for training."
 )
-#: At most this many of the family's photos are looked at for the person's colours.
+#: At most this many of the family's photos are looked at for the person's colours and face.
 MAX_REFERENCES = 8
 READY = gettext_noop("The restored photo is ready.")
 NOTHING = gettext_noop("Nothing needed doing, so no restored copy was made.")
@@ -156,10 +173,13 @@ def _restore(run: runner.Run) -> str:
         )
         image = load_photo(source)
         references, consent_notes = [], []
-        if options.colourise and tone_of(image).monochrome:
+        colours = options.colourise and tone_of(image).monochrome
+        personal = settings.RESTORE_PERSONAL_SECONDS if options.enlarge > 1 else 0.0
+        if colours or personal > 0:
             if may_use(job.memorial, Scope.TRAINING):
                 references = _references(job, original, root)
-            else:
+                options = replace(options, personal_seconds=personal)
+            elif colours:
                 consent_notes.append(t(NO_CONSENT))
         try:
             result = engine_restore(
