@@ -89,7 +89,7 @@ def fill(
     if method == "network":
         from gan_engine.restore.models import fill_damage
 
-        return fill_damage(telea(image, mask, radius), mask)
+        return fill_damage(telea(image, mask, radius), mask, in_place=True)
     return telea(image, mask, radius)
 
 
