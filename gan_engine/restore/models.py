@@ -1,4 +1,5 @@
-"""The restoration networks Memorial trains and ships (``gan_engine/weights/restore-*``), loaded
+"""The restoration networks Memorial trains and ships (``gan_engine/restore/weights/restore-*``, apart from the face priors in
+``gan_engine/weights``), loaded
 with their checksum checked, and run on the CPU in tiles.
 
 Each folder holds ``weights.pt`` (fp16, the network only), ``model.json`` (which network, its
@@ -22,7 +23,7 @@ import torch.nn.functional as F
 from gan_engine.errors import CheckpointError
 from gan_engine.restore.networks import NETWORKS
 
-WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
+WEIGHTS = Path(__file__).resolve().parent / "weights"
 FACE_ENLARGER = "restore-face-x4"
 DAMAGE = "restore-damage"
 FILL = "restore-fill"

@@ -1,8 +1,9 @@
 """Find scratches and specks, and fill them.
 
 Two detectors and two fills. By default both are networks Memorial trained on synthetic damage
-over LFW's general corpus (gan_engine.restore.networks, weights in gan_engine/weights/restore-*);
-the classical ones stay as the baseline the benchmark compares them with.
+over LFW's general corpus (gan_engine.restore.networks, weights in
+gan_engine/restore/weights/restore-*); the classical ones stay as the baseline the benchmark
+compares them with.
 
 The classical detector: a scratch or a speck is a thin structure much brighter or darker than
 its neighbourhood. A median filter wider than the scratch
