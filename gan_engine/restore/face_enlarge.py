@@ -49,7 +49,7 @@ class Box:
 
 
 @lru_cache(maxsize=1)
-def _tools():
+def tools():
     from gan_engine.faces import FaceTools
 
     return FaceTools(max_detect_side=DETECT_SIDE)
@@ -58,12 +58,18 @@ def _tools():
 def find_faces(image: np.ndarray, factor: int) -> list[Box]:
     """Faces in an HxWx3 float image, in its own pixels. A small photo is looked at enlarged
     (Lanczos, up to ``factor`` times) because the detector misses faces under about 40 px."""
+    faces, scale = detect_enlarged(image, factor, describe=False)
+    return [Box(*(v / scale for v in face.box)) for face in faces]
+
+
+def detect_enlarged(image: np.ndarray, factor: int, describe: bool) -> tuple[list, float]:
+    """dlib's faces in a copy of ``image`` enlarged up to ``factor`` times (at most
+    ``DETECT_SIDE`` px on its long side), and that copy's scale."""
     height, width = image.shape[:2]
     scale = min(float(factor), DETECT_SIDE / max(height, width))
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     copy = cv2.resize(image, size, interpolation=cv2.INTER_LANCZOS4) if scale != 1 else image
-    faces = _tools().detect(to_uint8(copy), describe=False)
-    return [Box(*(v / scale for v in face.box)) for face in faces]
+    return tools().detect(to_uint8(copy), describe=describe), scale
 
 
 def keep_faces(

@@ -94,14 +94,18 @@ def damage_probability(
                 y1, x1 = min(height, top + tile + margin), min(width, left + tile + margin)
                 patch = np.ascontiguousarray(image[y0:y1, x0:x1], np.float32)
                 ph, pw = patch.shape[:2]
-                pad_h, pad_w = -ph % 8, -pw % 8
-                x = torch.from_numpy(patch).permute(2, 0, 1)[None]
-                if pad_h or pad_w:
-                    x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+                x = _padded(torch.from_numpy(patch).permute(2, 0, 1)[None], "replicate")
                 prob = torch.sigmoid(net(x))[0, :ph, :pw].numpy()
                 bottom, right = min(height, top + tile), min(width, left + tile)
                 out[top:bottom, left:right] = prob[top - y0 : bottom - y0, left - x0 : right - x0]
     return out
+
+
+def _padded(x: torch.Tensor, mode: str) -> torch.Tensor:
+    """An N×C×H×W tensor padded at its bottom and right to multiples of 8 (the U-Nets halve
+    three times)."""
+    pad_h, pad_w = -x.shape[2] % 8, -x.shape[3] % 8
+    return F.pad(x, (0, pad_w, 0, pad_h), mode=mode) if pad_h or pad_w else x
 
 
 def fill_damage(
@@ -129,12 +133,9 @@ def fill_damage(
                 y1, x1 = min(height, bottom + margin), min(width, right + margin)
                 patch = torch.from_numpy(np.ascontiguousarray(image[y0:y1, x0:x1], np.float32))
                 holes = torch.from_numpy(mask[y0:y1, x0:x1].astype(np.float32))
-                x, m = patch.permute(2, 0, 1)[None], holes[None]
+                x = _padded(patch.permute(2, 0, 1)[None], "replicate")
+                m = _padded(holes[None, None], "constant")[:, 0]
                 ph, pw = holes.shape
-                pad_h, pad_w = -ph % 8, -pw % 8
-                if pad_h or pad_w:
-                    x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
-                    m = F.pad(m[None], (0, pad_w, 0, pad_h))[0]
                 painted = net(x, m)[0, :, :ph, :pw].permute(1, 2, 0).numpy()
                 inner = np.s_[top - y0 : bottom - y0, left - x0 : right - x0]
                 region = out[top:bottom, left:right]

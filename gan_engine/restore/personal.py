@@ -33,14 +33,10 @@ LR = 1e-4
 
 def person_in(image: np.ndarray, factor: int) -> np.ndarray | None:
     """The dlib descriptor of the largest face in an HxWx3 float photo, looked at enlarged up to
-    ``factor`` times (as gan_engine.restore.face_enlarge.find_faces does), or None."""
-    from gan_engine.restore.face_enlarge import DETECT_SIDE, _tools
+    ``factor`` times as the faces to enlarge are found, or None."""
+    from gan_engine.restore.face_enlarge import detect_enlarged
 
-    height, width = image.shape[:2]
-    scale = min(float(factor), DETECT_SIDE / max(height, width))
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    copy = cv2.resize(image, size, interpolation=cv2.INTER_LANCZOS4) if scale != 1 else image
-    faces = _tools().detect(to_uint8(copy))
+    faces, _scale = detect_enlarged(image, factor, describe=True)
     return max(faces, key=lambda f: f.size).descriptor if faces else None
 
 
@@ -52,12 +48,12 @@ def face_crops(
     """uint8 (N, 250, 250, 3) crops of the person from HxWx3 float photos: the face closest to
     ``person`` (a dlib descriptor) within ``same_person``, or the largest face when None."""
     from gan_engine.faces import distance
-    from gan_engine.restore.face_enlarge import _tools
+    from gan_engine.restore.face_enlarge import tools
 
     crops = []
     for photo in photos:
         pixels = to_uint8(photo)
-        faces = _tools().detect(pixels, describe=person is not None)
+        faces = tools().detect(pixels, describe=person is not None)
         if person is not None:
             faces = [f for f in faces if distance(f.descriptor, person) <= same_person]
         if not faces:

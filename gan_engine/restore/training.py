@@ -266,9 +266,7 @@ def _save(path: Path, network: str, net, optimiser, step: int, spent: float) -> 
 def export(checkpoint: Path, folder: Path, name: str, facts: dict) -> dict:
     """Write ``folder/weights.pt`` (fp16, the network only) and ``folder/model.json``."""
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    network = state.get("network") or next(
-        k for k, cls in NETWORKS.items() if _fits(cls, state["net"])
-    )
+    network = state["network"]
     buffer = io.BytesIO()
     torch.save({k: v.half() for k, v in state["net"].items()}, buffer)
     data = buffer.getvalue()
@@ -330,14 +328,6 @@ repository).
 `{manifest["weights"]}`: fp16, the network only (no optimiser state), {manifest["size"]} bytes,
 SHA-256 `{manifest["sha256"]}`, checked on every load (`gan_engine/restore/models.py`).
 """
-
-
-def _fits(cls: type, weights: dict) -> bool:
-    try:
-        cls().load_state_dict(weights)
-    except RuntimeError:
-        return False
-    return True
 
 
 __all__ = ["DamageDetector", "FaceEnlarger", "Plan", "export", "load_photos", "train"]
