@@ -117,9 +117,9 @@ class ReferenceGAN:
     def train_step(self, real: torch.Tensor, text: torch.Tensor) -> dict[str, float]:
         """One D and one G update with the non-saturating loss; flips are the only augmentation."""
         batch = real.shape[0]
-        flip = torch.rand(batch) < 0.5
+        flip = torch.rand(batch, device=real.device) < 0.5
         real = torch.where(flip[:, None, None, None], real.flip(3), real)
-        z = torch.randn(batch, self.config.z_dim)
+        z = torch.randn(batch, self.config.z_dim, device=real.device)
         fake = self.G(z, text)
         d_loss = (
             F.softplus(-self.D(real, text)).mean() + F.softplus(self.D(fake.detach(), text)).mean()
