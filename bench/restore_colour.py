@@ -4,16 +4,17 @@ For each held-out LFW person (every 12th outside bench/gan_quality.py's six, as
 bench/restore_quality.py picks them) with at least three colour photos: the first colour photo is
 turned grey (OpenCV's luma), then coloured by gan_engine.restore.colourise
 
-- with the person's other colour photos as reference (up to ``--references``), no hints;
-- with three hints taken from the true photo (a cheek, the hair, the clothes below the chin),
-  no reference photos;
-- with both;
+- by the general colouriser (the shipped weights, or ``--colouriser CHECKPOINT``);
+- by the same with five hints taken from the true photo (a cheek, the hair, the clothes below
+  the chin, the background left and right of the head);
+- by the person's own colouriser: the general one fine-tuned for ``--personal-seconds`` CPU
+  seconds on the person's other colour photos (up to ``--references``);
+- by propagation alone from seeds (the person's colours from those photos and the five hints),
+  the method the network replaced;
 
-beside leaving it grey and beside one fixed average skin tone (the same face regions seeded with
-the median skin colour of gan_quality's six people, which the colouriser was tuned on). Figures:
-mean CIEDE2000 ΔE against the true colours over the face (inside the jaw and brows) and over the
-whole photo, ΔE at the hint points, colourfulness (Hasler and Süsstrunk) beside the truth's, and
-seconds per photo.
+beside leaving it grey. Figures: mean CIEDE2000 ΔE against the true colours over the face
+(inside the jaw and brows) and over the whole photo, ΔE at the hint points, colourfulness
+(Hasler and Süsstrunk) beside the truth's, and seconds per photo.
 
     .venv/bin/python bench/restore_colour.py --out bench/results/restore/restore_colour.json
 """
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.gan_quality import DEFAULT_LFW, PEOPLE  # noqa: E402
 from bench.restore_quality import STEP  # noqa: E402
-from gan_engine.restore import colourise, person_colours  # noqa: E402
+from gan_engine.restore import colourise, person_colours, personal  # noqa: E402
 from gan_engine.restore.colour import tone_of  # noqa: E402
 from gan_engine.restore.colourise import Hint  # noqa: E402
 from gan_engine.restore.load import load_photo, to_uint8  # noqa: E402
@@ -76,9 +77,11 @@ def hint_points(marks: np.ndarray, shape: tuple[int, int]) -> list[tuple[int, in
     hair = (np.median(hair_x), np.median(hair_y)) if hair_x.size else (marks[27][0], 2)
     chin = marks[8]
     clothes = (chin[0], chin[1] + 0.6 * (height - chin[1]))
+    left = (0.06 * width, 0.2 * height)
+    right = (0.94 * width, 0.2 * height)
     return [
         (int(np.clip(x, 0, width - 1)), int(np.clip(y, 0, height - 1)))
-        for x, y in (cheek, hair, clothes)
+        for x, y in (cheek, hair, clothes, left, right)
     ]
 
 
@@ -91,37 +94,46 @@ def hints_from(truth: np.ndarray, points: list[tuple[int, int]]) -> tuple[Hint, 
     return tuple(hints)
 
 
-def fixed_skin_tone(lfw: Path) -> tuple[float, float]:
-    """The median skin chroma of gan_quality's six people (three photos each)."""
-    skins = []
-    for name in PEOPLE:
-        photos = [load_photo(p) for p in colour_photos(lfw / name)[:3]]
-        found = person_colours.from_photos(photos, None)
-        if "skin" in found.chroma:
-            skins.append(found.chroma["skin"])
-    a, b = np.median(np.array(skins), axis=0)
-    return float(a), float(b)
+def checkpoint_network(path: Path):
+    """A colouriser and its critic from a training checkpoint (gan_engine.restore.training), to
+    measure them before they are exported."""
+    import torch
+
+    from gan_engine.restore.networks import ColourCritic, Colouriser
+
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    net, critic = Colouriser(), ColourCritic()
+    net.load_state_dict(state["net"])
+    critic.load_state_dict(state["critic"])
+    return net.eval(), critic.eval()
 
 
-def with_fixed_tone(image: np.ndarray, tone: tuple[float, float]) -> np.ndarray:
-    """The colouriser with skin, lips and hair all seeded with one fixed tone."""
-    found = person_colours.find_person(to_uint8(image))
-    if found is None:
-        return image.copy()
-    masks = person_colours.region_masks(image.shape[:2], found[1])
-    seeded = masks["skin"] | masks["lips"] | masks["hair"]
-    seeds = np.zeros((*image.shape[:2], 2), np.float32)
-    seeds[seeded] = tone
-    lightness = colourise.lab(image)[..., 0]
-    ab = colourise.propagate(lightness, seeded, seeds)
-    return colourise.apply(image, colourise.Chroma(ab=ab, hints=0, photos=0, regions=()))
+def personal_network(
+    source: np.ndarray, others: list[np.ndarray], seconds: float, general=None, critic=None
+):
+    """The colouriser fine-tuned on the person (as found in ``source``) in ``others``, with how
+    many photos taught it; the general one when none shows them."""
+    person = personal.person_in(source, 1)
+    crops = personal.face_crops(others, person) if person is not None else []
+    if not len(crops):
+        return None, 0
+    import torch
+
+    torch.manual_seed(0)
+    return personal.personalise_colouriser(crops, seconds, general, critic), len(crops)
 
 
-def run(lfw: Path, count: int, references: int) -> dict:
+def run(
+    lfw: Path, count: int, references: int, colouriser_path: Path | None, seconds: float
+) -> dict:
     from skimage.color import deltaE_ciede2000, rgb2lab
 
-    tone = fixed_skin_tone(lfw)
-    methods = ("grey", "fixed_skin_tone", "family_photos", "hints_3", "family_photos_and_hints_3")
+    from gan_engine.restore import models
+
+    general, critic = checkpoint_network(colouriser_path) if colouriser_path else (None, None)
+    if general is not None:
+        models.shipped.cache_clear()
+    methods = ("grey", "general", "general_hints_5", "personal", "propagation_family_hints_5")
     rows: dict[str, dict[str, list[float]]] = {
         m: {"face": [], "whole": [], "hint": [], "colourful": [], "seconds": []} for m in methods
     }
@@ -144,31 +156,32 @@ def run(lfw: Path, count: int, references: int) -> dict:
         people.append(name)
         truth_colourful.append(colourfulness(truth))
         for method in methods:
-            start = time.perf_counter()
+            start = time.process_time()
             if method == "grey":
-                out, chroma = source, None
-            elif method == "fixed_skin_tone":
-                out, chroma = with_fixed_tone(source, tone), None
+                chroma = None
+            elif method == "propagation_family_hints_5":
+                chroma = colourise.chroma_for(source, hints, others, learned=False)
+            elif method == "personal":
+                own, taught = personal_network(source, others, seconds, general, critic)
+                used.append(taught)
+                chroma = colourise.chroma_for(source, colouriser=own or general, photos=taught)
             else:
                 chroma = colourise.chroma_for(
-                    source,
-                    hints if "hints" in method else (),
-                    others if "family" in method else (),
+                    source, hints if "hints" in method else (), colouriser=general
                 )
-                out = colourise.apply(source, chroma) if chroma is not None else source
-            rows[method]["seconds"].append(time.perf_counter() - start)
+            out = colourise.apply(source, chroma) if chroma is not None else source
+            rows[method]["seconds"].append(time.process_time() - start)
             error = deltaE_ciede2000(rgb2lab(out), true_lab)
             rows[method]["face"].append(float(error[face].mean()))
             rows[method]["whole"].append(float(error.mean()))
             rows[method]["hint"].append(float(np.mean([error[y, x] for x, y in points])))
             rows[method]["colourful"].append(colourfulness(out))
-            if method == "family_photos":
-                used.append(chroma.photos if chroma is not None else 0)
-        print(name, {m: round(r["face"][-1], 2) for m, r in rows.items()}, flush=True)
+        print(name, {m: round(r["whole"][-1], 2) for m, r in rows.items()}, flush=True)
     return {
         "people": people,
+        "colouriser": str(colouriser_path) if colouriser_path else "shipped",
+        "personal_seconds": seconds,
         "reference_photos_used": used,
-        "fixed_skin_tone_ab": [round(v, 2) for v in tone],
         "truth_colourfulness": round(float(np.mean(truth_colourful)), 2),
         "methods": {
             method: {
@@ -176,7 +189,8 @@ def run(lfw: Path, count: int, references: int) -> dict:
                 "delta_e_whole": round(float(np.mean(r["whole"])), 2),
                 "delta_e_at_hint_points": round(float(np.mean(r["hint"])), 2),
                 "colourfulness": round(float(np.mean(r["colourful"])), 2),
-                "seconds_per_photo": round(float(np.mean(r["seconds"])), 2),
+                "cpu_seconds_per_photo": round(float(np.mean(r["seconds"])), 2),
+                "delta_e_whole_each": [round(v, 2) for v in r["whole"]],
             }
             for method, r in rows.items()
         },
@@ -187,10 +201,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lfw", type=Path, default=DEFAULT_LFW)
     parser.add_argument("--count", type=int, default=10, help="held-out people")
-    parser.add_argument("--references", type=int, default=5, help="colour photos per person")
+    parser.add_argument("--references", type=int, default=8, help="colour photos per person")
+    parser.add_argument("--colouriser", type=Path, help="a training checkpoint to measure")
+    parser.add_argument(
+        "--personal-seconds", type=float, default=60.0, help="CPU seconds of fine-tuning"
+    )
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, help="JSON file to write")
     args = parser.parse_args()
-    report = run(args.lfw, args.count, args.references)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    report = run(args.lfw, args.count, args.references, args.colouriser, args.personal_seconds)
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:

@@ -7,6 +7,11 @@ photos, never on the benchmark's held-out people), with the classical detector b
 
     .venv/bin/python bench/restore_validate.py face_enlarger /tmp/rt/face_enlarger.pt
     .venv/bin/python bench/restore_validate.py damage /tmp/rt/damage.pt
+    .venv/bin/python bench/restore_validate.py fill /tmp/rt/fill.pt
+    .venv/bin/python bench/restore_validate.py colouriser /tmp/rt/colour.pt
+
+Fill: PSNR inside the true damage after Telea, the shipped fill and the checkpoint's, on the true
+masks and on the masks the shipped detector finds (its wider fill mask, as repair uses it).
 """
 
 from __future__ import annotations
@@ -78,9 +83,55 @@ def check_damage(net: torch.nn.Module, photos: list[np.ndarray]) -> dict:
     }
 
 
+def check_fill(net: torch.nn.Module, photos: list[np.ndarray]) -> dict:
+    rows: dict[str, list[float]] = {
+        f"{masks}_{fill}": []
+        for masks in ("true", "detected")
+        for fill in ("telea", "shipped", "new")
+    }
+    for seed, truth in enumerate(photos):
+        hurt, mask = damage.scratch(truth, seed=10_000 + seed)
+        _found, wider = repair.damage_masks(hurt)
+        for masks, given in (("true", mask), ("detected", wider)):
+            base = repair.telea(hurt, given)
+            outs = {
+                "telea": base,
+                "shipped": models.fill_damage(base, given),
+                "new": models.fill_damage(base, given, net),
+            }
+            for fill, out in outs.items():
+                rows[f"{masks}_{fill}"].append(psnr(out[mask], truth[mask]))
+    return {name: round(float(np.mean(v)), 3) for name, v in rows.items()}
+
+
+def check_colouriser(net: torch.nn.Module, photos: list[np.ndarray]) -> dict:
+    """Mean CIEDE2000 over the whole photo and colourfulness, each photo turned grey and
+    coloured, beside the grey photo's own ΔE and the truth's colourfulness."""
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    from bench.restore_colour import colourfulness, grey
+    from gan_engine.restore import colourise
+
+    rows: dict[str, list[float]] = {"grey": [], "network": [], "colourful": [], "truth": []}
+    for truth in photos:
+        source = grey(truth)
+        out = colourise.apply(source, colourise.chroma_for(source, colouriser=net))
+        true_lab = rgb2lab(truth)
+        rows["grey"].append(float(deltaE_ciede2000(rgb2lab(source), true_lab).mean()))
+        rows["network"].append(float(deltaE_ciede2000(rgb2lab(out), true_lab).mean()))
+        rows["colourful"].append(colourfulness(out))
+        rows["truth"].append(colourfulness(truth))
+    return {
+        "delta_e_grey": round(float(np.mean(rows["grey"])), 3),
+        "delta_e_network": round(float(np.mean(rows["network"])), 3),
+        "colourfulness": round(float(np.mean(rows["colourful"])), 2),
+        "colourfulness_truth": round(float(np.mean(rows["truth"])), 2),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("network", choices=["face_enlarger", "damage"])
+    parser.add_argument("network", choices=["face_enlarger", "damage", "fill", "colouriser"])
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--general", type=Path, default=DEFAULT_LFW.parent / "lfw-general")
     parser.add_argument("--count", type=int, default=60)
@@ -88,7 +139,12 @@ def main() -> int:
     torch.set_num_threads(1)
     net = network_from(args.checkpoint, args.network)
     photos = validation_photos(args.general, args.count)
-    check = check_enlarger if args.network == "face_enlarger" else check_damage
+    check = {
+        "face_enlarger": check_enlarger,
+        "damage": check_damage,
+        "fill": check_fill,
+        "colouriser": check_colouriser,
+    }[args.network]
     print(json.dumps(check(net, photos), indent=2))
     return 0
 

@@ -260,7 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--reference",
         action="append",
         default=[],
-        help="a colour photo of the person, whose own colours guide the colouriser; repeatable",
+        help="a colour photo of the person, to teach the colouriser their colours; repeatable",
+    )
+    restore.add_argument(
+        "--colour-seconds",
+        type=float,
+        default=60.0,
+        help="CPU-seconds teaching the colouriser the person from --reference photos (0: none)",
     )
     restore.add_argument(
         "--network",
@@ -271,9 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     restore_train = commands.add_parser(
         "restore-train",
-        help="train a restoration network (face enlarger, damage detector or fill), resumably",
+        help="train a restoration network (face enlarger, damage detector, fill or colouriser), "
+        "resumably",
     )
-    restore_train.add_argument("network", choices=["face_enlarger", "damage", "fill"])
+    restore_train.add_argument("network", choices=["face_enlarger", "damage", "fill", "colouriser"])
     restore_train.add_argument("--data", required=True, help="a folder of photos (searched deep)")
     restore_train.add_argument(
         "--checkpoint", required=True, help="the resumable checkpoint (kept outside the repo)"
@@ -289,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--export", help="after training, write fp16 weights and model.json to this folder"
     )
     restore_train.add_argument("--name", help="the exported model's name (default: folder name)")
+    restore_train.add_argument(
+        "--init", help="a restoration model folder to start from (fine-tuning), e.g. restore-fill"
+    )
     return parser
 
 
@@ -599,6 +609,7 @@ def _restore(args: argparse.Namespace) -> int:
         fidelity=args.fidelity,
         hints=tuple(args.hint),
         network=args.network,
+        personal_colour_seconds=args.colour_seconds,
     )
     image = load_photo(args.input)
     bar = tqdm(total=100, unit="%", desc="restore")
@@ -632,10 +643,17 @@ def _restore_train(args: argparse.Namespace) -> int:
     from gan_engine.restore import training
 
     torch.set_num_threads(args.threads)
-    photos = training.load_photos(Path(args.data), args.limit)
+    photos = training.corpus_for(args.network, training.load_photos(Path(args.data), args.limit))
     print(f"{len(photos)} photos from {args.data}", flush=True)
     plan = training.Plan(args.network, args.cpu_minutes, batch=args.batch, lr=args.lr)
-    training.train(plan, photos, Path(args.checkpoint), report=lambda r: print(r, flush=True))
+    init = None
+    if args.init:
+        from gan_engine.restore import models
+
+        init = models.load(Path(args.init))
+    training.train(
+        plan, photos, Path(args.checkpoint), report=lambda r: print(r, flush=True), init=init
+    )
     if args.export:
         folder = Path(args.export)
         facts = {
@@ -644,6 +662,7 @@ def _restore_train(args: argparse.Namespace) -> int:
             "batch": args.batch,
             "lr": args.lr,
             "threads": args.threads,
+            **({"init": args.init} if args.init else {}),
         }
         manifest = training.export(Path(args.checkpoint), folder, args.name or folder.name, facts)
         print(json.dumps(manifest, indent=2))

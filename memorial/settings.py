@@ -213,6 +213,11 @@ VIDEO_MAX_SECONDS = env.float("MEMORIAL_VIDEO_MAX_SECONDS", default=60.0)
 # Off by default: 120 s measured no better than the general model (BENCHMARKS.md, "Photo
 # restoration", the personalised enlarger).
 RESTORE_PERSONAL_SECONDS = env.float("MEMORIAL_RESTORE_PERSONAL_SECONDS", default=0.0)
+# CPU-seconds a colourisation spends teaching the colouriser the person's colours from the
+# family's colour photos (under approved consent for training); 0 = the general colouriser.
+RESTORE_PERSONAL_COLOUR_SECONDS = env.float(
+    "MEMORIAL_RESTORE_PERSONAL_COLOUR_SECONDS", default=60.0
+)
 # General face priors (`python -m gan_engine pretrain --out <here>/<name>`) offered by the "Train a
 # model" form; each worker reads the same folder (install priors on every GPU worker).
 # Generated samples the evaluation after each training compares with the held-out photos (more:

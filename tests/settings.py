@@ -60,3 +60,4 @@ JOB_EVALUATION_SAMPLES = 4
 # A restoration teaches the face enlarger the person's face for two CPU-minutes in the product;
 # a few seconds exercise the same path on the suite's worker.
 RESTORE_PERSONAL_SECONDS = 3.0
+RESTORE_PERSONAL_COLOUR_SECONDS = 3.0

@@ -188,7 +188,9 @@ def test_every_note_of_the_engine_is_said_in_the_readers_language():
     notes = [
         pipeline.FACES_KEPT,
         pipeline.IN_COLOUR,
-        pipeline.NO_COLOURS,
+        pipeline.GUESSED_COLOURS,
+        pipeline.HINTED_COLOURS,
+        pipeline.LEARNED_COLOURS,
         pipeline.NOT_FOUND,
         pipeline.NO_FACE,
         pipeline.PLAIN,

@@ -1,6 +1,6 @@
 """Colourising through the product: colour points placed on the restore page are honoured by the
-suite's real Celery worker, the family's colour photos of the person guide the colours (and teach
-the face enlarger their face) only under approved consent for training, and bad points are
+suite's real Celery worker, the family's colour photos of the person teach the colouriser (and
+the face enlarger) the person only under approved consent for training, and bad points are
 refused in words before any job starts."""
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def test_colour_points_on_the_page_colour_the_restored_copy(celery_worker, famil
     assert response.status_code == 302
     job = _finished(Job.objects.get(kind=Kind.RESTORE))
     assert job.parameters["hints"] == [[80, 80, "#c08a6a"], [80, 150, "#3050a0"]]
-    assert "Colourised from your colour points." in str(job.message)
+    assert "corrected by your colour points" in str(job.message)
 
     restored = Photo.objects.get(kind=PhotoKind.RESTORED)
     pixels, data = _restored_pixels(restored)
@@ -87,7 +87,7 @@ def test_colour_points_on_the_page_colour_the_restored_copy(celery_worker, famil
 
 
 @pytest.mark.django_db(transaction=True)
-def test_family_colour_photos_guide_the_colours_only_under_training_consent(
+def test_family_colour_photos_teach_the_colouriser_only_under_training_consent(
     celery_worker, family, client_as
 ):
     for variant in (1, 2, 3):
@@ -98,15 +98,18 @@ def test_family_colour_photos_guide_the_colours_only_under_training_consent(
     client.post(_url(original), COLOUR)
     first = _finished(Job.objects.get(kind=Kind.RESTORE))
     assert "were not used for the colours" in str(first.message)
-    assert "No colours are known" in str(first.message)
-    assert not Photo.objects.filter(kind=PhotoKind.RESTORED).exists()  # nothing was guessed
+    assert "the colour model's best guess" in str(first.message)
+    general = Photo.objects.get(kind=PhotoKind.RESTORED)
 
     approve(family.memorial, "training")
     client.post(_url(original), COLOUR)
     second = _finished(Job.objects.filter(kind=Kind.RESTORE).exclude(pk=first.pk).get())
-    assert "Colourised from the family's colour photos of the person." in str(second.message)
-    pixels, _data = _restored_pixels(Photo.objects.get(kind=PhotoKind.RESTORED))
-    assert tone_of(pixels).tone == "colour"
+    assert "taught by the family's colour photos of the person" in str(second.message)
+    taught = Photo.objects.filter(kind=PhotoKind.RESTORED).exclude(pk=general.pk).get()
+    for photo in (general, taught):
+        pixels, _data = _restored_pixels(photo)
+        assert tone_of(pixels).tone == "colour"
+    assert not np.array_equal(_restored_pixels(general)[0], _restored_pixels(taught)[0])
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,21 +1,24 @@
-"""Colour a black-and-white or sepia photo from a few known colours, keeping its own lightness.
+"""Colour a black-and-white or sepia photo, keeping its own lightness.
 
-Not a trained colouriser: colour is *propagated* from seeds by the optimisation of Levin,
-Lischinski & Weiss, "Colorization using Optimization" (SIGGRAPH 2004). In CIE Lab the photo's L
-stays exactly as it is; for (a, b), every pixel is asked to be the weighted average of its eight
-neighbours, weighted by how alike their lightness is (so colour flows along a cheek and stops at
-the edge of a collar), and seed pixels keep their given colour. That is one sparse linear system,
-solved directly (scipy's SuperLU) on a copy of at most ``WORK_PIXELS``; the chroma is then
-enlarged to the photo's size (it varies slowly; the fine detail is all in L), so a big scan costs
-a bounded solve plus one pass in bands of rows.
+The colours come from Memorial's colouriser (gan_engine.restore.networks.Colouriser, trained
+adversarially on LFW's general corpus, or the person's own when it was fine-tuned on the
+family's colour photos: gan_engine.restore.personal): it predicts CIE Lab chroma (a, b) from the
+lightness on a small copy (colour varies slowly), and the photo's own L is kept exactly.
 
-Seeds come from colour hints a person gives (a point and a colour: the area around the point
-that is joined to it and as light as it, like a short scribble, so a hint on a dress covers a
-patch of the dress and a hint on an eye does not spill onto the lid) and from
-the person's own colours in the family's colour photos (gan_engine.restore.person_colours: skin,
-lips and hair regions). With no seed nothing is guessed: the photo keeps its tones and the caller
-says why. Far from any seed the colour fades toward neutral (``NEUTRAL_PULL``), so a face's skin
-tone does not tint a whole background it was never seen in.
+Colour hints a person gives (a point and a colour) correct it where the network is wrong: the
+difference between the hint and the network's colour is *propagated* by the optimisation of
+Levin, Lischinski & Weiss, "Colorization using Optimization" (SIGGRAPH 2004): every pixel is
+asked to be the weighted average of its eight neighbours, weighted by how alike their lightness
+is (so a correction flows along a cheek and stops at the edge of a collar), the hinted area
+keeps its given colour, and far from any hint the correction fades to nothing
+(``NEUTRAL_PULL``). That is one sparse linear system, solved directly (scipy's SuperLU) on a copy
+of at most ``WORK_PIXELS``; the chroma is then enlarged to the photo's size, so a big scan costs a
+bounded solve plus one pass in bands of rows.
+
+``learned=False`` is the propagation alone from seeds (the hints, and the person's skin, lips
+and hair colours from their colour photos: gan_engine.restore.person_colours): the method the
+network replaced, kept for the benchmark (bench/restore_colour.py) that measures them side by
+side. With no seed it guesses nothing.
 """
 
 from __future__ import annotations
@@ -88,9 +91,16 @@ def chroma_for(
     image: np.ndarray,
     hints: Sequence[Hint] = (),
     references: Sequence[np.ndarray] = (),
+    colouriser=None,
+    learned: bool = True,
+    photos: int = 0,
 ) -> Chroma | None:
-    """The colours for a monochrome HxWx3 float image in [0, 1], or None when no seed is known
-    (no hint, and no colour photo in which the person was found)."""
+    """The colours for a monochrome HxWx3 float image in [0, 1].
+
+    ``learned``: by the colouriser (``colouriser``: a network, None for the shipped one; its
+    ``photos``: how many of the person's photos taught it), corrected by ``hints``. Otherwise
+    propagated from seeds (``hints`` and the person's colours in ``references``), or None when
+    there is no seed."""
     height, width = image.shape[:2]
     for hint in hints:
         if not (0 <= hint.x < width and 0 <= hint.y < height):
@@ -106,9 +116,36 @@ def chroma_for(
     lightness = lab(small)[..., 0]
     seeded = np.zeros((work_h, work_w), bool)
     seeds = np.zeros((work_h, work_w, 2), np.float32)
-    photos, regions = 0, ()
+    if learned:
+        from gan_engine.restore.models import predict_chroma
+
+        predicted = predict_chroma(lightness, colouriser)
+        _seed_hints(hints, lightness, (height, width), seeded, seeds)
+        if seeded.any():  # the hints' corrections, spread along like lightness, fading away
+            predicted += propagate(
+                lightness, seeded, np.where(seeded[..., None], seeds - predicted, 0)
+            )
+        return Chroma(ab=predicted, hints=len(hints), photos=photos, regions=())
+    regions: tuple[str, ...] = ()
     if references:
         photos, regions = _person_seeds(small, references, seeded, seeds)
+    _seed_hints(hints, lightness, (height, width), seeded, seeds)
+    if not seeded.any():
+        return None
+    ab = propagate(lightness, seeded, seeds)
+    return Chroma(ab=ab, hints=len(hints), photos=photos, regions=regions)
+
+
+def _seed_hints(
+    hints: Sequence[Hint],
+    lightness: np.ndarray,
+    shape: tuple[int, int],
+    seeded: np.ndarray,
+    seeds: np.ndarray,
+) -> None:
+    """Mark each hint's patch of the working copy (``lightness``) with its colour, in place."""
+    height, width = shape
+    work_h, work_w = lightness.shape
     sx, sy = work_w / width, work_h / height
     for hint in hints:
         cx = min(work_w - 1, int((hint.x + 0.5) * sx))
@@ -116,10 +153,6 @@ def chroma_for(
         patch = hint_patch(lightness, cx, cy)
         seeded |= patch
         seeds[patch] = rgb_to_ab(hint.rgb)
-    if not seeded.any():
-        return None
-    ab = propagate(lightness, seeded, seeds)
-    return Chroma(ab=ab, hints=len(hints), photos=photos, regions=regions)
 
 
 def hint_patch(lightness: np.ndarray, x: int, y: int) -> np.ndarray:

@@ -27,6 +27,13 @@ WEIGHTS = Path(__file__).resolve().parent / "weights"
 FACE_ENLARGER = "restore-face-x4"
 DAMAGE = "restore-damage"
 FILL = "restore-fill"
+COLOURISER = "restore-colour"
+#: The colouriser sees the photo with this short side (its training photos were LFW's head and
+#: shoulders at 96 px, the face about 40-60 px): colour varies slowly, so its chroma is enlarged
+#: to the photo's size and the photo's own lightness carries all the detail.
+COLOUR_SIDE = 112
+#: ... and at most this long side, so a panorama's cost stays bounded.
+COLOUR_MAX_SIDE = 336
 
 
 def read_manifest(folder: Path) -> dict:
@@ -44,27 +51,51 @@ def read_manifest(folder: Path) -> dict:
 def load(folder: Path) -> torch.nn.Module:
     """The network in ``folder``, float32, in eval mode, after checking its checksum."""
     manifest = read_manifest(folder)
-    path = folder / manifest["weights"]
+    net = NETWORKS[manifest["network"]]()
+    net.load_state_dict(_checked(folder, manifest["weights"], manifest["sha256"]))
+    return net.eval()
+
+
+def load_critic(folder: Path) -> torch.nn.Module | None:
+    """The critic the network in ``folder`` learned against (checked like its weights), or None
+    when it ships without one."""
+    from gan_engine.restore.networks import ColourCritic
+
+    manifest = read_manifest(folder)
+    if "critic" not in manifest:
+        return None
+    critic = ColourCritic()
+    critic.load_state_dict(_checked(folder, manifest["critic"], manifest["critic_sha256"]))
+    return critic.eval()
+
+
+def _checked(folder: Path, name: str, sha256: str) -> dict[str, torch.Tensor]:
+    """The float32 state dict in ``folder / name`` after its checksum is compared with
+    ``sha256``; a missing or damaged file is named."""
+    path = folder / name
     try:
         data = path.read_bytes()
     except OSError:
         raise CheckpointError(
             f"The restoration model's weights file {path.name} in {folder.name} is missing."
         ) from None
-    if hashlib.sha256(data).hexdigest() != manifest["sha256"]:
+    if hashlib.sha256(data).hexdigest() != sha256:
         raise CheckpointError(
             f"The restoration model's weights in {folder.name} are damaged (their checksum does "
             "not match model.json); reinstall Memorial or retrain the model."
         )
     weights = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    net = NETWORKS[manifest["network"]]()
-    net.load_state_dict({k: v.float() for k, v in weights.items()})
-    return net.eval()
+    return {k: v.float() for k, v in weights.items()}
 
 
 @lru_cache(maxsize=4)
 def shipped(name: str) -> torch.nn.Module:
     return load(WEIGHTS / name)
+
+
+@lru_cache(maxsize=1)
+def shipped_critic(name: str) -> torch.nn.Module | None:
+    return load_critic(WEIGHTS / name)
 
 
 def enlarge_face(crop: np.ndarray, factor: int, net: torch.nn.Module | None = None) -> np.ndarray:
@@ -101,10 +132,35 @@ def damage_probability(
     return out
 
 
-def _padded(x: torch.Tensor, mode: str) -> torch.Tensor:
-    """An N×C×H×W tensor padded at its bottom and right to multiples of 8 (the U-Nets halve
-    three times)."""
-    pad_h, pad_w = -x.shape[2] % 8, -x.shape[3] % 8
+def predict_chroma(
+    lightness: np.ndarray, net: torch.nn.Module | None = None, side: int = COLOUR_SIDE
+) -> np.ndarray:
+    """CIE Lab chroma (a, b), HxWx2 float32, for an HxW lightness (L, 0-100): the colouriser
+    run on a copy ``side`` px on its short side (at most ``COLOUR_MAX_SIDE`` on its long side),
+    its answer enlarged back to HxW."""
+    import cv2
+
+    from gan_engine.restore.networks import AB_SCALE
+
+    net = net or shipped(COLOURISER)
+    height, width = lightness.shape
+    scale = min(side / min(height, width), COLOUR_MAX_SIDE / max(height, width))
+    small_w, small_h = max(16, round(width * scale)), max(16, round(height * scale))
+    shrink = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    small = cv2.resize(
+        np.ascontiguousarray(lightness, np.float32), (small_w, small_h), interpolation=shrink
+    )
+    with torch.inference_mode():
+        x = torch.from_numpy(np.clip(small / 100.0, 0, 1))[None, None]
+        ab = net(_padded(x, "replicate", 16))[0, :, :small_h, :small_w]
+    ab = ab.permute(1, 2, 0).numpy() * AB_SCALE
+    return cv2.resize(ab, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+
+
+def _padded(x: torch.Tensor, mode: str, multiple: int = 8) -> torch.Tensor:
+    """An N×C×H×W tensor padded at its bottom and right to multiples of ``multiple`` (the
+    U-Nets halve three times, the colouriser four)."""
+    pad_h, pad_w = -x.shape[2] % multiple, -x.shape[3] % multiple
     return F.pad(x, (0, pad_w, 0, pad_h), mode=mode) if pad_h or pad_w else x
 
 

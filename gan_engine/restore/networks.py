@@ -1,4 +1,5 @@
-"""The small networks restoration trains itself: a face enlarger and a damage detector.
+"""The small networks restoration trains itself: a face enlarger, a damage detector and fill, and a
+colouriser with the critic that trains it.
 
 Both are sized for a CPU: a few hundred thousand weights, so a face crop is enlarged or a
 megapixel looked at in about a second, and both train in CPU-minutes to an hour on LFW's general
@@ -115,8 +116,68 @@ class DamageFill(_UNet):
         return filled * (1 - m) + painted.clamp(0, 1) * m
 
 
+class Colouriser(nn.Module):
+    """CIE Lab lightness (L / 100, H and W multiples of 16) -> chroma (a, b) / ``AB_SCALE``.
+
+    Colour is mostly decided by what a region *is* (skin, sky, a suit), which needs more context
+    than a small U-Net's three halvings see, so this one halves four times and adds a summary of
+    the whole picture (its mean features) at the bottom, as Iizuka et al.'s global features do.
+    Its last layer starts at zero: an untrained colouriser leaves the photo grey."""
+
+    def __init__(self, channels: int = 24) -> None:
+        super().__init__()
+        widths = [channels, 2 * channels, 4 * channels, 4 * channels, 6 * channels]
+        self.downs = nn.ModuleList(
+            _block(cin, cout) for cin, cout in zip([1, *widths[:-1]], widths, strict=True)
+        )
+        self.summary = nn.Sequential(nn.Linear(widths[-1], widths[-1]), nn.LeakyReLU(0.1))
+        self.ups = nn.ModuleList(
+            _block(widths[i + 1] + widths[i], widths[i]) for i in reversed(range(len(widths) - 1))
+        )
+        self.out = nn.Conv2d(channels, 2, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, lightness: torch.Tensor) -> torch.Tensor:
+        skips = []
+        x = lightness - 0.5
+        for index, down in enumerate(self.downs):
+            x = down(x if index == 0 else F.avg_pool2d(x, 2))
+            skips.append(x)
+        x = x + self.summary(x.mean(dim=(2, 3)))[:, :, None, None]
+        for up, skip in zip(self.ups, reversed(skips[:-1]), strict=True):
+            x = up(torch.cat([F.interpolate(x, scale_factor=2), skip], 1))
+        return torch.tanh(self.out(x))
+
+
+#: Chroma (a, b) is divided by this for the colouriser, so its outputs lie in (-1, 1).
+AB_SCALE = 110.0
+
+
+class ColourCritic(nn.Module):
+    """The colouriser's adversary: (L, a, b) -> one realness score per 8×8 patch (PatchGAN), so
+    it judges whether colours are plausible for what each part of the picture shows."""
+
+    def __init__(self, channels: int = 32) -> None:
+        super().__init__()
+        c = channels
+        self.layers = nn.Sequential(
+            nn.Conv2d(3, c, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(c, 2 * c, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * c, 4 * c, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(4 * c, 1, 3, 1, 1),
+        )
+
+    def forward(self, lightness: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+        return self.layers(torch.cat([lightness - 0.5, ab], 1))
+
+
 NETWORKS: dict[str, type[nn.Module]] = {
     "face_enlarger": FaceEnlarger,
     "damage": DamageDetector,
     "fill": DamageFill,
+    "colouriser": Colouriser,
 }

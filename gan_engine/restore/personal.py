@@ -1,12 +1,13 @@
-"""A face enlarger taught the person's own face: the shipped enlarger fine-tuned for a few
-CPU-minutes on crops of the person from the family's colour photos.
+"""A face enlarger and a colouriser taught the person's own face: the shipped networks
+fine-tuned for a few CPU-minutes on crops of the person from the family's colour photos.
 
 Why: a general enlarger guesses the detail a small face lacks from every face it has seen; the
 family's own photos show what this face really holds (the shape of the eyes, the lines of the
 mouth). Crops are framed as the general training photos were (LFW: the face about 40 % of a
 250 px square) so the fine-tuning sees what it was trained on; faces too small to hold detail
-(under ``MIN_FACE`` px) teach nothing and are left out. Nothing is stored: the personalised
-network lives for the one restoration that made it.
+(under ``MIN_FACE`` px) teach nothing and are left out. The colouriser learns the colours of
+the person's skin, hair and eyes, and of what they were photographed in, from the same crops.
+Nothing is stored: the personalised network lives for the one restoration that made it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ MIN_FACE = 64
 #: Fine-tuning's learning rate: a fifth of the general training's, so a few photos refine the
 #: general network instead of replacing it.
 LR = 1e-4
+#: The colouriser's fine-tuning rate: a third of its general training's.
+COLOUR_LR = 1e-4
 
 
 def person_in(image: np.ndarray, factor: int) -> np.ndarray | None:
@@ -85,3 +88,22 @@ def personalise(
     base = base or models.shipped(models.FACE_ENLARGER)
     plan = training.Plan("face_enlarger", cpu_seconds / 60, batch=8, lr=LR)
     return training.train(plan, crops, None, init=base, should_stop=should_stop)
+
+
+def personalise_colouriser(
+    crops: np.ndarray,
+    cpu_seconds: float = 60.0,
+    base: torch.nn.Module | None = None,
+    critic: torch.nn.Module | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> torch.nn.Module:
+    """The colouriser fine-tuned on ``crops`` (the person's colour photos) for ``cpu_seconds``
+    of CPU time, against the critic it was trained with (the shipped one by default: L1 alone
+    fades the colours a few steps at a time), or by L1 alone where there is none."""
+    if base is None:
+        base = models.shipped(models.COLOURISER)
+        critic = critic if critic is not None else models.shipped_critic(models.COLOURISER)
+    plan = training.Plan(
+        "colouriser", cpu_seconds / 60, batch=8, lr=COLOUR_LR, adversarial=critic is not None
+    )
+    return training.train(plan, crops, None, init=base, should_stop=should_stop, init_critic=critic)

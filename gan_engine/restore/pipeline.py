@@ -1,4 +1,5 @@
-"""The restoring steps in order: repair → colourise → enlarge → fidelity blend → faces kept.
+"""The restoring steps in order: repair (damage, then noise) → colourise → enlarge → fidelity
+blend → faces kept.
 
 Each step reports what it did as C2PA-style action names (for the provenance of the result) and
 what a person should know as plain notes ("already in colour; not colourised"). Nothing is
@@ -16,24 +17,28 @@ import cv2
 import numpy as np
 
 from gan_engine.errors import Cancelled, DataError
-from gan_engine.restore import colour, colourise, enlarge, face_enlarge, repair
+from gan_engine.restore import colour, colourise, denoise, enlarge, face_enlarge, repair
 from gan_engine.restore.colourise import Hint
 from gan_engine.restore.enlarge import NETWORK_MAX_INPUT_PIXELS
 
 #: What a restore did, in C2PA action names (c2pa.* standard, org.memorial.* our own).
 REPAIRED = "org.memorial.repaired"
+DENOISED = "org.memorial.denoised"
 COLOURISED = "org.memorial.colourised"
 RESIZED = "c2pa.resized"
 BLENDED = "org.memorial.fidelity_blend"
 
 #: Notes for a person (the product translates them: memorial/restoration/tasks.py).
+NOTHING_TO_REPAIR = "No scratches, dust or noise were found; nothing was repaired."
+SMOOTHED = "Grain, noise or compression blocks were smoothed."
 FACES_KEPT = "Faces were enlarged gently so they keep the person's likeness."
 IN_COLOUR = "This photo is already in colour, so it was not colourised."
-NO_COLOURS = (
-    "No colours are known for this photo, so it keeps its tones: add colour hints, or colour "
-    "photos of the person."
-)
 NOT_FOUND = "The person's face was not found in the colour photos, so they could not guide it."
+LEARNED_COLOURS = "Colours were taught by the person's own colour photos."
+GUESSED_COLOURS = (
+    "The colours are the colour model's best guess; add colour hints where you know the colour."
+)
+HINTED_COLOURS = "The colours are the colour model's, corrected by your colour hints."
 NO_FACE = "No face was found, so the whole photo was enlarged by the general enlarger."
 PERSONAL = "Faces were enlarged by a model taught the person's own face from their photos."
 NOT_LEARNED = (
@@ -70,6 +75,9 @@ class Options:
     #: fine-tune the face enlarger on the person's own face for this many CPU-seconds
     #: (gan_engine.restore.personal); 0 = the general face enlarger.
     personal_seconds: float = 0.0
+    #: With colour photos of the person and a photo to colourise: first fine-tune the colouriser
+    #: on the person's colour photos for this many CPU-seconds; 0 = the general colouriser.
+    personal_colour_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.enlarge not in (1, 2, 4):
@@ -99,8 +107,9 @@ def restore(
 ) -> Restored:
     """Restore an HxWx3 float image in [0, 1]; the input array is never changed.
 
-    ``references``: colour photos of the person (HxWx3 floats) whose own skin, lips and hair
-    colours guide the colouriser; the caller decides whether the family allowed their use."""
+    ``references``: colour photos of the person (HxWx3 floats) that teach the colouriser (and,
+    with ``personal_seconds``, the face enlarger) the person; the caller decides whether the
+    family allowed their use."""
 
     def report(fraction: float, message: str) -> None:
         if should_cancel and should_cancel():
@@ -122,25 +131,34 @@ def restore(
         if mask.any():
             result.image = repair.fill(result.image, wider)
             result.actions.append(REPAIRED)
-        else:
-            result.notes.append("No scratches or dust were found; nothing was repaired.")
+        measured = denoise.measure(result.image)
+        if measured.needs_cleaning:
+            report(0.08, "Smoothing grain and noise.")
+            result.image = denoise.clean(result.image, measured)
+            result.actions.append(DENOISED)
+            result.notes.append(SMOOTHED)
+        elif not mask.any():
+            result.notes.append(NOTHING_TO_REPAIR)
 
     chroma = None
     if options.colourise:
         if not tone.monochrome:
             result.notes.append(IN_COLOUR)
         else:
+            own, taught = None, 0
+            if options.personal_colour_seconds > 0 and references:
+                report(0.09, "Learning the person's colours from their photos.")
+                own, taught = _personal_colouriser(result.image, options, references, should_cancel)
             report(0.1, "Finding the colours.")
-            chroma = colourise.chroma_for(result.image, options.hints, references)
-            if chroma is None:
-                result.notes.append(NO_COLOURS)
-                if references:
-                    result.notes.append(NOT_FOUND)
-            else:
-                result.actions.append(COLOURISED)
-                result.notes.append(_colour_note(chroma))
-                if references and not chroma.photos:
-                    result.notes.append(NOT_FOUND)
+            chroma = colourise.chroma_for(
+                result.image, options.hints, colouriser=own, photos=taught
+            )
+            result.actions.append(COLOURISED)
+            result.notes.append(
+                LEARNED_COLOURS if taught else HINTED_COLOURS if options.hints else GUESSED_COLOURS
+            )
+            if options.personal_colour_seconds > 0 and references and not taught:
+                result.notes.append(NOT_FOUND)
 
     plainly = options.network is None and height * width > options.network_max_pixels
     if options.enlarge > 1 and plainly:  # big scans: no network (enlarge.plain), faces alike
@@ -220,12 +238,21 @@ def _personal_enlarger(image, options: Options, references, should_cancel):
     return personal.personalise(crops, options.personal_seconds, should_stop=should_cancel)
 
 
-def _colour_note(chroma: colourise.Chroma) -> str:
-    if chroma.photos and chroma.hints:
-        return "Colourised from the person's colour photos and your colour hints."
-    if chroma.photos:
-        return "Colourised from the person's colour photos."
-    return "Colourised from your colour hints."
+def _personal_colouriser(image, options: Options, references, should_cancel):
+    """The colouriser fine-tuned on the person in ``image`` as their colour photos show them,
+    and how many photos taught it; (None, 0) when no photo shows that face."""
+    from gan_engine.restore import personal
+
+    person = personal.person_in(image, 1)
+    if person is None:
+        return None, 0
+    crops = personal.face_crops([r for r in references if not colour.tone_of(r).monochrome], person)
+    if not len(crops):
+        return None, 0
+    net = personal.personalise_colouriser(
+        crops, options.personal_colour_seconds, should_stop=should_cancel
+    )
+    return net, len(crops)
 
 
 def _keep_tone(enlarged: np.ndarray, source: np.ndarray) -> np.ndarray:

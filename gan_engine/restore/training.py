@@ -15,7 +15,13 @@ learned by heart:
 * detector and fill: the whole photo scratched and specked (:func:`gan_engine.restore.damage.scratch` with
   random counts, partly transparent damage, sometimes grey or sepia), a 160 px crop, the exact
   mask as the detector's target; the fill is given the damaged crop and the true mask and
-  learns the clean crop inside the mask.
+  learns the clean crop inside the mask;
+* colouriser: a colour photo's crop (60-100 % of its side) at 96 px, its CIE Lab lightness
+  sometimes blurred, noisy, faded or JPEG-compressed as old prints are, the true chroma (a, b)
+  as the target. It learns adversarially (pix2pix's recipe: L1 to the true colours, which alone
+  gives the safe brownish-grey average, plus a PatchGAN critic that tells real colours from
+  predicted ones, which asks for colours as vivid as real photos have). Black-and-white photos of
+  the corpus are left out: they would teach it that grey is a right answer.
 
 The learning rate follows a cosine over the CPU budget, so a run given twice the time ends as
 calm as a short one.
@@ -40,11 +46,23 @@ import torch.nn.functional as F
 
 from gan_engine.errors import DataError
 from gan_engine.restore import damage
-from gan_engine.restore.networks import NETWORKS, DamageDetector, FaceEnlarger
+from gan_engine.restore.networks import (
+    AB_SCALE,
+    NETWORKS,
+    ColourCritic,
+    DamageDetector,
+    FaceEnlarger,
+)
 from gan_engine.restore.repair import telea
 
 HR_PATCH = 128
 DAMAGE_PATCH = 160
+COLOUR_PATCH = 96
+#: Photos whose mean chroma (CIE Lab, at 32 px) is under this are black-and-white or near it.
+MONOCHROME_CHROMA = 4.0
+#: The weight of L1 on the chroma beside the critic's (pix2pix weighs 100 on images in [-1, 1]; a
+#: lower weight lets the critic ask for more vivid colours).
+COLOUR_L1_WEIGHT = 20.0
 SEPIA = np.array([1.0, 0.82, 0.6], np.float32)
 
 
@@ -55,6 +73,9 @@ class Plan:
     batch: int = 16
     lr: float = 5e-4
     seed: int = 0
+    critic_lr: float = 2e-4
+    #: Learn against a critic where the network has one (the colouriser); False: L1 alone.
+    adversarial: bool = True
 
 
 def load_photos(folder: Path, limit: int | None = None, side: int = 250) -> np.ndarray:
@@ -115,11 +136,31 @@ def damage_sample(photo: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarr
 
 
 def fill_sample(photo: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(the damaged crop filled by Telea, with its mask as a 4th channel, 160×160×4; the clean
-    crop 160×160×3)."""
+    """(the damaged crop filled by Telea inside a mask, with that mask as a 4th channel,
+    160×160×4; the clean crop 160×160×3). The mask is the damage as a detector finds it: some
+    of the time exact, else grown, with parts missed, or with false specks, so the fill learns
+    to work beside damage it was not told about."""
     crop, target, clean = _damaged(photo, rng)
-    filled = telea(crop, target > 0)
-    return np.concatenate([filled, target[..., None]], axis=2), clean
+    given = imperfect_mask(target > 0, rng)
+    filled = telea(crop, given)
+    return np.concatenate([filled, given[..., None].astype(np.float32)], axis=2), clean
+
+
+def imperfect_mask(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``mask`` as a detector might report it: exact (a quarter of the time), grown by 1-2 px,
+    with blobs of it missed, and/or with false specks."""
+    given = mask.copy()
+    if rng.random() < 0.75:
+        if rng.random() < 0.5:
+            size = 3 if rng.random() < 0.6 else 5
+            given = cv2.dilate(given.astype(np.uint8), np.ones((size, size), np.uint8)) > 0
+        if rng.random() < 0.5:  # blobs of the damage missed: what the detector's recall loses
+            field = cv2.GaussianBlur(rng.random(mask.shape).astype(np.float32), (0, 0), 6)
+            given &= field < np.quantile(field, rng.uniform(0.6, 0.9))
+        if rng.random() < 0.3:
+            specks = rng.random(mask.shape) < rng.uniform(0.0005, 0.003)
+            given |= cv2.dilate(specks.astype(np.uint8), np.ones((2, 2), np.uint8)) > 0
+    return given
 
 
 def _damaged(
@@ -156,6 +197,89 @@ def _damaged(
     return tuple(np.ascontiguousarray(a) for a in (crop, target, clean))  # type: ignore[return-value]
 
 
+def colour_photos(photos: np.ndarray) -> np.ndarray:
+    """The photos that have colour (mean CIE Lab chroma at 32 px of at least
+    ``MONOCHROME_CHROMA``)."""
+    keep = []
+    for index, photo in enumerate(photos):
+        small = cv2.resize(photo, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
+        chroma = np.hypot(*cv2.cvtColor(small, cv2.COLOR_RGB2Lab)[..., 1:].transpose(2, 0, 1))
+        if chroma.mean() >= MONOCHROME_CHROMA:
+            keep.append(index)
+    return photos[keep]
+
+
+def colour_sample(photo: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(lightness / 100, 96×96×1, sometimes degraded; chroma / AB_SCALE, 96×96×2)."""
+    side = photo.shape[0]
+    crop = int(rng.integers(int(0.6 * side), side + 1))
+    y, x = (int(v) for v in rng.integers(0, side - crop + 1, size=2))
+    image = cv2.resize(
+        photo[y : y + crop, x : x + crop],
+        (COLOUR_PATCH, COLOUR_PATCH),
+        interpolation=cv2.INTER_AREA,
+    )
+    if rng.random() < 0.5:
+        image = image[:, ::-1]
+    lab = cv2.cvtColor(np.ascontiguousarray(image, np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    lightness = lab[..., :1] / 100.0
+    if rng.random() < 0.3:
+        lightness = cv2.GaussianBlur(lightness, (0, 0), float(rng.uniform(0.3, 1.2)))[..., None]
+    if rng.random() < 0.3:  # faded: less contrast, lifted blacks
+        low = rng.uniform(0.0, 0.2)
+        lightness = low + (rng.uniform(0.6, 1.0) - low) * lightness
+    if rng.random() < 0.3:
+        lightness = lightness + rng.normal(0, rng.uniform(0.005, 0.03), lightness.shape)
+    if rng.random() < 0.2:
+        grey = np.repeat(np.clip(lightness, 0, 1).astype(np.float32), 3, axis=2)
+        lightness = _jpeg(grey, int(rng.integers(50, 96)))[..., :1]
+    chroma = lab[..., 1:] / AB_SCALE
+    return np.clip(lightness, 0, 1).astype(np.float32), np.ascontiguousarray(chroma, np.float32)
+
+
+def corpus_for(network: str, photos: np.ndarray) -> np.ndarray:
+    """The photos ``network`` learns from: the colouriser only from photos that have colour."""
+    return colour_photos(photos) if network == "colouriser" else photos
+
+
+class Adversary:
+    """A critic and its optimiser, for the networks that learn adversarially (the colouriser)."""
+
+    def __init__(self, lr: float) -> None:
+        self.critic = ColourCritic()
+        self.optimiser = torch.optim.Adam(self.critic.parameters(), lr=lr, betas=(0.5, 0.99))
+
+    def step(self, lightness: torch.Tensor, real: torch.Tensor, fake: torch.Tensor) -> None:
+        """One update of the critic: real chroma scores high, predicted chroma low."""
+        loss = (
+            F.softplus(-self.critic(lightness, real)).mean()
+            + F.softplus(self.critic(lightness, fake.detach())).mean()
+        )
+        self.optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimiser.step()
+
+    def fooled(self, lightness: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """The generator's adversarial loss (non-saturating): small when the critic is fooled."""
+        return F.softplus(-self.critic(lightness, fake)).mean()
+
+
+def colour_loss(
+    net: torch.nn.Module,
+    lightness: torch.Tensor,
+    chroma: torch.Tensor,
+    adversary: Adversary | None = None,
+) -> torch.Tensor:
+    """L1 to the true chroma, plus the critic's judgement when there is one (the critic is
+    updated first, on this batch)."""
+    predicted = net(lightness)
+    loss = COLOUR_L1_WEIGHT * F.l1_loss(predicted, chroma)
+    if adversary is not None:
+        adversary.step(lightness, chroma, predicted)
+        loss = loss + adversary.fooled(lightness, predicted)
+    return loss
+
+
 def _batch(
     photos: np.ndarray, size: int, sample: Callable, rng: np.random.Generator
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -190,7 +314,10 @@ TASKS = {
     "face_enlarger": (enlarger_sample, enlarger_loss),
     "damage": (damage_sample, damage_loss),
     "fill": (fill_sample, fill_loss),
+    "colouriser": (colour_sample, colour_loss),
 }
+#: The networks that learn against a critic.
+ADVERSARIAL = {"colouriser"}
 
 
 def build(network: str) -> torch.nn.Module:
@@ -207,24 +334,36 @@ def train(
     save_every_s: float = 300.0,
     init: torch.nn.Module | None = None,
     should_stop: Callable[[], bool] | None = None,
+    init_critic: torch.nn.Module | None = None,
 ) -> torch.nn.Module:
     """Train (or continue) ``plan.network`` until ``plan.cpu_minutes`` of process CPU time in
     all; the checkpoint (if any) is written atomically every ``save_every_s`` CPU seconds and at
-    the end. ``init``: a trained network to start from (fine-tuning), copied, not changed."""
+    the end. ``init`` (and ``init_critic``, for an adversarial network): trained networks to
+    start from (fine-tuning), copied, not changed."""
     torch.manual_seed(plan.seed)
     net = build(plan.network)
     if init is not None:
         net.load_state_dict(init.state_dict())
-    optimiser = torch.optim.Adam(net.parameters(), lr=plan.lr, betas=(0.9, 0.99))
+    adversarial = plan.adversarial and plan.network in ADVERSARIAL
+    optimiser = torch.optim.Adam(
+        net.parameters(), lr=plan.lr, betas=(0.5, 0.99) if adversarial else (0.9, 0.99)
+    )
+    adversary = Adversary(plan.critic_lr) if adversarial else None
+    if adversary is not None and init_critic is not None:
+        adversary.critic.load_state_dict(init_critic.state_dict())
     step, spent = 0, 0.0
     rng = np.random.default_rng(plan.seed)
     if checkpoint is not None and checkpoint.exists():
         state = torch.load(checkpoint, map_location="cpu", weights_only=False)
         net.load_state_dict(state["net"])
         optimiser.load_state_dict(state["optimiser"])
+        if adversary is not None:
+            adversary.critic.load_state_dict(state["critic"])
+            adversary.optimiser.load_state_dict(state["critic_optimiser"])
         step, spent = state["step"], state["cpu_seconds"]
         rng = np.random.default_rng([plan.seed, step])
     sample, loss_of = TASKS[plan.network]
+    extra = {"adversary": adversary} if adversary is not None else {}
     budget = plan.cpu_minutes * 60
     start, last_save, running = time.process_time() - spent, spent, None
     net.train()
@@ -234,7 +373,7 @@ def train(
         for group in optimiser.param_groups:
             group["lr"] = plan.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, spent / budget)))
         inputs, targets = _batch(photos, plan.batch, sample, rng)
-        loss = loss_of(net, inputs, targets)
+        loss = loss_of(net, inputs, targets, **extra)
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
@@ -244,12 +383,20 @@ def train(
         if report and step % 50 == 0:
             report({"step": step, "cpu_seconds": round(spent), "loss": round(running, 5)})
         if checkpoint is not None and (spent - last_save >= save_every_s or spent >= budget):
-            _save(checkpoint, plan.network, net, optimiser, step, spent)
+            _save(checkpoint, plan.network, net, optimiser, step, spent, adversary)
             last_save = spent
     return net.eval()
 
 
-def _save(path: Path, network: str, net, optimiser, step: int, spent: float) -> None:
+def _save(
+    path: Path,
+    network: str,
+    net,
+    optimiser,
+    step: int,
+    spent: float,
+    adversary: Adversary | None = None,
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     state = {
@@ -259,6 +406,9 @@ def _save(path: Path, network: str, net, optimiser, step: int, spent: float) -> 
         "step": step,
         "cpu_seconds": spent,
     }
+    if adversary is not None:
+        state["critic"] = adversary.critic.state_dict()
+        state["critic_optimiser"] = adversary.optimiser.state_dict()
     torch.save(state, partial)
     os.replace(partial, path)
 
@@ -272,6 +422,16 @@ def export(checkpoint: Path, folder: Path, name: str, facts: dict) -> dict:
     data = buffer.getvalue()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "weights.pt").write_bytes(data)
+    critic = {}
+    if "critic" in state:  # kept so the person's fine-tuning learns against it too
+        buffer = io.BytesIO()
+        torch.save({k: v.half() for k, v in state["critic"].items()}, buffer)
+        (folder / "critic.pt").write_bytes(buffer.getvalue())
+        critic = {
+            "critic": "critic.pt",
+            "critic_sha256": hashlib.sha256(buffer.getvalue()).hexdigest(),
+            "critic_size": len(buffer.getvalue()),
+        }
     manifest = {
         "name": name,
         "format": 1,
@@ -279,6 +439,7 @@ def export(checkpoint: Path, folder: Path, name: str, facts: dict) -> dict:
         "weights": "weights.pt",
         "sha256": hashlib.sha256(data).hexdigest(),
         "size": len(data),
+        **critic,
         "step": state["step"],
         "cpu_seconds": round(state["cpu_seconds"]),
         **facts,
@@ -293,6 +454,8 @@ PURPOSE = {
     "start of the person's own enlarger (gan_engine.restore.personal)",
     "damage": "marks scratches, specks and tears in old photos (gan_engine.restore.repair)",
     "fill": "paints the marked damage from its surroundings (gan_engine.restore.repair)",
+    "colouriser": "predicts the colours (CIE Lab chroma) of black-and-white and sepia photos "
+    "(gan_engine.restore.colourise), and is the start of the person's own colouriser",
 }
 
 
@@ -327,6 +490,16 @@ repository).
 
 `{manifest["weights"]}`: fp16, the network only (no optimiser state), {manifest["size"]} bytes,
 SHA-256 `{manifest["sha256"]}`, checked on every load (`gan_engine/restore/models.py`).
+{_critic_note(manifest)}"""
+
+
+def _critic_note(manifest: dict) -> str:
+    if "critic" not in manifest:
+        return ""
+    return f"""
+`{manifest["critic"]}`: the critic it learned against (fp16, no optimiser state),
+{manifest["critic_size"]} bytes, SHA-256 `{manifest["critic_sha256"]}`, checked on load: the
+person's own colouriser is fine-tuned against it (`gan_engine/restore/personal.py`).
 """
 
 

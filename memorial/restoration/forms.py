@@ -15,14 +15,19 @@ ENLARGE_CHOICES = [
 
 
 class RestoreForm(forms.Form):
-    repair = forms.BooleanField(label=_("Repair scratches and dust"), required=False, initial=True)
+    repair = forms.BooleanField(
+        label=_("Repair scratches and dust"),
+        required=False,
+        initial=True,
+        help_text=_("Film grain and noise are smoothed too, only where the photo has them."),
+    )
     colourise = forms.BooleanField(
         label=_("Colour a black-and-white or sepia photo"),
         required=False,
         help_text=_(
-            "The colours come from the points you colour below and, when the family has approved "
-            "consent for training, from the family's colour photos of the person. Without either "
-            "the photo keeps its own tones."
+            "A colour model guesses the colours; the points you colour below correct it. When the "
+            "family has approved consent for training, it first learns the person's colours from "
+            "the family's colour photos of them."
         ),
     )
     enlarge = forms.TypedChoiceField(

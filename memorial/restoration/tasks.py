@@ -50,8 +50,12 @@ WORDS = {
     "Colourising is not available yet; the photo keeps its tones.": gettext_noop(
         "Colourising is not available yet; the photo keeps its tones."
     ),
-    "No scratches or dust were found; nothing was repaired.": gettext_noop(
-        "No scratches or dust were found; nothing was repaired."
+    "No scratches, dust or noise were found; nothing was repaired.": gettext_noop(
+        "No scratches, dust or noise were found; nothing was repaired."
+    ),
+    "Smoothing grain and noise.": gettext_noop("Smoothing grain and noise."),
+    "Grain, noise or compression blocks were smoothed.": gettext_noop(
+        "Grain, noise or compression blocks were smoothed."
     ),
     "Finding the colours.": gettext_noop("Finding the colours."),
     "Colouring the photo.": gettext_noop("Colouring the photo."),
@@ -68,24 +72,26 @@ WORDS = {
             "method."
         )
     ),
-    "No colours are known for this photo, so it keeps its tones: add colour hints, or colour "
-    "photos of the person.": gettext_noop(
-        "No colours are known for this photo, so it keeps its tones: add colour points, or "
-        "colour photos of the person."
-    ),
     "The person's face was not found in the colour photos, so they could not guide it.": (
         gettext_noop(
             "The person's face was not found in the family's colour photos, so they could not "
             "guide the colours."
         )
     ),
-    "Colourised from the person's colour photos and your colour hints.": gettext_noop(
-        "Colourised from the family's colour photos of the person and your colour points."
+    "Colours were taught by the person's own colour photos.": gettext_noop(
+        "The colours were taught by the family's colour photos of the person."
     ),
-    "Colourised from the person's colour photos.": gettext_noop(
-        "Colourised from the family's colour photos of the person."
+    "The colours are the colour model's best guess; add colour hints where you know the "
+    "colour.": gettext_noop(
+        "The colours are the colour model's best guess; add colour points where you know the "
+        "colour."
     ),
-    "Colourised from your colour hints.": gettext_noop("Colourised from your colour points."),
+    "The colours are the colour model's, corrected by your colour hints.": gettext_noop(
+        "The colours are the colour model's, corrected by your colour points."
+    ),
+    "Learning the person's colours from their photos.": gettext_noop(
+        "Learning the person's colours from the family's photos."
+    ),
     "Learning the person's face from their photos.": gettext_noop(
         "Learning the person's face from the family's photos."
     ),
@@ -175,11 +181,14 @@ def _restore(run: runner.Run) -> str:
         references, consent_notes = [], []
         colours = options.colourise and tone_of(image).monochrome
         personal = settings.RESTORE_PERSONAL_SECONDS if options.enlarge > 1 else 0.0
-        if colours or personal > 0:
+        personal_colour = settings.RESTORE_PERSONAL_COLOUR_SECONDS if colours else 0.0
+        if personal_colour > 0 or personal > 0:
             if may_use(job.memorial, Scope.TRAINING):
                 references = _references(job, original, root)
-                options = replace(options, personal_seconds=personal)
-            elif colours:
+                options = replace(
+                    options, personal_seconds=personal, personal_colour_seconds=personal_colour
+                )
+            elif personal_colour > 0:
                 consent_notes.append(t(NO_CONSENT))
         try:
             result = engine_restore(
@@ -205,8 +214,9 @@ def _restore(run: runner.Run) -> str:
 
 def _references(job, original: Photo, root: Path) -> list:
     """The family's other own photos (display copies, newest first) as floats: the engine looks
-    for the person in those in colour and takes their skin, lips and hair colours. Only called
-    under approved consent for training (memorial.consent.gate.may_use)."""
+    for the person in those in colour and teaches the colouriser (and the face enlarger, when
+    set) the person from them. Only called under approved consent for training
+    (memorial.consent.gate.may_use)."""
     from gan_engine.errors import DataError
     from gan_engine.restore.load import load_photo
 

@@ -16,13 +16,22 @@ import pytest
 import torch
 
 from gan_engine.errors import CheckpointError
-from gan_engine.restore import Options, damage, models, personal, pipeline, repair, restore
+from gan_engine.restore import (
+    Options,
+    damage,
+    models,
+    personal,
+    pipeline,
+    repair,
+    restore,
+    training,
+)
 from gan_engine.restore.load import from_pil
 from tests import images
 from tests.engine.test_restore import portraits, psnr
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = (models.FACE_ENLARGER, models.DAMAGE, models.FILL)
+SHIPPED = (models.FACE_ENLARGER, models.DAMAGE, models.FILL, models.COLOURISER)
 
 
 def test_the_shipped_restoration_models_are_small_carded_and_checked():
@@ -156,3 +165,31 @@ def test_restore_train_trains_resumes_and_exports(tmp_path):
         16,
     )
     assert not checkpoint.with_suffix(".partial").exists()
+
+    # Fine-tuning from an exported model: a new checkpoint that starts from its weights.
+    tuned = tmp_path / "restore-fill-tuned"
+    command = [sys.executable, "-m", "gan_engine", "restore-train", "fill", "--data", str(data)]
+    command += ["--checkpoint", str(tmp_path / "tuned.pt"), "--batch", "2", "--cpu-minutes"]
+    command += ["0.02", "--init", str(out), "--export", str(tuned)]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=600)
+    assert json.loads((tuned / "model.json").read_text())["init"] == str(out)
+
+
+def test_the_colouriser_learns_against_its_critic_and_resumes_both(tmp_path):
+    photos = np.stack([np.asarray(images.packaged_face(i)) for i in range(3)])
+    checkpoint = tmp_path / "colour.pt"
+    plan = training.Plan("colouriser", 0.02, batch=2)
+    training.train(plan, photos, checkpoint)
+    first = torch.load(checkpoint, weights_only=False)
+    assert {"critic", "critic_optimiser"} <= set(first)  # the critic is kept to resume
+    fresh = training.ColourCritic().state_dict()
+    assert any(not torch.equal(first["critic"][k], fresh[k]) for k in fresh)  # it learned
+    training.train(training.Plan("colouriser", 0.04, batch=2), photos, checkpoint)
+    second = torch.load(checkpoint, weights_only=False)
+    assert second["step"] > first["step"]
+    assert any(not torch.equal(second["critic"][k], first["critic"][k]) for k in fresh)
+    # A person's fine-tuning has no trained critic to learn against: L1 alone, nothing kept.
+    tuned = training.train(
+        training.Plan("colouriser", 0.02, batch=2, adversarial=False), photos, None
+    )
+    assert isinstance(tuned, torch.nn.Module)
