@@ -99,13 +99,12 @@ def checkpoint_network(path: Path):
     measure them before they are exported."""
     import torch
 
-    from gan_engine.restore.networks import ColourCritic, Colouriser
+    from bench.restore_validate import network_from
+    from gan_engine.restore.networks import ColourCritic
 
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    net, critic = Colouriser(), ColourCritic()
-    net.load_state_dict(state["net"])
-    critic.load_state_dict(state["critic"])
-    return net.eval(), critic.eval()
+    critic = ColourCritic()
+    critic.load_state_dict(torch.load(path, map_location="cpu", weights_only=False)["critic"])
+    return network_from(path, "colouriser"), critic.eval()
 
 
 def personal_network(

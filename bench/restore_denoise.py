@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +32,7 @@ from bench.gan_quality import DEFAULT_LFW  # noqa: E402
 from bench.restore_quality import held_out, psnr  # noqa: E402
 from bench.restore_validate import validation_photos  # noqa: E402
 from gan_engine.restore import denoise  # noqa: E402
-from gan_engine.restore.load import load_photo, to_uint8  # noqa: E402
+from gan_engine.restore.load import load_photo  # noqa: E402
 from gan_engine.restore.training import _jpeg  # noqa: E402
 
 GENERAL = DEFAULT_LFW.parent / "lfw-general"
@@ -104,7 +103,12 @@ def tune(photos: list[np.ndarray]) -> dict:
             for h in (3, 5, 8, 12):
                 row[f"h_{h}"] = round(
                     float(
-                        np.mean([psnr(_nlm(d, h), t) for d, t in zip(damaged, photos, strict=True)])
+                        np.mean(
+                            [
+                                psnr(denoise.smooth(d, h), t)
+                                for d, t in zip(damaged, photos, strict=True)
+                            ]
+                        )
                     ),
                     2,
                 )
@@ -113,7 +117,7 @@ def tune(photos: list[np.ndarray]) -> dict:
                     float(
                         np.mean(
                             [
-                                psnr(_nlm(d, per_sigma * m.noise * 255), t)
+                                psnr(denoise.smooth(d, per_sigma * m.noise * 255), t)
                                 for d, t, m in zip(damaged, photos, measured, strict=True)
                             ]
                         )
@@ -123,12 +127,6 @@ def tune(photos: list[np.ndarray]) -> dict:
         report[name] = row
         print(name, row, flush=True)
     return report
-
-
-def _nlm(image: np.ndarray, h: float) -> np.ndarray:
-    pixels = to_uint8(image)
-    cleaned = cv2.fastNlMeansDenoisingColored(pixels, None, h, h, 7, 15)
-    return np.clip(image + (cleaned.astype(np.float32) - pixels) / 255.0, 0, 1)
 
 
 def main() -> int:

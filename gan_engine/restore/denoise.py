@@ -94,7 +94,12 @@ def clean(image: np.ndarray, measured: Measured | None = None) -> np.ndarray:
     measured = measured or measure(image)
     if not measured.needs_cleaning:
         return image
-    h = measured.strength
+    return smooth(image, measured.strength)
+
+
+def smooth(image: np.ndarray, h: float) -> np.ndarray:
+    """``image`` smoothed by non-local means of strength ``h`` (8-bit levels), in bands of rows,
+    its change added to the float pixels (a new float32 array)."""
     height = image.shape[0]
     out = np.empty(image.shape, np.float32)
     for top in range(0, height, BAND_ROWS):

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from gan_engine.errors import CheckpointError
-from gan_engine.restore.networks import NETWORKS
+from gan_engine.restore.networks import AB_SCALE, NETWORKS, ColourCritic
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
 FACE_ENLARGER = "restore-face-x4"
@@ -59,8 +59,6 @@ def load(folder: Path) -> torch.nn.Module:
 def load_critic(folder: Path) -> torch.nn.Module | None:
     """The critic the network in ``folder`` learned against (checked like its weights), or None
     when it ships without one."""
-    from gan_engine.restore.networks import ColourCritic
-
     manifest = read_manifest(folder)
     if "critic" not in manifest:
         return None
@@ -139,8 +137,6 @@ def predict_chroma(
     run on a copy ``side`` px on its short side (at most ``COLOUR_MAX_SIDE`` on its long side),
     its answer enlarged back to HxW."""
     import cv2
-
-    from gan_engine.restore.networks import AB_SCALE
 
     net = net or shipped(COLOURISER)
     height, width = lightness.shape
