@@ -404,17 +404,24 @@ def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work:
     return result
 
 
-#: The quality targets for the engine: (figure, test) on one result's figures.
+#: The quality targets for a person's model (BENCHMARKS.md, "A family's model from the prior"):
+#: (figure, test) on one result's figures. The distance target is on the mean over people; here
+#: each person is held to it.
 TARGETS = {
     "identity": lambda f: f["identity"] >= 0.95,
     "distance": lambda f: f["distance"] is not None and f["distance"] <= 0.42,
     "detection": lambda f: f["detection"] >= 0.98,
-    "held-out SSIM": lambda f: f["heldout_ssim"] >= 0.45,
+    "held-out SSIM": lambda f: f["heldout_ssim"] >= 0.40,
     "train SSIM <= held-out": lambda f: f["train_ssim"] <= f["heldout_ssim"],
     "diversity >= real": lambda f: (
         f["diversity"] is not None
         and f["real_diversity"] is not None
         and f["diversity"] >= f["real_diversity"]
+    ),
+    "shape within 0.1 of real": lambda f: (
+        f["shape"] is not None
+        and f["real_shape"] is not None
+        and f["shape"] <= f["real_shape"] + 0.1
     ),
 }
 

@@ -400,8 +400,25 @@ def export_prior(
         "images_seen": int(state["step"]) * int(state["batch"]),
         "role": config.get("role", "person"),
     }
+    if (earlier := _continued_from(config.get("init"))) is not None:
+        manifest["continued_from"] = earlier
+        manifest["images_seen"] += earlier["images_seen"]
     _write_folder(target, data, manifest, model_card(manifest, config, facts))
     return target
+
+
+def _continued_from(init: str | None) -> dict[str, Any] | None:
+    """The prior a pretraining run continued (``pretrain --init PRIOR``), as its manifest says,
+    so that the new card counts every image the weights have seen, not only this run's."""
+    if not init or not is_prior_folder(init):
+        return None
+    earlier = json.loads((Path(init) / MANIFEST_NAME).read_text(encoding="utf-8"))
+    return {
+        "name": earlier["name"],
+        "step": int(earlier["step"]),
+        "images_seen": int(earlier["images_seen"]),
+        "sha256": earlier["sha256"],
+    }
 
 
 def _write_folder(target: Path, data: bytes, manifest: dict[str, Any], card: str) -> None:
@@ -456,7 +473,7 @@ Command:
 ```
 
 CPU time: {cpu}.
-Steps: {manifest["step"]} at batch {manifest["batch"]} ({manifest["images_seen"]} images seen).
+Steps: {_steps(manifest)}.
 Exported on {datetime.date.today().isoformat()}.
 
 ## Architecture
@@ -474,6 +491,17 @@ Exported on {datetime.date.today().isoformat()}.
 `{WEIGHTS_NAME}`: the generator, its EMA copy and the discriminator in fp16 (no optimiser
 state), {manifest["size"]} bytes, SHA-256 `{manifest["sha256"]}`, checked on every load.
 """
+
+
+def _steps(manifest: dict[str, Any]) -> str:
+    own = f"{manifest['step']} at batch {manifest['batch']}"
+    earlier = manifest.get("continued_from")
+    if earlier is None:
+        return f"{own} ({manifest['images_seen']} images seen)"
+    return (
+        f"{own}, continuing {earlier['name']} (step {earlier['step']}, {earlier['images_seen']} "
+        f"images, SHA-256 {earlier['sha256'][:12]}…): {manifest['images_seen']} images seen in all"
+    )
 
 
 def _number(value: Any) -> str:

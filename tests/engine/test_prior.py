@@ -94,6 +94,25 @@ def test_export_from_the_command_line_and_never_over_existing_files(tiny_config,
     assert _files(out) == before
 
 
+def test_a_prior_continued_by_pretraining_counts_every_image_its_weights_have_seen(
+    tiny_prior, tiny_config, encoder, tmp_path
+):
+    config = adopt_architecture(tiny_config(out=str(tmp_path / "more"), steps=1), tiny_prior)
+    result = train(config, encoder=encoder)
+    again = export_prior(result.checkpoint.parent, tmp_path / "face-16-more", facts=FACTS)
+    before = json.loads((tiny_prior / MANIFEST_NAME).read_text())
+    manifest = json.loads((again / MANIFEST_NAME).read_text())
+    assert manifest["step"] == 1 and manifest["images_seen"] == 4 + before["images_seen"]
+    assert manifest["continued_from"] == {
+        "name": "face-16",
+        "step": 2,
+        "images_seen": 8,
+        "sha256": before["sha256"],
+    }
+    assert "continuing face-16 (step 2, 8 images" in (again / CARD_NAME).read_text()
+    assert "12 images seen in all" in (again / CARD_NAME).read_text()
+
+
 def test_training_starts_from_a_verified_prior_with_its_weights(
     tiny_prior, tiny_config, encoder, tmp_path
 ):
