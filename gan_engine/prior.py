@@ -413,12 +413,15 @@ def _continued_from(init: str | None) -> dict[str, Any] | None:
     if not init or not is_prior_folder(init):
         return None
     earlier = json.loads((Path(init) / MANIFEST_NAME).read_text(encoding="utf-8"))
-    return {
-        "name": earlier["name"],
-        "step": int(earlier["step"]),
-        "images_seen": int(earlier["images_seen"]),
-        "sha256": earlier["sha256"],
-    }
+    try:
+        return {
+            "name": str(earlier["name"]),
+            "step": int(earlier["step"]),
+            "images_seen": int(earlier["images_seen"]),
+            "sha256": str(earlier["sha256"]),
+        }
+    except (KeyError, TypeError, ValueError):  # a hand-written manifest: only this run counted
+        return None
 
 
 def _write_folder(target: Path, data: bytes, manifest: dict[str, Any], card: str) -> None:
