@@ -149,6 +149,13 @@ class Generator(nn.Module):
     def condition(self, z: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         return torch.cat([z, self.text_proj(text)], dim=1)
 
+    def coarse_stages(self) -> list[nn.Module]:
+        """The layers from the noise outwards, one per resolution (the 4 px start, then each
+        up-sampling block): the first ones lay out pose and head shape, which is why a few-shot
+        fine-tuning may keep them as the prior learned them (``TrainConfig.freeze_g``)."""
+        start = nn.ModuleList([self.initial, self.initial_norm])
+        return [start, *(self.blocks[str(size)] for size in self.sizes)]
+
     def forward(
         self, z: torch.Tensor, text: torch.Tensor, norm_z: torch.Tensor | None = None
     ) -> torch.Tensor:

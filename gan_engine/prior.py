@@ -69,7 +69,12 @@ ARCHITECTURE = (
 #: training left a first likeness after 300 CPU-seconds and then lost it (BENCHMARKS.md). Each
 #: field with the type TrainConfig needs: JSON does not tell 3 from 3.0, and a count of layers
 #: must be a whole number.
-FINE_TUNE_FIELDS: dict[str, type] = {"lr_g": float, "lr_d": float, "freeze_d": int}
+FINE_TUNE_FIELDS: dict[str, type] = {
+    "lr_g": float,
+    "lr_d": float,
+    "freeze_d": int,
+    "freeze_g": int,
+}
 #: Options the engine no longer has: field -> (the one value it now trains and draws with, the
 #: flag that set it). A checkpoint or prior saved with that value still loads; one trained with
 #: another is refused by name. Measured and not kept: BENCHMARKS.md, "Engine quality".
@@ -400,16 +405,18 @@ def export_prior(
         "images_seen": int(state["step"]) * int(state["batch"]),
         "role": config.get("role", "person"),
     }
-    if (earlier := _continued_from(config.get("init"))) is not None:
+    earlier = state.get("started_from") or lineage(config.get("init"))  # older runs: init's
+    if earlier is not None:
         manifest["continued_from"] = earlier
         manifest["images_seen"] += earlier["images_seen"]
     _write_folder(target, data, manifest, model_card(manifest, config, facts))
     return target
 
 
-def _continued_from(init: str | None) -> dict[str, Any] | None:
-    """The prior a pretraining run continued (``pretrain --init PRIOR``), as its manifest says,
-    so that the new card counts every image the weights have seen, not only this run's."""
+def lineage(init: str | os.PathLike[str] | None) -> dict[str, Any] | None:
+    """The prior folder a run starts from (``--init PRIOR``), as its manifest says (name, step,
+    images seen, checksum), so that an export of a continued prior counts every image its weights
+    have seen, not only this run's. None for a run's checkpoint or a hand-written manifest."""
     if not init or not is_prior_folder(init):
         return None
     earlier = json.loads((Path(init) / MANIFEST_NAME).read_text(encoding="utf-8"))

@@ -53,7 +53,7 @@ from gan_engine.loss import (
 )
 from gan_engine.networks import Discriminator, Generator, NetConfig, make_ema, update_ema
 from gan_engine.outputs import grid, write_image
-from gan_engine.prior import ARCHITECTURE
+from gan_engine.prior import ARCHITECTURE, lineage
 from gan_engine.text import CaptionEncoder
 
 #: Fields that define the networks: a checkpoint can only continue with the same values (kept in
@@ -100,6 +100,10 @@ class TrainConfig:
     #: model started from it trains ("FreezeD"): with a few photos D otherwise learns them by heart
     #: and G follows it to one face. Needs ``init``; 0 = every layer trains.
     freeze_d: int = 0
+    #: How many of G's coarse stages (Generator.coarse_stages: the 4 px start, then the 8 px
+    #: block, ...) keep the prior's weights ("FreezeG"): the coarse stages lay out pose and head
+    #: shape, which a few photos would otherwise narrow to their own. Needs ``init``; 0 = all train.
+    freeze_g: int = 0
     ema_halflife_images: int = 5_000
     ema_rampup: float = 0.05
     # Augmentation
@@ -239,7 +243,8 @@ class Trainer:
         self.G_ema = make_ema(self.G)
         self.d_trainable = self._trainable_d_parameters()
         betas = (config.beta1, config.beta2)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas)
+        self.g_trainable = self._trainable_g_parameters()
+        self.opt_g = torch.optim.Adam(self.g_trainable, lr=config.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.d_trainable, lr=config.lr_d, betas=betas)
         self.augment = Augment(config.augment)
         self.ada = AdaController(
@@ -257,6 +262,10 @@ class Trainer:
         self.nan_faults = collections.Counter(config.inject_nan_steps)
         self.oom_faults = collections.Counter(config.inject_oom_steps)
         self.samples: list[Path] = []
+        #: The prior folder this run started from, as its manifest named it when it was loaded
+        #: (``prior.lineage``): kept in every checkpoint so that an export after a resume, or after
+        #: the folder was replaced, still counts the images the starting weights had seen.
+        self.started_from: dict[str, Any] | None = None
 
     def _trainable_d_parameters(self) -> list[torch.nn.Parameter]:
         """D's parameters less those of its first ``freeze_d`` input stages, which stay frozen
@@ -271,6 +280,19 @@ class Trainer:
         for parameter in self.D.parameters():
             parameter.requires_grad_(id(parameter) not in frozen)
         return [p for p in self.D.parameters() if id(p) not in frozen]
+
+    def _trainable_g_parameters(self) -> list[torch.nn.Parameter]:
+        """G's parameters less those of its first ``freeze_g`` coarse stages, which stay frozen."""
+        stages = self.G.coarse_stages()
+        count = self.config.freeze_g
+        if count and not self.config.init:
+            raise EngineError("freeze_g keeps a prior's layers: it needs init (a prior)")
+        if not 0 <= count < len(stages):
+            raise EngineError(f"freeze_g must be between 0 and {len(stages) - 1}, not {count}")
+        frozen = {id(p) for stage in stages[:count] for p in stage.parameters()}
+        for parameter in self.G.parameters():
+            parameter.requires_grad_(id(parameter) not in frozen)
+        return [p for p in self.G.parameters() if id(p) not in frozen]
 
     def _train_d(self, training: bool) -> None:
         """Switch gradients for D's trainable parameters (frozen ones never get any)."""
@@ -339,6 +361,7 @@ class Trainer:
             },
             "data_ids": list(self.data_ids),
             "captions": [c or "" for c in self.captions],
+            "started_from": self.started_from,
             "saved_at": time.time(),
         }
 
@@ -366,6 +389,7 @@ class Trainer:
         self.ada.load_state_dict(state["augment"])
         self.step = int(state["step"])
         self.batch = int(state["batch"])
+        self.started_from = state.get("started_from")
         if restore_schedule:
             self.lr_scale = float(state["lr_scale"])
             self.rollbacks = int(state["rollbacks"])
@@ -404,6 +428,7 @@ class Trainer:
             raise CheckpointError(
                 f"the prior {path} has a different architecture: {error}"
             ) from error
+        self.started_from = lineage(path)
         self.notes.append(f"started from the prior {path} (step {state['step']})")
 
     def save(self) -> Path:

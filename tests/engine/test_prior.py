@@ -4,6 +4,7 @@ nothing changed on disk and a from-scratch training still possible."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -97,10 +98,13 @@ def test_export_from_the_command_line_and_never_over_existing_files(tiny_config,
 def test_a_prior_continued_by_pretraining_counts_every_image_its_weights_have_seen(
     tiny_prior, tiny_config, encoder, tmp_path
 ):
+    """The lineage is read when the run loads the prior and kept in its checkpoints: the prior's
+    folder may be gone or replaced by the time the run is exported."""
     config = adopt_architecture(tiny_config(out=str(tmp_path / "more"), steps=1), tiny_prior)
     result = train(config, encoder=encoder)
-    again = export_prior(result.checkpoint.parent, tmp_path / "face-16-more", facts=FACTS)
     before = json.loads((tiny_prior / MANIFEST_NAME).read_text())
+    tiny_prior.rename(tmp_path / "replaced")
+    again = export_prior(result.checkpoint.parent, tmp_path / "face-16-more", facts=FACTS)
     manifest = json.loads((again / MANIFEST_NAME).read_text())
     assert manifest["step"] == 1 and manifest["images_seen"] == 4 + before["images_seen"]
     assert manifest["continued_from"] == {
@@ -169,6 +173,33 @@ def test_a_frozen_discriminator_stage_keeps_the_priors_weights_while_the_rest_le
     assert any(not torch.equal(trained[key].half(), shipped[key]) for key in later)
     with pytest.raises(EngineError, match="needs init"):
         train(tiny_config(out=str(tmp_path / "scratch"), steps=1, freeze_d=1), encoder=encoder)
+
+
+def test_frozen_generator_stages_keep_the_priors_layout_while_the_finer_ones_learn(
+    tiny_prior, tiny_config, encoder, tmp_path
+):
+    """``freeze_g`` (a prior may recommend it): G's coarse stages (the 4 px start, then the
+    up-sampling blocks in order) stay exactly as the prior learned them, the finer ones move;
+    without a prior it is refused, and a count beyond G's stages is named."""
+    manifest = json.loads((tiny_prior / MANIFEST_NAME).read_text())
+    manifest["fine_tune"] = {"freeze_g": 2.0}
+    (tiny_prior / MANIFEST_NAME).write_text(json.dumps(manifest))
+    config = adopt_architecture(tiny_config(out=str(tmp_path / "run"), steps=3), tiny_prior)
+    assert config.freeze_g == 2 and type(config.freeze_g) is int
+    result = train(config, encoder=encoder)
+    trained = read_checkpoint(result.checkpoint)["G"]
+    shipped = torch.load(tiny_prior / WEIGHTS_NAME, weights_only=True)["G"]
+    sizes = sorted({int(k.split(".")[1]) for k in shipped if k.startswith("blocks.")})
+    frozen = [k for k in shipped if k.startswith(("initial.", f"blocks.{sizes[0]}."))]
+    finer = [k for k in shipped if k.startswith(f"blocks.{sizes[-1]}.") and "weight" in k]
+    assert frozen and finer
+    for key in (k for k in frozen if shipped[k].is_floating_point() and "running" not in k):
+        assert torch.equal(trained[key].half(), shipped[key]), key
+    assert any(not torch.equal(trained[key].half(), shipped[key]) for key in finer)
+    with pytest.raises(EngineError, match="needs init"):
+        train(tiny_config(out=str(tmp_path / "scratch"), steps=1, freeze_g=1), encoder=encoder)
+    with pytest.raises(EngineError, match="freeze_g must be between 0 and"):
+        train(dataclasses.replace(config, out=str(tmp_path / "all"), freeze_g=99), encoder=encoder)
 
 
 def test_the_shipped_face_prior_recommends_the_measured_fine_tuning_settings():
