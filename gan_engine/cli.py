@@ -86,6 +86,12 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
         "...) as the prior learned them (default 0, or the prior's recommendation)",
     )
     parser.add_argument(
+        "--correspondence-weight",
+        type=float,
+        help="with --init: keep how the samples relate to each other under the prior's generator "
+        "(cross-domain correspondence; default 0 = off, or the prior's recommendation)",
+    )
+    parser.add_argument(
         "--no-ada",
         dest="ada",
         action="store_false",

@@ -74,6 +74,7 @@ FINE_TUNE_FIELDS: dict[str, type] = {
     "lr_d": float,
     "freeze_d": int,
     "freeze_g": int,
+    "correspondence_weight": float,
 }
 #: Options the engine no longer has: field -> (the one value it now trains and draws with, the
 #: flag that set it). A checkpoint or prior saved with that value still loads; one trained with
