@@ -267,8 +267,6 @@ ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("lr_d", "lr_d", 2e-4, "-lrd{:g}"),
     ("caption_bias", "caption_bias", True, "-nocaptionbias"),
     ("freeze_d", "freeze_d", 0, "-freezed{}"),
-    ("freeze_g", "freeze_g", 0, "-freezeg{}"),
-    ("correspondence_weight", "correspondence_weight", 0.0, "-cdc{:g}"),
 )
 
 
@@ -300,11 +298,7 @@ def ensure_prior(model: str, args: argparse.Namespace, work: Path) -> Path:
     )
     corpus = prepare_corpus(args.lfw, work, args.corpus_per_person, args.corpus_people)
     if model == "engine":
-        # A prior trains every layer, with nothing to keep.
-        options = {
-            **engine_options(args),
-            **{"freeze_d": 0, "freeze_g": 0, "correspondence_weight": 0.0},
-        }
+        options = {**engine_options(args), "freeze_d": 0}  # a prior trains every layer
         train_engine(corpus, run, args.prior_budget, None, prior=True, options=options)
     else:
         train_reference(model, corpus, run, args.prior_budget, None)
@@ -312,7 +306,7 @@ def ensure_prior(model: str, args: argparse.Namespace, work: Path) -> Path:
 
 
 #: The settings a shipped prior may recommend that the command line can override.
-FINE_TUNE_OPTIONS = ("lr_g", "lr_d", "freeze_d", "freeze_g", "correspondence_weight")
+FINE_TUNE_OPTIONS = ("lr_g", "lr_d", "freeze_d")
 
 
 def shipped_prior(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
@@ -615,18 +609,6 @@ def main() -> int:
         "(-freezedN; default 0, or the shipped prior's recommendation for --priors shipped)",
     )
     parser.add_argument(
-        "--freeze-g",
-        type=int,
-        help="engine runs from a prior keep G's first N coarse stages as the prior learned them "
-        "(-freezegN; default 0, or the shipped prior's recommendation for --priors shipped)",
-    )
-    parser.add_argument(
-        "--correspondence-weight",
-        type=float,
-        help="engine runs from a prior keep how samples relate under the prior's generator, at "
-        "this weight (-cdcW; default 0, or the shipped prior's recommendation)",
-    )
-    parser.add_argument(
         "--caption-bias",
         action=argparse.BooleanOptionalAction,
         default=defaults.CAPTION_BIAS,
@@ -643,9 +625,6 @@ def main() -> int:
     args.lr_g = defaults.LR_G if args.lr_g is None else args.lr_g
     args.lr_d = defaults.LR_D if args.lr_d is None else args.lr_d
     args.freeze_d = 0 if args.freeze_d is None else args.freeze_d
-    args.freeze_g = 0 if args.freeze_g is None else args.freeze_g
-    if args.correspondence_weight is None:
-        args.correspondence_weight = 0.0
     if "shipped" in args.priors and args.models != ["engine"]:
         parser.error("--priors shipped starts the engine from its prior: use --models engine")
     for value, allowed in ((args.people, PEOPLE), (args.models, MODELS), (args.priors, PRIORS)):

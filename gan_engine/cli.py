@@ -80,18 +80,6 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
         "(default 0, or the prior's recommendation: face-64 recommends 3, see its prior.json)",
     )
     parser.add_argument(
-        "--freeze-g",
-        type=int,
-        help="with --init: keep the generator's first N coarse stages (4 px start, 8 px block, "
-        "...) as the prior learned them (default 0, or the prior's recommendation)",
-    )
-    parser.add_argument(
-        "--correspondence-weight",
-        type=float,
-        help="with --init: keep how the samples relate to each other under the prior's generator "
-        "(cross-domain correspondence; default 0 = off, or the prior's recommendation)",
-    )
-    parser.add_argument(
         "--no-ada",
         dest="ada",
         action="store_false",

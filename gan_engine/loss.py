@@ -52,25 +52,3 @@ def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Te
     """Squared gradient norm of D on reals (Mescheder et al. 2018); needs ``requires_grad`` reals."""
     (gradient,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)
     return gradient.float().square().sum(dim=(1, 2, 3)).mean()
-
-
-def correspondence_loss(source: list[torch.Tensor], adapted: list[torch.Tensor]) -> torch.Tensor:
-    """Cross-domain correspondence (Ojha et al. 2021): for each layer's features of one batch,
-    how alike every sample is to every other (cosine similarity, as a softmax over the others)
-    under the prior's generator and under the model learning a person; the KL divergence
-    between the two. Why: a few photos pull every sample towards them; keeping the prior's
-    relative likenesses keeps its variety (pose, light, expression) while the face changes."""
-    total = torch.zeros((), device=adapted[0].device)
-    for before, after in zip(source, adapted, strict=True):
-        count = after.shape[0]
-        others = ~torch.eye(count, dtype=torch.bool, device=after.device)
-        target = _similarities(before.detach().float(), others).softmax(dim=1)
-        log_adapted = _similarities(after.float(), others).log_softmax(dim=1)
-        total = total + F.kl_div(log_adapted, target, reduction="batchmean")
-    return total / len(adapted)
-
-
-def _similarities(features: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
-    """Cosine similarity of each sample to every other one: count x (count - 1)."""
-    flat = F.normalize(features.flatten(1), dim=1)
-    return (flat @ flat.T)[others].view(flat.shape[0], -1)

@@ -149,45 +149,22 @@ class Generator(nn.Module):
     def condition(self, z: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
         return torch.cat([z, self.text_proj(text)], dim=1)
 
-    def coarse_stages(self) -> list[nn.Module]:
-        """The layers from the noise outwards, one per resolution (the 4 px start, then each
-        up-sampling block): the first ones lay out pose and head shape, which is why a few-shot
-        fine-tuning may keep them as the prior learned them (``TrainConfig.freeze_g``)."""
-        start = nn.ModuleList([self.initial, self.initial_norm])
-        return [start, *(self.blocks[str(size)] for size in self.sizes)]
-
     def forward(
         self, z: torch.Tensor, text: torch.Tensor, norm_z: torch.Tensor | None = None
     ) -> torch.Tensor:
         """``norm_z`` (default ``z``) is the noise the norms see: a diagnosis can hold one path
         still and vary the other (``bench/gan_shape.py --paths``)."""
-        image, _ = self.with_features(z, text, norm_z)
-        assert image is not None
-        return image
-
-    def with_features(
-        self,
-        z: torch.Tensor,
-        text: torch.Tensor,
-        norm_z: torch.Tensor | None = None,
-        until: int | None = None,
-    ) -> tuple[torch.Tensor | None, dict[int, torch.Tensor]]:
-        """The image and the feature maps at every size (4 px upwards): the correspondence loss
-        compares how samples relate to each other there (``loss.correspondence_loss``). With
-        ``until``, only the features up to that size and no image (the finer blocks cost most)."""
         cond = self.condition(z, text)
         x = F.glu(self.initial_norm(self.initial(cond[:, :, None, None])), dim=1)
         if norm_z is not None:
             cond = torch.cat([norm_z, cond[:, self.config.z_dim :]], dim=1)
         features = {4: x}
         for size in self.sizes:
-            if until is not None and size > until:
-                return None, features
             x = self.blocks[str(size)](x, cond)
             if str(size) in self.excite:
                 x = self.excite[str(size)](features[size // 8], x)
             features[size] = x
-        return torch.tanh(self.to_rgb(x)), features
+        return torch.tanh(self.to_rgb(x))
 
 
 def _sn_conv(in_ch: int, out_ch: int, kernel: int, stride: int = 1, padding: int = 0) -> nn.Module:

@@ -69,13 +69,7 @@ ARCHITECTURE = (
 #: training left a first likeness after 300 CPU-seconds and then lost it (BENCHMARKS.md). Each
 #: field with the type TrainConfig needs: JSON does not tell 3 from 3.0, and a count of layers
 #: must be a whole number.
-FINE_TUNE_FIELDS: dict[str, type] = {
-    "lr_g": float,
-    "lr_d": float,
-    "freeze_d": int,
-    "freeze_g": int,
-    "correspondence_weight": float,
-}
+FINE_TUNE_FIELDS: dict[str, type] = {"lr_g": float, "lr_d": float, "freeze_d": int}
 #: Options the engine no longer has: field -> (the one value it now trains and draws with, the
 #: flag that set it). A checkpoint or prior saved with that value still loads; one trained with
 #: another is refused by name. Measured and not kept: BENCHMARKS.md, "Engine quality".

@@ -46,7 +46,6 @@ from gan_engine.errors import (
     TrainingDiverged,
 )
 from gan_engine.loss import (
-    correspondence_loss,
     discriminator_loss,
     generator_loss,
     r1_penalty,
@@ -101,15 +100,6 @@ class TrainConfig:
     #: model started from it trains ("FreezeD"): with a few photos D otherwise learns them by heart
     #: and G follows it to one face. Needs ``init``; 0 = every layer trains.
     freeze_d: int = 0
-    #: How many of G's coarse stages (Generator.coarse_stages: the 4 px start, then the 8 px
-    #: block, ...) keep the prior's weights ("FreezeG"): the coarse stages lay out pose and head
-    #: shape, which a few photos would otherwise narrow to their own. Needs ``init``; 0 = all train.
-    freeze_g: int = 0
-    #: Weight of the cross-domain correspondence loss (``loss.correspondence_loss``) between the
-    #: prior's generator, kept frozen beside the model, and the model, on G's features at
-    #: ``correspondence_sizes``. Needs ``init``; 0 = off.
-    correspondence_weight: float = 0.0
-    correspondence_sizes: tuple[int, ...] = (8, 16, 32)
     ema_halflife_images: int = 5_000
     ema_rampup: float = 0.05
     # Augmentation
@@ -164,7 +154,7 @@ class TrainConfig:
             **EARLIER_DEFAULTS,
             **{key: value for key, value in values.items() if key in known},
         }
-        for key in ("augment", "correspondence_sizes", "inject_nan_steps", "inject_oom_steps"):
+        for key in ("augment", "inject_nan_steps", "inject_oom_steps"):
             if key in clean:
                 clean[key] = tuple(clean[key])
         return cls(**clean)
@@ -249,8 +239,7 @@ class Trainer:
         self.G_ema = make_ema(self.G)
         self.d_trainable = self._trainable_d_parameters()
         betas = (config.beta1, config.beta2)
-        self.g_trainable = self._trainable_g_parameters()
-        self.opt_g = torch.optim.Adam(self.g_trainable, lr=config.lr_g, betas=betas)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.d_trainable, lr=config.lr_d, betas=betas)
         self.augment = Augment(config.augment)
         self.ada = AdaController(
@@ -272,40 +261,20 @@ class Trainer:
         #: (``prior.lineage``): kept in every checkpoint so that an export after a resume, or after
         #: the folder was replaced, still counts the images the starting weights had seen.
         self.started_from: dict[str, Any] | None = None
-        #: The prior's generator, frozen, when the correspondence loss is on (``load_prior``).
-        self.G_source: Generator | None = None
-        if config.correspondence_weight > 0 and not config.init:
-            raise EngineError("the correspondence loss compares with a prior: it needs init")
-        unknown = set(config.correspondence_sizes) - {4, *self.G.sizes}
-        if config.correspondence_weight > 0 and unknown:
-            raise EngineError(
-                f"correspondence_sizes {sorted(unknown)} are not sizes of this generator "
-                f"(4 to {config.resolution})"
-            )
 
     def _trainable_d_parameters(self) -> list[torch.nn.Parameter]:
         """D's parameters less those of its first ``freeze_d`` input stages, which stay frozen
         (no gradient is computed for them, so a frozen stage also costs no backward pass)."""
-        return self._keep_stages(self.D, self.D.input_stages(), "freeze_d")
-
-    def _trainable_g_parameters(self) -> list[torch.nn.Parameter]:
-        """G's parameters less those of its first ``freeze_g`` coarse stages, which stay frozen."""
-        return self._keep_stages(self.G, self.G.coarse_stages(), "freeze_g")
-
-    def _keep_stages(
-        self, network: torch.nn.Module, stages: list[torch.nn.Module], option: str
-    ) -> list[torch.nn.Parameter]:
-        """Freeze the first ``config.<option>`` of ``stages`` (a prior's layers, so a prior is
-        needed) and return the parameters of ``network`` that still train."""
-        count = getattr(self.config, option)
+        stages = self.D.input_stages()
+        count = self.config.freeze_d
         if count and not self.config.init:
-            raise EngineError(f"{option} keeps a prior's layers: it needs init (a prior)")
+            raise EngineError("freeze_d keeps a prior's layers: it needs init (a prior)")
         if not 0 <= count < len(stages):
-            raise EngineError(f"{option} must be between 0 and {len(stages) - 1}, not {count}")
+            raise EngineError(f"freeze_d must be between 0 and {len(stages) - 1}, not {count}")
         frozen = {id(p) for stage in stages[:count] for p in stage.parameters()}
-        for parameter in network.parameters():
+        for parameter in self.D.parameters():
             parameter.requires_grad_(id(parameter) not in frozen)
-        return [p for p in network.parameters() if id(p) not in frozen]
+        return [p for p in self.D.parameters() if id(p) not in frozen]
 
     def _train_d(self, training: bool) -> None:
         """Switch gradients for D's trainable parameters (frozen ones never get any)."""
@@ -375,7 +344,6 @@ class Trainer:
             "data_ids": list(self.data_ids),
             "captions": [c or "" for c in self.captions],
             "started_from": self.started_from,
-            "G_source": self.G_source.state_dict() if self.G_source is not None else None,
             "saved_at": time.time(),
         }
 
@@ -404,13 +372,6 @@ class Trainer:
         self.step = int(state["step"])
         self.batch = int(state["batch"])
         self.started_from = state.get("started_from")
-        if self.config.correspondence_weight > 0:
-            if state.get("G_source") is None:
-                raise CheckpointError(
-                    "the checkpoint holds no prior to compare with; resume without the "
-                    "correspondence loss (correspondence_weight 0)"
-                )
-            self._keep_source().load_state_dict(state["G_source"])
         if restore_schedule:
             self.lr_scale = float(state["lr_scale"])
             self.rollbacks = int(state["rollbacks"])
@@ -450,15 +411,7 @@ class Trainer:
                 f"the prior {path} has a different architecture: {error}"
             ) from error
         self.started_from = lineage(path)
-        if self.config.correspondence_weight > 0:
-            self._keep_source()
         self.notes.append(f"started from the prior {path} (step {state['step']})")
-
-    def _keep_source(self) -> Generator:
-        """A frozen copy of G as it is now (the prior's weights, just loaded). It stays in
-        training mode so that its batch norms see the same batches as the model's."""
-        self.G_source = make_ema(self.G).train()
-        return self.G_source
 
     def save(self) -> Path:
         return save_checkpoint(self.state_dict(), self.out)
@@ -486,8 +439,7 @@ class Trainer:
         # Discriminator.
         self._train_d(True)
         with self._autocast():
-            fake, features = self.G.with_features(z, text)
-            assert fake is not None
+            fake = self.G(z, text)
             real_aug = self.augment(real, p)
             if config.r1_gamma > 0:
                 real_aug = real_aug.detach().requires_grad_(True)
@@ -516,13 +468,6 @@ class Trainer:
         with self._autocast():
             logits, _ = self.D(self.augment(fake, p), text)
             g_total = generator_loss(logits.float(), config.loss)  # type: ignore[arg-type]
-            if self.G_source is not None:
-                sizes = config.correspondence_sizes
-                with torch.no_grad():
-                    _, source = self.G_source.with_features(z, text, until=max(sizes))
-                g_total = g_total + config.correspondence_weight * correspondence_loss(
-                    [source[size] for size in sizes], [features[size] for size in sizes]
-                )
         if not torch.isfinite(g_total):
             raise _NonFinite(f"generator loss is {float(g_total.detach())} at step {step}")
         self.opt_g.zero_grad(set_to_none=True)

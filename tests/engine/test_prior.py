@@ -4,7 +4,6 @@ nothing changed on disk and a from-scratch training still possible."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import json
@@ -173,80 +172,6 @@ def test_a_frozen_discriminator_stage_keeps_the_priors_weights_while_the_rest_le
     assert any(not torch.equal(trained[key].half(), shipped[key]) for key in later)
     with pytest.raises(EngineError, match="needs init"):
         train(tiny_config(out=str(tmp_path / "scratch"), steps=1, freeze_d=1), encoder=encoder)
-
-
-def test_frozen_generator_stages_keep_the_priors_layout_while_the_finer_ones_learn(
-    tiny_prior, tiny_config, encoder, tmp_path
-):
-    """``freeze_g`` (a prior may recommend it): G's coarse stages (the 4 px start, then the
-    up-sampling blocks in order) stay exactly as the prior learned them, the finer ones move;
-    without a prior it is refused, and a count beyond G's stages is named."""
-    manifest = json.loads((tiny_prior / MANIFEST_NAME).read_text())
-    manifest["fine_tune"] = {"freeze_g": 2.0}
-    (tiny_prior / MANIFEST_NAME).write_text(json.dumps(manifest))
-    config = adopt_architecture(tiny_config(out=str(tmp_path / "run"), steps=3), tiny_prior)
-    assert config.freeze_g == 2 and type(config.freeze_g) is int
-    result = train(config, encoder=encoder)
-    trained = read_checkpoint(result.checkpoint)["G"]
-    shipped = torch.load(tiny_prior / WEIGHTS_NAME, weights_only=True)["G"]
-    sizes = sorted({int(k.split(".")[1]) for k in shipped if k.startswith("blocks.")})
-    frozen = [k for k in shipped if k.startswith(("initial.", f"blocks.{sizes[0]}."))]
-    finer = [k for k in shipped if k.startswith(f"blocks.{sizes[-1]}.") and "weight" in k]
-    assert frozen and finer
-    for key in (k for k in frozen if shipped[k].is_floating_point() and "running" not in k):
-        assert torch.equal(trained[key].half(), shipped[key]), key
-    assert any(not torch.equal(trained[key].half(), shipped[key]) for key in finer)
-    with pytest.raises(EngineError, match="needs init"):
-        train(tiny_config(out=str(tmp_path / "scratch"), steps=1, freeze_g=1), encoder=encoder)
-    with pytest.raises(EngineError, match="freeze_g must be between 0 and"):
-        train(dataclasses.replace(config, out=str(tmp_path / "all"), freeze_g=99), encoder=encoder)
-
-
-def test_the_correspondence_loss_keeps_the_priors_generator_beside_the_model_across_a_resume(
-    tiny_prior, tiny_config, encoder, tmp_path
-):
-    """With ``correspondence_weight`` the prior's generator stays frozen beside the model (in
-    every checkpoint, so a resume compares with the same one) while the model learns; without a
-    prior, or on sizes G does not have, it is refused by name."""
-    config = adopt_architecture(
-        tiny_config(
-            out=str(tmp_path / "run"),
-            steps=2,
-            correspondence_weight=1.0,
-            correspondence_sizes=(8, 16),
-        ),
-        tiny_prior,
-    )
-    train(config, encoder=encoder)
-    resumed = train(dataclasses.replace(config, steps=4, resume=True), encoder=encoder)
-    state = read_checkpoint(resumed.checkpoint)
-    shipped = torch.load(tiny_prior / WEIGHTS_NAME, weights_only=True)["G"]
-    weights = [k for k in shipped if shipped[k].is_floating_point() and "running" not in k]
-    assert resumed.step == 4 and weights
-    assert all(torch.equal(state["G_source"][k].half(), shipped[k]) for k in weights)
-    assert any(not torch.equal(state["G"][k].half(), shipped[k]) for k in weights)
-    with pytest.raises(EngineError, match="needs init"):
-        train(
-            tiny_config(out=str(tmp_path / "scratch"), steps=1, correspondence_weight=1.0),
-            encoder=encoder,
-        )
-    with pytest.raises(EngineError, match=r"correspondence_sizes \[64\]"):
-        train(
-            dataclasses.replace(config, out=str(tmp_path / "big"), correspondence_sizes=(8, 64)),
-            encoder=encoder,
-        )
-
-
-def test_the_correspondence_loss_is_zero_for_the_same_relations_and_grows_as_they_change():
-    from gan_engine.loss import correspondence_loss
-
-    torch.manual_seed(0)
-    features = [torch.randn(6, 4, 8, 8), torch.randn(6, 2, 16, 16)]
-    same = correspondence_loss(features, [2.0 * f for f in features])  # scale: same relations
-    nearer = correspondence_loss(features, [f + 0.5 * torch.randn_like(f) for f in features])
-    apart = correspondence_loss(features, [torch.randn_like(f) for f in features])
-    assert float(same) == pytest.approx(0.0, abs=1e-6)
-    assert 0 < float(nearer) < float(apart)
 
 
 def test_the_shipped_face_prior_recommends_the_measured_fine_tuning_settings():
