@@ -113,6 +113,10 @@ class PriorInfo:
     shipped: bool  # False: from the administrator's folder
     #: The training settings it recommends for a model started from it (FINE_TUNE_FIELDS).
     fine_tune: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: How far its pretraining went (None where a hand-written manifest does not say): a run
+    #: continuing it records them (:func:`lineage`).
+    step: int | None = None
+    images_seen: int | None = None
 
     @property
     def weights(self) -> Path:
@@ -153,11 +157,22 @@ def read_manifest(folder: str | os.PathLike[str], *, shipped: bool = False) -> P
             size=int(values["size"]),
             shipped=shipped,
             fine_tune=_fine_tune(dict(values.get("fine_tune") or {})),
+            step=_whole_or_none(values.get("step")),
+            images_seen=_whole_or_none(values.get("images_seen")),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise PriorError(
             f"the prior's manifest {path} lacks a field or has a wrong one ({error}); {WHAT_TO_DO}"
         ) from error
+
+
+def _whole_or_none(value: Any) -> int | None:
+    """An optional count of a manifest: None where it is missing or not a number (only the
+    lineage of a continued prior uses it; the prior itself stays usable)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _fine_tune(values: dict[str, Any]) -> dict[str, float | int]:
@@ -414,16 +429,15 @@ def lineage(init: str | os.PathLike[str] | None) -> dict[str, Any] | None:
     have seen, not only this run's. None for a run's checkpoint or a hand-written manifest."""
     if not init or not is_prior_folder(init):
         return None
-    earlier = json.loads((Path(init) / MANIFEST_NAME).read_text(encoding="utf-8"))
-    try:
-        return {
-            "name": str(earlier["name"]),
-            "step": int(earlier["step"]),
-            "images_seen": int(earlier["images_seen"]),
-            "sha256": str(earlier["sha256"]),
-        }
-    except (KeyError, TypeError, ValueError):  # a hand-written manifest: only this run counted
+    earlier = read_manifest(init)
+    if earlier.step is None or earlier.images_seen is None:  # hand-written: this run counts alone
         return None
+    return {
+        "name": earlier.name,
+        "step": earlier.step,
+        "images_seen": earlier.images_seen,
+        "sha256": earlier.sha256,
+    }
 
 
 def _write_folder(target: Path, data: bytes, manifest: dict[str, Any], card: str) -> None:
