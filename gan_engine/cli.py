@@ -100,6 +100,14 @@ def _training_arguments(parser: argparse.ArgumentParser) -> None:
         help="also a sample grid after this many seconds of training (0 = by steps only)",
     )
     parser.add_argument(
+        "--keep-best",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.KEEP_BEST,
+        help="measure the likeness at every sample grid and generate from the snapshot that "
+        "looked most like the person (--no-keep-best: from the last step; a prior keeps every "
+        "step)",
+    )
+    parser.add_argument(
         "--checkpoint-every", type=int, default=defaults.CHECKPOINT_EVERY_STEPS, help="steps"
     )
     parser.add_argument(
@@ -386,6 +394,7 @@ def training_config(args: argparse.Namespace) -> TrainConfig:
         aug_p=args.aug_p,
         sample_every=args.sample_every,
         sample_every_seconds=args.sample_seconds,
+        keep_best=args.keep_best,
         checkpoint_every_steps=args.checkpoint_every,
         checkpoint_every_seconds=args.checkpoint_seconds,
         min_photos=args.min_photos,

@@ -43,6 +43,11 @@ SAMPLE_EVERY = 500
 #: A sample grid also after this many seconds of training since the last one (whichever comes
 #: first); 0 = by steps only. A slow CPU run reaches 500 steps only after hours.
 SAMPLE_EVERY_SECONDS = 120.0
+#: A person's model measures its likeness at every sample grid and keeps the best snapshot's
+#: weights for generation (gan_engine.likeness); False = the last snapshot.
+KEEP_BEST = True
+#: Samples per likeness measurement (about 0.1 CPU-second each at 64 px).
+LIKENESS_SAMPLES = 24
 CHECKPOINT_EVERY_STEPS = 500
 CHECKPOINT_EVERY_SECONDS = 600.0
 #: Fewest usable photos a person's model trains on.

@@ -40,7 +40,9 @@ class Model:
 
 
 def load_model(checkpoint: str | os.PathLike[str], device: str = "auto") -> Model:
-    """Load the EMA generator of a checkpoint (a run folder means its ``checkpoint.pt``)."""
+    """Load the EMA generator of a checkpoint (a run folder means its ``checkpoint.pt``): the
+    snapshot that measured most like the person while it trained when the run kept one
+    (``TrainConfig.keep_best``, :mod:`gan_engine.likeness`), else the last step's."""
     path = Path(checkpoint)
     if path.is_dir() and not is_prior_folder(path):  # a prior's folder is loaded as it is
         path = path / CHECKPOINT_NAME
@@ -49,9 +51,11 @@ def load_model(checkpoint: str | os.PathLike[str], device: str = "auto") -> Mode
     config = state["config"]
     # The saved config gives later-added architecture fields their defaults (old checkpoints).
     generator = Generator(TrainConfig.from_dict(config).net_config())
-    generator.load_state_dict(state["G_ema"])
+    best = state.get("best")
+    generator.load_state_dict(best["G_ema"] if best else state["G_ema"])
     generator.to(target).eval().requires_grad_(False)
-    return Model(generator, config, int(state["step"]), target, path)
+    step = int(best["likeness"]["step"]) if best else int(state["step"])
+    return Model(generator, config, step, target, path)
 
 
 def seed_noise(seed: int, z_dim: int, truncation: float = 1.0) -> torch.Tensor:

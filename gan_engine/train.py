@@ -45,6 +45,7 @@ from gan_engine.errors import (
     OutOfMemory,
     TrainingDiverged,
 )
+from gan_engine.likeness import Likeness, LikenessProbe
 from gan_engine.loss import (
     discriminator_loss,
     generator_loss,
@@ -116,6 +117,10 @@ class TrainConfig:
     sample_every: int = defaults.SAMPLE_EVERY
     sample_every_seconds: float = defaults.SAMPLE_EVERY_SECONDS  # 0 = by steps only
     sample_count: int = 16
+    #: Measure the likeness at every sample grid and keep the best snapshot's EMA weights, which
+    #: generation uses (gan_engine.likeness); a person's model only, never a prior.
+    keep_best: bool = defaults.KEEP_BEST
+    likeness_samples: int = defaults.LIKENESS_SAMPLES
     min_photos: int = defaults.MIN_PHOTOS
     max_rollbacks: int = 3
     init: str | None = None  # a prior's checkpoint to start from (transfer)
@@ -189,6 +194,9 @@ class Progress:
     path: str | None = None
     message: str | None = None
     previous_batch: int | None = None  # batch_reduced: the batch size that ran out of memory
+    #: sample: the likeness measured on this grid's step and that of the snapshot kept so far
+    likeness: Likeness | None = None
+    kept: Likeness | None = None
 
 
 @dataclass
@@ -199,9 +207,16 @@ class TrainResult:
     samples: list[Path]
     rollbacks: int
     notes: list[str]
+    #: The snapshot generation uses (keep_best), or None: the last step's weights.
+    kept: Likeness | None = None
 
 
 ProgressFn = Callable[[Progress], None]
+
+
+def sample_name(step: int) -> str:
+    """The file name of the sample grid drawn at ``step`` (in the run folder's ``samples/``)."""
+    return f"step-{step:08d}.png"
 
 
 class _NonFinite(Exception):
@@ -261,6 +276,15 @@ class Trainer:
         #: (``prior.lineage``): kept in every checkpoint so that an export after a resume, or after
         #: the folder was replaced, still counts the images the starting weights had seen.
         self.started_from: dict[str, Any] | None = None
+        #: The snapshot that measured most like the person so far (keep_best): its likeness and
+        #: EMA weights, kept in every checkpoint so that generation uses it and a resumed run
+        #: goes on comparing against it.
+        self.best: dict[str, Any] | None = None
+        self.probe = (
+            LikenessProbe(self.descriptors, self.text, config.z_dim, count=config.likeness_samples)
+            if config.keep_best and config.role == "person"
+            else None
+        )
 
     def _trainable_d_parameters(self) -> list[torch.nn.Parameter]:
         """D's parameters less those of its first ``freeze_d`` input stages, which stay frozen
@@ -298,6 +322,7 @@ class Trainer:
         self.notes.extend(encoder.notes)
         self.captions = faces.captions
         self.data_ids = faces.ids
+        self.descriptors = faces.descriptors
 
     # ----- schedule -------------------------------------------------------------------------
     def lr_factor(self, step: int) -> float:
@@ -344,6 +369,7 @@ class Trainer:
             "data_ids": list(self.data_ids),
             "captions": [c or "" for c in self.captions],
             "started_from": self.started_from,
+            "best": self.best,
             "saved_at": time.time(),
         }
 
@@ -372,6 +398,7 @@ class Trainer:
         self.step = int(state["step"])
         self.batch = int(state["batch"])
         self.started_from = state.get("started_from")
+        self.best = state.get("best")
         if restore_schedule:
             self.lr_scale = float(state["lr_scale"])
             self.rollbacks = int(state["rollbacks"])
@@ -382,6 +409,7 @@ class Trainer:
             self.notes.append(
                 "the training photos changed since the checkpoint; training continues on the new set"
             )
+            self.best = None  # its likeness was measured against the photos of before
 
     def load_prior(self, path: str) -> None:
         """Start from a general face prior's weights (transfer); optimisers and step start fresh."""
@@ -514,6 +542,23 @@ class Trainer:
                 rows.append(torch.zeros(self.text.shape[1]))
         return z, torch.stack(rows)
 
+    @property
+    def kept(self) -> Likeness | None:
+        """The likeness of the snapshot generation will use, or None (no measurement yet)."""
+        return Likeness.from_dict(self.best["likeness"]) if self.best else None
+
+    @torch.no_grad()
+    def measure_likeness(self) -> Likeness | None:
+        """Measure the current EMA snapshot (keep_best); keep its weights when it looks more like
+        the person than every snapshot before it."""
+        if self.probe is None:
+            return None
+        likeness = self.probe.measure(self.G_ema, self.step, self.device)
+        if likeness.replaces(self.kept):
+            weights = {k: v.detach().cpu().clone() for k, v in self.G_ema.state_dict().items()}
+            self.best = {"likeness": likeness.to_dict(), "G_ema": weights}
+        return likeness
+
     @torch.no_grad()
     def write_samples(self) -> Path:
         z, text = self.sample_inputs()
@@ -525,7 +570,7 @@ class Trainer:
                     self._to_device(text[start : start + 16]),
                 )
             images.extend(batch.float().cpu())
-        path = self.out / "samples" / f"step-{self.step:08d}.png"
+        path = self.out / "samples" / sample_name(self.step)
         columns = max(1, int(math.sqrt(len(images))))
         write_image(grid(images, columns), path, kind="sample_grid", metadata={"step": self.step})
         self.samples.append(path)
@@ -533,17 +578,38 @@ class Trainer:
 
 
 def _report_samples(trainer: Trainer, report: ProgressFn) -> None:
-    """Write a sample grid of the current step and tell the caller where it is."""
+    """Write a sample grid of the current step, measure its likeness (keep_best), and tell the
+    caller where the grid is and how the snapshot measured."""
     path = trainer.write_samples()
+    likeness = trainer.measure_likeness()
     report(
-        Progress("sample", trainer.step, trainer.config.steps, path=str(path), batch=trainer.batch)
+        Progress(
+            "sample",
+            trainer.step,
+            trainer.config.steps,
+            path=str(path),
+            batch=trainer.batch,
+            likeness=likeness,
+            kept=trainer.kept,
+        )
     )
+
+
+def _kept_note(trainer: Trainer) -> None:
+    """Say when the model a family gets is an earlier snapshot than the last step."""
+    kept = trainer.kept
+    if kept is not None and kept.step != trainer.step:
+        trainer.notes.append(
+            f"the model keeps the snapshot of step {kept.step}, which looked most like the "
+            f"person ({kept.match_rate:.0%} of {trainer.config.likeness_samples} samples); "
+            f"training stopped at step {trainer.step}"
+        )
 
 
 def _final_samples(trainer: Trainer, report: ProgressFn) -> None:
     """The grid of the step a run stops at (finished or cancelled), unless it already has one:
     a run always ends with pictures of where it got to."""
-    if not trainer.samples or trainer.samples[-1].name != f"step-{trainer.step:08d}.png":
+    if not trainer.samples or trainer.samples[-1].name != sample_name(trainer.step):
         _report_samples(trainer, report)
 
 
@@ -559,11 +625,12 @@ def _rollback(trainer: Trainer, reason: str) -> None:
     path = find_resume_checkpoint(trainer.out)
     if path is None:  # pragma: no cover - the loop writes a checkpoint before the first step
         raise TrainingDiverged(f"training diverged ({reason}) before any checkpoint was written")
-    rollbacks, lr_scale = trainer.rollbacks, trainer.lr_scale
+    rollbacks, lr_scale, best = trainer.rollbacks, trainer.lr_scale, trainer.best
     trainer.load_state_dict(
         load_checkpoint(path, resolution=trainer.config.resolution), restore_schedule=False
     )
     trainer.rollbacks, trainer.lr_scale = rollbacks, lr_scale * 0.5
+    trainer.best = best  # a snapshot measured before the instability is still a good one
 
 
 #: A general prior needs many faces; below this a corpus is too small to be worth pretraining on.
@@ -640,15 +707,22 @@ def train(
     last_sample = clock()
     while trainer.step < config.steps:
         if cancelled():
-            path = trainer.save()
             _final_samples(trainer, report)
+            path = trainer.save()
+            _kept_note(trainer)
             report(
                 Progress(
                     "cancelled", trainer.step, config.steps, path=str(path), batch=trainer.batch
                 )
             )
             return TrainResult(
-                "cancelled", trainer.step, path, trainer.samples, trainer.rollbacks, trainer.notes
+                "cancelled",
+                trainer.step,
+                path,
+                trainer.samples,
+                trainer.rollbacks,
+                trainer.notes,
+                trainer.kept,
             )
         tick = time.perf_counter()
         try:
@@ -736,8 +810,9 @@ def train(
                 )
             )
 
-    path = trainer.save()
     _final_samples(trainer, report)
+    path = trainer.save()
+    _kept_note(trainer)
     total_seconds = time.perf_counter() - started
     done = trainer.step - start_step
     report(
@@ -755,5 +830,11 @@ def train(
         )
     )
     return TrainResult(
-        "completed", trainer.step, path, trainer.samples, trainer.rollbacks, trainer.notes
+        "completed",
+        trainer.step,
+        path,
+        trainer.samples,
+        trainer.rollbacks,
+        trainer.notes,
+        trainer.kept,
     )

@@ -92,6 +92,7 @@ def tiny_config(prepared, tmp_path) -> Callable[..., object]:
             sample_every=0,
             sample_every_seconds=0.0,  # tests that want grids by time pass a fake clock
             sample_count=4,
+            likeness_samples=4,
             checkpoint_every_steps=1000,
             checkpoint_every_seconds=1e9,
             min_photos=2,

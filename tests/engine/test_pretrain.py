@@ -46,13 +46,14 @@ def test_a_corpus_keeps_every_persons_face_and_holds_nothing_out(corpus):
 
 def test_pretrain_then_train_from_the_prior(corpus, tiny_config, encoder, tmp_path):
     prior = pretrain(
-        tiny_config(data=str(corpus), out=str(tmp_path / "prior"), steps=2),
+        tiny_config(data=str(corpus), out=str(tmp_path / "prior"), steps=2, keep_best=True),
         encoder=encoder,
         min_photos=6,
     )
     assert prior.status == "completed" and prior.step == 2
     state = read_checkpoint(prior.checkpoint)
     assert state["config"]["role"] == "prior"
+    assert state["best"] is None and prior.kept is None  # a prior is of no one: every step is kept
 
     person = tiny_config(out=str(tmp_path / "person"), steps=2, init=str(prior.checkpoint))
     trainer = Trainer(person, encoder)
