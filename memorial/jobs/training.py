@@ -23,9 +23,10 @@ from django.utils.translation import gettext_noop
 
 from gan_engine.checkpoint import CHECKPOINT_NAME
 from gan_engine.data import MANIFEST_NAME
+from gan_engine.likeness import Likeness
 from gan_engine.prior import PriorError, adopt_architecture, is_prior_folder
 from gan_engine.prior import verify as verify_prior
-from gan_engine.train import Progress, TrainConfig, TrainResult
+from gan_engine.train import Progress, TrainConfig, TrainResult, sample_name
 from gan_engine.train import train as train_model
 from memorial.jobs import files, presets, retirement, runner, services, texts
 from memorial.jobs.models import Job, Kind, ModelVersion, State
@@ -225,14 +226,19 @@ class Callbacks:
         if old and old != key:
             files.delete(old)
 
-    def store_sample(self, path: Path, step: int) -> None:
+    def store_sample(self, path: Path, step: int, kept: Likeness | None = None) -> None:
+        """Show the grid ``path`` of ``step`` on the job page; ``kept``: the snapshot that has
+        looked most like the person so far (the one the model will keep), for the details."""
         if not self.may_store():
             return
         job = self.job
         old = job.sample.name
         key = files.upload(path, files.prefix(job.memorial_id, job.pk, "samples", path.name))
         job.sample.name = key
-        self.reporter.update(force=True, sample=key, result={**job.result, "sample_step": step})
+        result = {**job.result, "sample_step": step}
+        if kept is not None:
+            result["kept"] = {"step": kept.step, "percent": round(100 * kept.match_rate)}
+        self.reporter.update(force=True, sample=key, result=result)
         if old and old != key:
             files.delete(old)
 
@@ -240,7 +246,7 @@ class Callbacks:
         if p.event == "step":
             self._on_step(p)
         elif p.event == "sample" and p.path:
-            self.store_sample(Path(p.path), p.step)
+            self.store_sample(Path(p.path), p.step, p.kept)
         elif p.event in ("checkpoint", "cancelled", "done") and p.path:
             self.store_checkpoint(p.step, p.path)
         elif p.event == "batch_reduced":
@@ -286,9 +292,16 @@ def run_engine(config: TrainConfig, callbacks: Callbacks) -> TrainResult:
     )
     job = callbacks.job
     job.trained_seconds = callbacks.budget.trained_seconds()  # written with the final state
-    samples = sorted((Path(config.out) / "samples").glob("step-*.png"))
-    if samples and Path(job.sample.name).name != samples[-1].name:
-        callbacks.store_sample(samples[-1], result.step)
+    folder = Path(config.out) / "samples"
+    samples = sorted(folder.glob("step-*.png"))
+    shown, step = (samples[-1] if samples else None), result.step
+    # The page ends on the pictures of the model the family gets: the kept snapshot's grid
+    # (when this run drew it; a continued model may keep one from an earlier run).
+    kept = result.kept
+    if kept is not None and (folder / sample_name(kept.step)).is_file():
+        shown, step = folder / sample_name(kept.step), kept.step
+    if shown is not None and Path(job.sample.name).name != shown.name:
+        callbacks.store_sample(shown, step, kept)
     return result
 
 

@@ -44,6 +44,10 @@
     setText("speed", m.images_per_second ? fmt(gettext("%(n)s images/s"), { n: m.images_per_second }, true) : "—");
     var losses = Object.keys(m.losses || {}).map(function (k) { return k + " " + m.losses[k]; });
     setText("losses", losses.length ? losses.join(", ") : "—");
+    var kept = (m.result || {}).kept;
+    setText("kept", kept ? fmt(gettext("step %(step)s (%(percent)s of its test samples showed the person)"), { step: kept.step, percent: kept.percent + "%" }, true) : "—");
+    var caption = field("sample_caption");
+    if (caption && kept && m.state === "succeeded") { caption.textContent = caption.dataset.keptCaption; }
     setText("attempts", m.attempts);
     var queued = m.state === "queued" && m.queue_position;
     root.querySelectorAll("[data-queued]").forEach(function (el) { el.hidden = !queued; });

@@ -35,6 +35,7 @@ TINY = {
     "threads": 1,
     "sample_every": 4,
     "sample_count": 4,
+    "likeness_samples": 4,  # the kept snapshot is measured on 4 samples, not 24
     "checkpoint_every_steps": 4,
     "min_photos": 2,
 }

@@ -34,3 +34,29 @@ def test_a_budget_stopped_job_shows_the_grid_of_its_last_step(
     assert figure and "hidden" not in figure.group(0), figure
     grid = client_as(family.viewer).get(job.sample_url())
     assert grid.status_code == 200 and grid["Content-Type"] == "image/png"
+
+
+def test_a_finished_job_shows_the_grid_of_the_snapshot_it_keeps(
+    start_worker, own_broker, family, train_job, client_as, tmp_path
+):
+    """The model a family gets is the snapshot that looked most like the person while it trained
+    (gan_engine.likeness); the page ends on that snapshot's grid and names its step."""
+    from gan_engine.generate import load_model
+    from memorial.jobs import files
+
+    approve(family.memorial, Scope.TRAINING)
+    job = train_job(steps=12, sample_every=4, keep_best=True, likeness_samples=4)
+    start_worker()
+    own_broker.send("train", job.pk)
+    wait_for(lambda: fresh(job).state in FINISHED, "the training to finish")
+
+    assert job.state == State.SUCCEEDED, dumps(job)
+    kept = job.result["kept"]
+    assert kept["step"] in (4, 8, 12) and 0 <= kept["percent"] <= 100, dumps(job)
+    assert job.result["sample_step"] == kept["step"]
+    assert job.sample.name.endswith(f"step-{kept['step']:08d}.png")
+    checkpoint = files.download(job.checkpoint, tmp_path / "checkpoint.pt")
+    assert load_model(checkpoint, "cpu").step == kept["step"]  # what Generate and Film draw from
+    page = client_as(family.viewer).get(job.get_absolute_url()).content.decode()
+    assert "Most like the person" in page
+    assert f"step {kept['step']} ({kept['percent']}% of its test samples showed the person)" in page
