@@ -175,17 +175,21 @@ def train_engine(
         resume=(run / "checkpoint.pt").is_file(),
         **(options or {}),
     )
-    steps = {"step": 0}
+    # keep_best: every likeness measured while training (against the training photos), so the
+    # results show how it moved and which snapshot was kept.
+    measured = list((read_json(budget.file) or {}).get("likeness", []))
 
     def progress(report) -> None:
-        steps["step"] = report.step
+        if report.event == "sample" and report.likeness is not None:
+            measured.append({**report.likeness.to_dict(), "cpu_seconds": round(budget.spent, 1)})
         if report.event == "checkpoint":
-            budget.save(step=report.step)
+            budget.save(step=report.step, likeness=measured)
 
     run_fn = pretrain if prior else train
     kwargs = {"min_photos": 50} if prior else {}
     result = run_fn(config, progress=progress, should_cancel=budget.exhausted, **kwargs)
-    budget.save(step=result.step, images=result.step * BATCH)
+    kept = {"kept": result.kept.to_dict()} if result.kept else {}
+    budget.save(step=result.step, images=result.step * BATCH, likeness=measured, **kept)
     return read_json(budget.file) or {}
 
 
@@ -267,6 +271,7 @@ ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("lr_d", "lr_d", 2e-4, "-lrd{:g}"),
     ("caption_bias", "caption_bias", True, "-nocaptionbias"),
     ("freeze_d", "freeze_d", 0, "-freezed{}"),
+    ("keep_best", "keep_best", False, "-best"),
 )
 
 
@@ -613,6 +618,13 @@ def main() -> int:
         action=argparse.BooleanOptionalAction,
         default=defaults.CAPTION_BIAS,
         help="engine runs with (or, -nocaptionbias, without) a bias in G's caption projection",
+    )
+    parser.add_argument(
+        "--keep-best",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.KEEP_BEST,
+        help="engine runs measure their likeness at every sample grid and are evaluated on the "
+        "snapshot that measured best (-best), or on their last step (--no-keep-best)",
     )
     parser.add_argument("--plan", action="store_true", help="print what the run takes and stop")
     parser.add_argument("--summary", action="store_true", help="print finished results and stop")
