@@ -412,6 +412,7 @@ def job_page_reading(page: Page, elapsed: float) -> dict[str, Any]:
         "time_left": text("[data-field=eta]"),
         "steps": text("[data-field=steps]"),
         "speed": text("[data-field=speed]"),
+        "kept": text("[data-field=kept]"),
         "progress": page.locator("#job-progress").evaluate("p => [p.value, p.max]"),
         "sample": (sample.get_attribute("src") or "") if sample.count() else "",
     }
