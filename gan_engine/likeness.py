@@ -34,10 +34,10 @@ class Likeness:
     """One snapshot's measured likeness."""
 
     step: int
-    match_rate: (
-        float  # share of samples with a face of the person (undetected ones count as misses)
-    )
-    mean_distance: float | None  # over the samples with a face; None when none was found
+    #: The share of samples with a face of the person (a sample without a face is a miss).
+    match_rate: float
+    #: The mean distance over the samples with a face; None when none was found.
+    mean_distance: float | None
 
     def key(self) -> tuple[float, float]:
         """Larger is better: the match rate first, then the closer faces."""

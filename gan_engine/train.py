@@ -542,6 +542,12 @@ class Trainer:
                 rows.append(torch.zeros(self.text.shape[1]))
         return z, torch.stack(rows)
 
+    def result(self, status: str, checkpoint: Path) -> TrainResult:
+        """How the run ended, with the checkpoint it ended on."""
+        return TrainResult(
+            status, self.step, checkpoint, self.samples, self.rollbacks, self.notes, self.kept
+        )
+
     @property
     def kept(self) -> Likeness | None:
         """The likeness of the snapshot generation will use, or None (no measurement yet)."""
@@ -715,15 +721,7 @@ def train(
                     "cancelled", trainer.step, config.steps, path=str(path), batch=trainer.batch
                 )
             )
-            return TrainResult(
-                "cancelled",
-                trainer.step,
-                path,
-                trainer.samples,
-                trainer.rollbacks,
-                trainer.notes,
-                trainer.kept,
-            )
+            return trainer.result("cancelled", path)
         tick = time.perf_counter()
         try:
             if trainer.oom_faults[trainer.step + 1] > 0:
@@ -829,12 +827,4 @@ def train(
             path=str(path),
         )
     )
-    return TrainResult(
-        "completed",
-        trainer.step,
-        path,
-        trainer.samples,
-        trainer.rollbacks,
-        trainer.notes,
-        trainer.kept,
-    )
+    return trainer.result("completed", path)

@@ -47,7 +47,7 @@
     var kept = (m.result || {}).kept;
     setText("kept", kept ? fmt(gettext("step %(step)s (%(percent)s of its test samples showed the person)"), { step: kept.step, percent: kept.percent + "%" }, true) : "—");
     var caption = field("sample_caption");
-    if (caption && kept && m.state === "succeeded") { caption.textContent = caption.dataset.keptCaption; }
+    if (caption && kept && m.state === "succeeded" && kept.step === m.result.sample_step) { caption.textContent = caption.dataset.keptCaption; }
     setText("attempts", m.attempts);
     var queued = m.state === "queued" && m.queue_position;
     root.querySelectorAll("[data-queued]").forEach(function (el) { el.hidden = !queued; });

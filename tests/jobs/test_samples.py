@@ -60,3 +60,4 @@ def test_a_finished_job_shows_the_grid_of_the_snapshot_it_keeps(
     page = client_as(family.viewer).get(job.get_absolute_url()).content.decode()
     assert "Most like the person" in page
     assert f"step {kept['step']} ({kept['percent']}% of its test samples showed the person)" in page
+    assert "Samples of the model you get" in page
