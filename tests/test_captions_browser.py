@@ -92,8 +92,9 @@ def test_caption_editor_keyboard_flow_filter_and_shared_details(
         thumb = rows.first.locator("img").evaluate("i => i.getBoundingClientRect().width")
         assert thumb >= 160
 
-        # Keyboard alone: type, Enter saves and moves on; Shift+Enter goes back.
-        box.first.focus()
+        # Keyboard alone: type, Enter saves and moves on; Shift+Enter goes back. The editor's
+        # script focuses the first empty box once its keys work: wait for that, not just the DOM.
+        expect(box.first).to_be_focused()
         page.keyboard.type("Birthday party, red sweater")
         page.keyboard.press("Enter")
         expect(box.nth(1)).to_be_focused()
