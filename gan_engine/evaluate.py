@@ -38,13 +38,8 @@ from gan_engine.data import load_faces
 from gan_engine.errors import DataError
 from gan_engine.faces import SAME_PERSON_DISTANCE, FaceTools
 from gan_engine.generate import Model, load_model, sample
+from gan_engine.likeness import to_uint8
 from gan_engine.text import CaptionEncoder
-
-
-def to_uint8(images: torch.Tensor | list[torch.Tensor]) -> np.ndarray:
-    """N x H x W x 3 uint8 from tensors in [-1, 1]."""
-    stack = torch.stack(list(images)) if isinstance(images, list) else images
-    return ((stack.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
 
 
 def ssim(a: np.ndarray, b: np.ndarray) -> float:

@@ -64,9 +64,12 @@ class Likeness:
         )
 
 
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """N x H x W x 3 uint8 from a batch in [-1, 1]."""
-    return ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+def to_uint8(images: torch.Tensor | list[torch.Tensor]) -> np.ndarray:
+    """N x H x W x 3 uint8 from images in [-1, 1] (a batch or a list); also what
+    :mod:`gan_engine.evaluate` judges (it lives here so that training can use it without
+    importing the evaluation, which imports training)."""
+    stack = torch.stack(list(images)) if isinstance(images, list) else images
+    return ((stack.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
 
 
 class LikenessProbe:
