@@ -11,6 +11,7 @@ figures of the snapshot each rule would keep, per person and on average.
 
     .venv/bin/python bench/snapshot_choice.py train --work W --people A,B --budget 900
     .venv/bin/python bench/snapshot_choice.py evaluate --work W
+    .venv/bin/python bench/snapshot_choice.py probe --work W --count 96
     .venv/bin/python bench/snapshot_choice.py rules --work W [--json bench/results/...]
 """
 
@@ -79,30 +80,35 @@ def train(args: argparse.Namespace) -> None:
     gan_quality.main()
 
 
-def probe_figures(model: Any, probe: dict[str, Any], tools: Any) -> dict[str, Any]:
+def make_probe(saved: dict[str, Any], z_dim: int, count: int, tools: Any) -> Any:
+    """The run's likeness probe rebuilt from what training saved (its centroid and caption rows),
+    drawing ``count`` samples on the seeds training uses (the first 24 are training's own)."""
+    from gan_engine.likeness import LikenessProbe
+
+    return LikenessProbe(saved["centroid"][None], saved["text"], z_dim, count=count, tools=tools)
+
+
+def probe_figures(model: Any, probe: Any) -> dict[str, Any]:
     """The probe's samples of ``model``: match rate and distance (as training measures them)
     plus their descriptor diversity and shape similarity (which training could measure too)."""
-    import numpy as np
     import torch
 
-    from gan_engine.evaluate import pairwise_mean, shape_similarity
-    from gan_engine.faces import SAME_PERSON_DISTANCE
+    from gan_engine.evaluate import identity, shape_similarity
     from gan_engine.likeness import to_uint8
 
     with torch.no_grad():
         images = torch.cat(
             [
-                model.generator(probe["z"][i : i + 16], probe["text"][i : i + 16]).float()
-                for i in range(0, len(probe["z"]), 16)
+                model.generator(probe.z[i : i + 16], probe.text[i : i + 16]).float()
+                for i in range(0, len(probe.z), 16)
             ]
         )
     crops = to_uint8(images)
-    found = [d for d in (tools.describe_crop(c) for c in crops) if d is not None]
-    distances = [float(np.linalg.norm(d - probe["centroid"])) for d in found]
+    found = identity(crops, probe.centroid, probe.tools)
     return {
-        "match_rate": sum(d < SAME_PERSON_DISTANCE for d in distances) / len(crops),
-        "mean_distance": float(np.mean(distances)) if distances else None,
-        "diversity": pairwise_mean(found, lambda a, b: float(np.linalg.norm(a - b))),
+        "match_rate": found["identity_match_rate"],
+        "mean_distance": found["mean_distance"],
+        "diversity": found["diversity_descriptor"],
         "shape": shape_similarity(crops),
     }
 
@@ -122,8 +128,9 @@ def evaluate_snapshots(args: argparse.Namespace) -> None:
             continue
         person = run.name.split("--")[0]
         data = gan_quality.prepare_person(args.lfw, person, args.work)
-        probe = torch.load(folder / "probe.pt", weights_only=False)
+        saved_probe = torch.load(folder / "probe.pt", weights_only=False)
         base = read_checkpoint(run / "checkpoint.pt")
+        probe = None
         for snapshot in sorted(folder.glob("0*.pt")):
             out = folder / f"{snapshot.stem}.json"
             if out.exists():
@@ -131,12 +138,13 @@ def evaluate_snapshots(args: argparse.Namespace) -> None:
             saved = torch.load(snapshot, weights_only=False)
             target = args.work / "snapshot-eval" / run.name / snapshot.stem
             target.mkdir(parents=True, exist_ok=True)
-            state = {k: v for k, v in base.items() if k not in ("opt_G", "opt_D", "G", "D", "best")}
+            state = {k: v for k, v in base.items() if k not in ("opt_g", "opt_d", "G", "D", "best")}
             state["best"] = {"likeness": saved["likeness"], "G_ema": saved["G_ema"]}
             state["G_ema"] = saved["G_ema"]
             save_checkpoint(state, target)
             model = load_model(target, device="cpu")
-            figures = probe_figures(model, probe, tools)
+            probe = probe or make_probe(saved_probe, model.z_dim, len(saved_probe["z"]), tools)
+            figures = probe_figures(model, probe)
             report = evaluate(
                 target, data, samples=gan_quality.SAMPLES, seed=gan_quality.SEED, device="cpu"
             )
@@ -158,13 +166,15 @@ def evaluate_snapshots(args: argparse.Namespace) -> None:
 Replaces = Callable[[dict[str, Any], dict[str, Any], float], bool]
 
 
-def _key(p: dict[str, Any]) -> tuple[float, float]:
-    return (round(p["match_rate"], 6), -(p["mean_distance"] or 2.0))
-
-
 def replaces_best(new: dict[str, Any], kept: dict[str, Any], top: float) -> bool:
-    """The product's rule: the highest match rate, then the smaller distance, ties newer."""
-    return _key(new) >= _key(kept)
+    """The product's rule (``Likeness.replaces``): the highest match rate, then the smaller
+    distance, ties newer."""
+    from gan_engine.likeness import Likeness
+
+    def likeness(p: dict[str, Any]) -> Likeness:
+        return Likeness(step=0, match_rate=p["match_rate"], mean_distance=p["mean_distance"])
+
+    return likeness(new).replaces(likeness(kept))
 
 
 def replaces_last(new: dict[str, Any], kept: dict[str, Any], top: float) -> bool:
@@ -224,14 +234,13 @@ SHOWN = ("identity", "detection", "distance", "heldout_ssim", "train_ssim", "div
 
 
 def probe_more(args: argparse.Namespace) -> None:
-    """Measure every evaluated snapshot again with ``--count`` probe samples (seeds from the
-    probe's base on; the bench runs have no captions, so every text row is the same), stored as
-    ``probe<count>`` beside the 24-sample figures: is a larger probe a better guide?"""
+    """Measure every evaluated snapshot again with ``--count`` probe samples (training's seeds and
+    caption rows, continued), stored as ``probe<count>`` beside the 24-sample figures: is a larger
+    probe a better guide?"""
     import torch
 
     from gan_engine.faces import FaceTools
     from gan_engine.generate import load_model
-    from gan_engine.likeness import SEED_BASE
 
     tools = FaceTools()
     name = f"probe{args.count}"
@@ -240,22 +249,13 @@ def probe_more(args: argparse.Namespace) -> None:
         if name in result:
             continue
         folder = file.parent
-        probe = torch.load(folder / "probe.pt", weights_only=False)
         saved = torch.load(folder / f"{file.stem}.pt", weights_only=False)
         model = load_model(folder.parent, device="cpu")
         model.generator.load_state_dict(saved["G_ema"])
-        z = torch.stack(
-            [
-                torch.randn(model.z_dim, generator=torch.Generator().manual_seed(SEED_BASE + i))
-                for i in range(args.count)
-            ]
+        probe = make_probe(
+            torch.load(folder / "probe.pt", weights_only=False), model.z_dim, args.count, tools
         )
-        more = {
-            "z": z,
-            "text": probe["text"][:1].expand(args.count, -1),
-            "centroid": probe["centroid"],
-        }
-        result[name] = probe_figures(model, more, tools)
+        result[name] = probe_figures(model, probe)
         file.write_text(json.dumps(result, indent=1))
         print(file.parent.parent.name.split("--")[0], result["step"], result[name], flush=True)
 
@@ -267,11 +267,12 @@ def rules(args: argparse.Namespace) -> None:
         if result["figures"]["identity"] is None or args.probe not in result:
             continue
         runs.setdefault(file.parent.parent.name, []).append(result)
+    for results in runs.values():
+        results.sort(key=lambda r: r["step"])
     table: dict[str, Any] = {"runs": {}, "rules": {}}
     for name, rule in RULES.items():
         chosen = []
         for run, results in runs.items():
-            results.sort(key=lambda r: r["step"])
             index = replay(rule, [r[args.probe] for r in results])
             chosen.append({"run": run, "step": results[index]["step"], **results[index]["figures"]})
         means = {f: statistics.fmean(c[f] for c in chosen if c[f] is not None) for f in SHOWN}
