@@ -53,6 +53,27 @@ def border_ring(shape: tuple[int, int]) -> np.ndarray:
     return np.concatenate([top, bottom, left, right])
 
 
+def triangle_weights(source: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """Pixels x vertices: each pixel's barycentric weights in its triangle of the Delaunay mesh
+    over ``source`` (which must reach the image corners), so that pixel displacements are one
+    sparse product with the vertices' displacements."""
+    height, width = shape
+    mesh = Delaunay(source)
+    ys, xs = np.mgrid[0:height, 0:width]
+    pixels = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
+    simplex = mesh.find_simplex(pixels)
+    simplex[simplex < 0] = 0  # numerically on the hull edge; weights are clipped below
+    transform = mesh.transform[simplex]
+    partial = np.einsum("nij,nj->ni", transform[:, :2], pixels - transform[:, 2])
+    weights = np.clip(np.concatenate([partial, 1 - partial.sum(1, keepdims=True)], 1), 0, 1)
+    weights /= weights.sum(1, keepdims=True)
+    rows = np.repeat(np.arange(pixels.shape[0]), 3)
+    return sparse.csr_matrix(
+        (weights.ravel().astype(np.float32), (rows, mesh.simplices[simplex].ravel())),
+        shape=(pixels.shape[0], source.shape[0]),
+    )
+
+
 class MeshWarp:
     """Renders frames of one portrait from poses (see :mod:`gan_engine.video.motion`)."""
 
@@ -77,20 +98,8 @@ class MeshWarp:
         # The middle of each eye's opening is a vertex too: moving it moves the iris (gaze).
         self.pupils = np.stack([self.landmarks[36:42].mean(0), self.landmarks[42:48].mean(0)])
         self.source = np.concatenate([self.landmarks, self.pupils, self.ring, self.border])
-        mesh = Delaunay(self.source)
+        self.weights = triangle_weights(self.source, self.shape)
         ys, xs = np.mgrid[0:height, 0:width]
-        pixels = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
-        simplex = mesh.find_simplex(pixels)
-        simplex[simplex < 0] = 0  # numerically on the hull edge; weights are clipped below
-        transform = mesh.transform[simplex]
-        partial = np.einsum("nij,nj->ni", transform[:, :2], pixels - transform[:, 2])
-        weights = np.clip(np.concatenate([partial, 1 - partial.sum(1, keepdims=True)], 1), 0, 1)
-        weights /= weights.sum(1, keepdims=True)
-        rows = np.repeat(np.arange(pixels.shape[0]), 3)
-        self.weights = sparse.csr_matrix(
-            (weights.ravel().astype(np.float32), (rows, mesh.simplices[simplex].ravel())),
-            shape=(pixels.shape[0], self.source.shape[0]),
-        )
         self.grid_x = xs.astype(np.float32)
         self.grid_y = ys.astype(np.float32)
         self.mouth_colour = self._lip_colour()
