@@ -98,7 +98,9 @@ class Dense:
         self.source = np.concatenate([mesh, warp.ring, warp.border])
         self.weights = triangle_weights(self.source, warp.shape)
 
-    def displacement(self, warp: MeshWarp, moved: np.ndarray, mesh: np.ndarray) -> np.ndarray:
+    def displacement(self, moved: np.ndarray, mesh: np.ndarray) -> np.ndarray:
+        """Pixel displacements when the mesh points go to ``mesh`` and the ring and border
+        where ``moved`` (the 68-point warp's targets) sends them."""
         ring_and_border = moved[68 + 2 :]
         targets = np.concatenate([mesh, ring_and_border])
         return self.weights @ (targets - self.source).astype(np.float32)
@@ -175,7 +177,7 @@ def run_clip(clip: Path, dense: bool = False) -> dict:
             "spline": remap(warp, spline.displacement(warp, moved)),
         }
         if dense_warp is not None:
-            shift = dense_warp.displacement(warp, moved, meshes[index])
+            shift = dense_warp.displacement(moved, meshes[index])
             images["dense"] = remap(warp, shift)
         for name, image in images.items():
             for region, mask in (("face", face), ("lower", lower)):
