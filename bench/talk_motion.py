@@ -7,16 +7,18 @@ mouth corners by 0.45 ``d``, the inner upper lip up by 0.08 ``d``. This benchmar
 people how far each landmark moves for each unit the inner lips part.
 
 For each real clip in ``../shared/data/talk`` (HDTF, 8 s, 25 fps): dlib's 68 landmarks on every
-frame; the head's motion removed by a similarity transform of the stable points (eye corners,
-nose bridge) onto the clip's first frame; positions in eye distances along the face's own axes
-(across, down); per frame the inner-lip gap ``g``. A landmark's displacement is fitted as
-``slope * g + offset`` (its own offset per clip: where the landmark sits with closed lips). Scored
-leave-one-clip-out: the slopes fitted on five clips predict the sixth clip's landmarks from its
-real gap, and the error (root mean square, eye distances, over the lower face: jaw outline,
-lips) is set beside the motion model's rule for the same gap and beside not moving (the mean
-position). The slopes on all six are printed as a table to ship.
+frame; the skull's motion removed by mapping stable points onto the clip's first frame
+(``--align affine``: the nose and eye corners, which also removes a nod's vertical
+foreshortening; ``similarity``: the nose bridge and eye corners); positions in eye distances
+along the face's own axes (across, down); per frame the inner-lip gap ``g``. A landmark's
+displacement is fitted as ``slope * g + offset`` (its own offset per clip: where the landmark
+sits with closed lips), left and right averaged as mirror images. Scored leave-one-clip-out: the
+slopes fitted on five clips predict the sixth clip's landmarks from its real gap, and the error
+(root mean square, eye distances, over the jaw outline, the lips and both) is set beside the
+motion model's rule for the same gap and beside not moving. The slopes fitted on all six are
+printed beside the rule's.
 
-    .venv/bin/python bench/talk_motion.py --out bench/results/lipsync/talk_motion.json
+    .venv/bin/python bench/talk_motion.py --align affine --out bench/results/lipsync/talk_motion-affine.json
 
 A benchmark, not a test: it prints figures and writes JSON, and asserts nothing.
 """
@@ -42,7 +44,7 @@ CACHE = Path(tempfile.gettempdir()) / "memorial-talk-landmarks"
 #: Points that move with the skull, not the jaw or lips: the nose and the eye corners.
 _STABLE = [27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45]
 #: The nose bridge and the eye corners: for the similarity alignment.
-_BRIDGE = [27, 28, 29, 30, 36, 39, 42, 45]
+BRIDGE = [27, 28, 29, 30, 36, 39, 42, 45]
 #: The lower face: jaw outline below the ears, and the lips.
 JAW = list(range(3, 14))
 LIPS = list(range(48, 68))
@@ -100,7 +102,7 @@ def face_frame(points: np.ndarray, align: str = "affine") -> tuple[np.ndarray, n
         if align == "affine":
             mapping = affine(frame[_STABLE], reference[_STABLE])
         else:
-            mapping = similarity(frame[_BRIDGE], reference[_BRIDGE])
+            mapping = similarity(frame[BRIDGE], reference[BRIDGE])
         aligned.append(np.column_stack([frame, np.ones(68)]) @ mapping)
     aligned = np.array(aligned)
     left, right = reference[36:42].mean(0), reference[42:48].mean(0)
@@ -114,19 +116,16 @@ def face_frame(points: np.ndarray, align: str = "affine") -> tuple[np.ndarray, n
 
 
 def fit(clips: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """68x2 slopes (eye distances of displacement per eye distance of gap), one offset per clip."""
-    slopes = np.zeros((68, 2))
-    for point in range(68):
-        for axis in range(2):
-            rows, values = [], []
-            for number, (local, gap) in enumerate(clips):
-                dummies = np.zeros((gap.size, len(clips)))
-                dummies[:, number] = 1
-                rows.append(np.column_stack([gap, dummies]))
-                values.append(local[:, point, axis])
-            solution, *_ = np.linalg.lstsq(np.vstack(rows), np.concatenate(values), rcond=None)
-            slopes[point, axis] = solution[0]
-    return symmetric(slopes)
+    """68x2 slopes (eye distances of displacement per eye distance of gap), one offset per clip
+    and landmark: one least-squares solve for every landmark and axis at once."""
+    rows, values = [], []
+    for number, (local, gap) in enumerate(clips):
+        offsets = np.zeros((gap.size, len(clips)))
+        offsets[:, number] = 1
+        rows.append(np.column_stack([gap, offsets]))
+        values.append(local.reshape(len(gap), -1))
+    solution, *_ = np.linalg.lstsq(np.vstack(rows), np.vstack(values), rcond=None)
+    return symmetric(solution[0].reshape(68, 2))
 
 
 def symmetric(slopes: np.ndarray) -> np.ndarray:

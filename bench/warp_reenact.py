@@ -43,49 +43,38 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.talk_motion import landmarks, similarity  # noqa: E402
+from bench.talk_motion import BRIDGE, landmarks, similarity  # noqa: E402
 from gan_engine.video import measure  # noqa: E402
 from gan_engine.video.warp import MeshWarp, triangle_weights  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 SIZE = 256
-_BRIDGE = [27, 28, 29, 30, 36, 39, 42, 45]
 
 
 def targets(warp: MeshWarp, points: np.ndarray) -> np.ndarray:
     """Where every vertex of ``warp`` goes when its landmarks go to ``points``: the eye centres
     with the eyes, the head ring rigidly with the skull (a similarity of the stable points), the
     border nowhere."""
-    mapping = similarity(warp.landmarks[_BRIDGE], points[_BRIDGE])
+    mapping = similarity(warp.landmarks[BRIDGE], points[BRIDGE])
     ring = np.column_stack([warp.ring, np.ones(len(warp.ring))]) @ mapping
     pupils = np.stack([points[36:42].mean(0), points[42:48].mean(0)])
     return np.concatenate([points, pupils, ring, warp.border])
 
 
-def render_mesh(warp: MeshWarp, moved: np.ndarray) -> np.ndarray:
-    displacement = warp.weights @ (moved - warp.source).astype(np.float32)
-    return remap(warp, displacement)
-
-
 class Spline:
-    """A thin-plate spline through the warp's vertices: pixel displacements from vertex ones."""
+    """A thin-plate spline through the warp's vertices: pixel displacements from vertex ones.
+    The spline is linear in the displacements, so SciPy's interpolator fitted to the identity
+    gives, once, the matrix every frame multiplies."""
 
     def __init__(self, warp: MeshWarp) -> None:
-        source = warp.source
-        count = len(source)
+        from scipy.interpolate import RBFInterpolator
+
         height, width = warp.shape
         ys, xs = np.mgrid[0:height, 0:width]
         pixels = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
-        system = np.zeros((count + 3, count + 3))
-        system[:count, :count] = _kernel(source, source)
-        system[:count, count] = 1
-        system[:count, count + 1 :] = source
-        system[count, :count] = 1
-        system[count + 1 :, :count] = source.T
-        inverse = np.linalg.inv(system + 1e-9 * np.eye(count + 3))
-        basis = np.column_stack([_kernel(pixels, source), np.ones(len(pixels)), pixels])
-        # pixel displacements = basis @ inverse[:, :count] @ vertex displacements
-        self.matrix = (basis @ inverse[:, :count]).astype(np.float32)
+        count = len(warp.source)
+        spline = RBFInterpolator(warp.source, np.eye(count), kernel="thin_plate_spline")
+        self.matrix = spline(pixels).astype(np.float32)
 
     def displacement(self, warp: MeshWarp, moved: np.ndarray) -> np.ndarray:
         return self.matrix @ (moved - warp.source).astype(np.float32)
@@ -121,18 +110,6 @@ def face_meshes(frames: list[np.ndarray]) -> list[np.ndarray | None]:
             height, width = frame.shape[:2]
             found.append(np.array([(m.x * width, m.y * height) for m in marks]))
     return found
-
-
-def _kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    squared = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
-    return np.where(squared > 0, 0.5 * squared * np.log(np.maximum(squared, 1e-12)), 0.0)
-
-
-def remap(warp: MeshWarp, displacement: np.ndarray) -> np.ndarray:
-    height, width = warp.shape
-    map_x = warp.grid_x - displacement[:, 0].reshape(height, width)
-    map_y = warp.grid_y - displacement[:, 1].reshape(height, width)
-    return cv2.remap(warp.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def masks(points: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -173,12 +150,12 @@ def run_clip(clip: Path, dense: bool = False) -> dict:
         face, lower = masks(points[index], warp.shape)
         images = {
             "still": warp.image,
-            "mesh": render_mesh(warp, moved),
-            "spline": remap(warp, spline.displacement(warp, moved)),
+            "mesh": warp.displaced(warp.weights @ (moved - warp.source).astype(np.float32)),
+            "spline": warp.displaced(spline.displacement(warp, moved)),
         }
         if dense_warp is not None:
             shift = dense_warp.displacement(moved, meshes[index])
-            images["dense"] = remap(warp, shift)
+            images["dense"] = warp.displaced(shift)
         for name, image in images.items():
             for region, mask in (("face", face), ("lower", lower)):
                 psnr, mae = score(image, small[index], mask)

@@ -122,16 +122,19 @@ class MeshWarp:
     def render(self, pose: Pose) -> np.ndarray:
         """One HxWx3 uint8 frame."""
         moved = (self.targets(pose) - self.source).astype(np.float32)
-        displacement = self.weights @ moved
-        height, width = self.shape
-        map_x = self.grid_x - displacement[:, 0].reshape(height, width)
-        map_y = self.grid_y - displacement[:, 1].reshape(height, width)
-        frame = cv2.remap(
-            self.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
+        frame = self.displaced(self.weights @ moved)
         if pose.opening > 0.6:
             self._fill_mouth(frame, pose)
         return frame
+
+    def displaced(self, displacement: np.ndarray) -> np.ndarray:
+        """The portrait with every pixel moved by ``displacement`` (pixels x 2, row-major)."""
+        height, width = self.shape
+        map_x = self.grid_x - displacement[:, 0].reshape(height, width)
+        map_y = self.grid_y - displacement[:, 1].reshape(height, width)
+        return cv2.remap(
+            self.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
 
     def _fill_mouth(self, frame: np.ndarray, pose: Pose) -> None:
         """Fill the opened mouth: the person's own mouth from a photo where one showed it open
