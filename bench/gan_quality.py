@@ -272,6 +272,7 @@ ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
     ("caption_bias", "caption_bias", True, "-nocaptionbias"),
     ("freeze_d", "freeze_d", 0, "-freezed{}"),
     ("keep_best", "keep_best", False, "-best"),
+    ("aug_p", "aug_p", 0.0, "-augp{:g}"),
 )
 
 
@@ -625,6 +626,13 @@ def main() -> int:
         default=defaults.KEEP_BEST,
         help="engine runs measure their likeness at every sample grid and are evaluated on the "
         "snapshot that measured best (-best), or on their last step (--no-keep-best)",
+    )
+    parser.add_argument(
+        "--aug-p",
+        type=float,
+        default=defaults.AUG_P,
+        help="engine runs start with this augmentation probability (-augpP), which ADA then "
+        "adapts as usual",
     )
     parser.add_argument("--plan", action="store_true", help="print what the run takes and stop")
     parser.add_argument("--summary", action="store_true", help="print finished results and stop")
