@@ -166,6 +166,34 @@ def test_training_help_needs_no_torch():
     assert "--lr-d" in done.stdout and "--caption-bias" in done.stdout
 
 
+def test_the_command_line_lets_idle_openmp_threads_sleep():
+    """A pretraining started by hand shares the machine with Memorial's workers: spinning
+    OpenMP threads cost it most of its speed when another process holds a core. The setting
+    must be in place before torch loads (its runtime reads it once); an administrator's own
+    value is kept."""
+    code = (
+        "import os, runpy, sys\n"
+        "sys.argv = ['gan_engine', 'train', '--help']\n"
+        "try:\n"
+        "    runpy.run_module('gan_engine', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(os.environ['OMP_WAIT_POLICY'], 'torch' in sys.modules, file=sys.stderr)\n"
+    )
+    clean = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    for given, expected in (({}, "PASSIVE"), ({"OMP_WAIT_POLICY": "ACTIVE"}, "ACTIVE")):
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**clean, **given},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.strip().splitlines()[-1] == f"{expected} False"
+
+
 def test_the_command_lines_defaults_are_the_engines():
     from gan_engine import defaults
     from gan_engine.cli import build_parser, training_config
