@@ -2,8 +2,8 @@
 
 Idle OpenMP threads sleep rather than spin (``OMP_WAIT_POLICY=PASSIVE``, unless the caller set
 it), as in Memorial's workers: torch's OpenMP runtime reads the setting once, when torch loads,
-and spinning threads cost a pretraining 1.6 against 30 images/s while another process held one
-of two cores (BENCHMARKS.md, "Training speed in the product", measured the same for jobs).
+and spinning threads made a training 3.6 times slower on a busy 2-core machine (BENCHMARKS.md,
+"Training speed in the product"). A pretraining started by hand shares the machine with them.
 """
 
 import os
