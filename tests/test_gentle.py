@@ -314,6 +314,33 @@ def test_a_job_page_does_not_show_its_ai_made_samples_until_chosen(mixed, client
     assert f'src="{sample}' in owner_page
 
 
+def test_a_job_page_offers_the_first_choice_in_one_click_and_comes_back(mixed, client_as):
+    """Someone who started a restoration or a training has not necessarily been asked what they
+    want to see: the job page hides its pictures, says why, and offers the choice right there."""
+    from django.core.files.base import ContentFile
+
+    family, *_ = mixed
+    job = _model(family).job
+    job.sample.save("sample.png", ContentFile(images.png(seed=9)), save=True)
+    client = client_as(family.viewer)
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "You have not chosen yet whether to see AI-made items" in page
+    assert 'name="choice" value="photos"' in page and "Show AI-made photos" in page
+    chosen = client.post(
+        f"/m/{family.memorial.pk}/viewing/", {"choice": "photos", "next": job.get_absolute_url()}
+    )
+    assert chosen.status_code == 302 and chosen["Location"] == job.get_absolute_url()
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert f'src="/media/jobs/{job.pk}/sample/' in page
+    assert "You have not chosen yet" not in page
+
+    # A member who chose to see only real photos is not asked again, only told where to change it.
+    client.post(f"/m/{family.memorial.pk}/viewing/", {"choice": "real"})
+    page = client.get(job.get_absolute_url()).content.decode()
+    assert "so they are hidden for you" in page and "Change what you see" in page
+    assert 'name="choice"' not in page
+
+
 def test_the_choice_over_the_api(mixed, client_as):
     family, *_ = mixed
     client = client_as(family.viewer)

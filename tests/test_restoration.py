@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 
 import cv2
 import numpy as np
@@ -96,6 +97,26 @@ def test_a_scratched_sepia_photo_is_restored_beside_its_original(celery_worker, 
     assert "AI-restored" in shown and 'type="range"' in shown
     assert "Before and after" in shown and original.get_absolute_url() in shown
     assert restored.get_absolute_url() in client.get(original.get_absolute_url()).content.decode()
+
+
+@pytest.mark.django_db
+def test_colouring_is_asked_for_unless_the_person_unticks_it(family, client_as):
+    """A family restoring a black-and-white scan should not have to find a box to get colour:
+    it is ticked, and the worker leaves a photo already in colour as it is."""
+    photo = _upload(family, _old_photo(120))
+    client = client_as(family.contributor)
+    page = client.get(_restore_url(photo)).content.decode()
+    box = re.search(r"<input[^>]*name=\"colourise\"[^>]*>", page)
+    assert box is not None and "checked" in box.group(0)
+    assert "A photo already in colour is left as it is." in page
+
+    client.post(_restore_url(photo), {**FORM, "colourise": "on"})
+    assert Job.objects.get(kind=Kind.RESTORE).parameters["colourise"] is True
+    Job.objects.filter(kind=Kind.RESTORE).update(state="cancelled")
+    client.post(_restore_url(photo), FORM)  # unticked: the form sends no "colourise"
+    assert (
+        Job.objects.filter(kind=Kind.RESTORE).latest("created_at").parameters["colourise"] is False
+    )
 
 
 @pytest.mark.django_db

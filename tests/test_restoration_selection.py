@@ -123,7 +123,7 @@ def test_the_api_starts_one_restoring_job_and_refuses_in_words(family, client_as
     assert Job.objects.get(pk=job["id"]).parameters == {
         "photo": str(photo.pk),
         "repair": True,
-        "colourise": False,
+        "colourise": True,  # by default: a photo already in colour is left as it is
         "enlarge": 2,
         "fidelity": 0.4,
         "hints": [],
@@ -133,7 +133,7 @@ def test_the_api_starts_one_restoring_job_and_refuses_in_words(family, client_as
 
     status, body = _api(client, big, {"enlarge": 4})
     assert status == 400 and "more than the 50 allowed" in body["detail"]
-    status, body = _api(client, big, {"repair": False, "enlarge": 1})
+    status, body = _api(client, big, {"repair": False, "colourise": False, "enlarge": 1})
     assert status == 400 and "Choose at least one thing to do" in body["detail"]
     status, body = _api(client, big, {"enlarge": 3})
     assert status == 400

@@ -24,6 +24,7 @@ from memorial.jobs.progress import message
 from memorial.memorials.gentle import (
     AIFeature,
     feature_enabled,
+    not_chosen_yet,
     seeing_refusal,
     training_refusal,
 )
@@ -151,6 +152,7 @@ def job_detail(request: HttpRequest, memorial_id, job_id) -> HttpResponse:
             "can_cancel": allows(request.user, Action.CANCEL_JOB, job),
             "can_retry": allows(request.user, Action.START_GENERATION, job),
             "is_video": job.kind in VIDEO_KINDS,
+            "first_choice": not_chosen_yet(request.user, job.memorial),
             "photos": [g.photo for g in job.images.select_related("photo")]
             if job.kind == Kind.GENERATE
             else [],
@@ -248,6 +250,7 @@ def model_detail(request: HttpRequest, memorial_id, model_id) -> HttpResponse:
             "model": model,
             "form": form,
             "images": images,
+            "first_choice": not_chosen_yet(request.user, model.memorial),
             # A feature the family switched off disappears from the page (memorials/gentle.py).
             "can_generate": allows(request.user, Action.START_GENERATION, model)
             and feature_enabled(model.memorial, AIFeature.GENERATION),

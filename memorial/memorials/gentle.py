@@ -236,6 +236,14 @@ def current_choice(user: Any, memorial: Memorial) -> Choice | None:
     return Choice.ALL if flags[1] else Choice.REAL
 
 
+def not_chosen_yet(user: Any, memorial: Memorial) -> bool:
+    """A member who may choose what they see here and has not. A page they came to for AI-made
+    pictures (the job they started, the model they trained) hides them and offers the choice in
+    one click there, rather than sending them to find "What you see"."""
+    allowed = policy.allows(user, policy.Action.CHOOSE_VIEWING, memorial)
+    return allowed and current_choice(user, memorial) is None
+
+
 def save_choice(user: Any, memorial: Memorial, photos: bool, videos: bool) -> None:
     """Record the member's choice (caller checked CHOOSE_VIEWING)."""
     Membership.objects.filter(memorial=memorial, user=user).update(

@@ -21,13 +21,18 @@ class RestoreForm(forms.Form):
         initial=True,
         help_text=_("Film grain and noise are smoothed too, only where the photo has them."),
     )
+    # On by default: the worker looks at the photo itself and leaves one already in colour as it
+    # is (and says so), so a family's black-and-white scan comes back in colour without their
+    # having to know this box is there.
     colourise = forms.BooleanField(
-        label=_("Colour a black-and-white or sepia photo"),
+        label=_("Colour it if it is black-and-white or sepia"),
         required=False,
+        initial=True,
         help_text=_(
-            "A colour model guesses the colours; the points you colour below correct it. When the "
-            "family has approved consent for training, it first learns the person's colours from "
-            "the family's colour photos of them."
+            "A photo already in colour is left as it is. A colour model guesses the colours; the "
+            "points you colour below correct it. When the family has approved consent for "
+            "training, it first learns the person's colours from the family's colour photos of "
+            "them."
         ),
     )
     enlarge = forms.TypedChoiceField(

@@ -16,11 +16,11 @@ class RestoreRequestSerializer(StrictSerializerMixin, serializers.Serializer):
     )
     colourise = serializers.BooleanField(
         required=False,
-        default=False,
-        label=gettext_lazy("Colour a black-and-white or sepia photo"),
-        help_text="Colours a black-and-white or sepia photo from `hints` and, under approved "
-        "consent for training, from the family's colour photos of the person; with neither the "
-        "photo keeps its tones (the job says so).",
+        default=True,
+        label=gettext_lazy("Colour it if it is black-and-white or sepia"),
+        help_text="Colours the photo if it is black-and-white or sepia (a photo already in colour "
+        "is left as it is and the job says so), guided by `hints` and, under approved consent "
+        "for training, by the family's colour photos of the person.",
     )
     hints = serializers.ListField(
         child=serializers.JSONField(),
