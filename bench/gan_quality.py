@@ -30,6 +30,8 @@ import shutil
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +278,33 @@ ENGINE_OPTIONS: tuple[tuple[str, str, Any, str], ...] = (
 )
 
 
+#: Options the bench applies itself, around the engine (argument, the value a run name leaves out,
+#: the run name's suffix otherwise): experiments the product does not have.
+BENCH_OPTIONS: tuple[tuple[str, Any, str], ...] = (("lr_halflife", 0.0, "-lrhalf{:g}"),)
+
+
+@contextmanager
+def falling_learning_rate(halflife_images: float) -> Iterator[None]:
+    """Halve the engine's learning rates every ``halflife_images`` images while the block runs
+    (0: the engine's constant rate). A pure function of the step like the engine's own schedule,
+    so a resumed run falls on the same curve; the experiment stays here, not in the engine."""
+    from gan_engine.train import Trainer
+
+    if halflife_images <= 0:
+        yield
+        return
+    constant = Trainer.lr_factor
+
+    def falling(self: Trainer, step: int) -> float:
+        return constant(self, step) * 0.5 ** (step * self.batch / halflife_images)
+
+    Trainer.lr_factor = falling  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Trainer.lr_factor = constant  # type: ignore[method-assign]
+
+
 def variant(model: str, args: argparse.Namespace) -> str:
     """The model's name in run keys and results: ``engine-w0.5``, ``engine-nsgan``,
     ``engine-reflect``, ``engine-r1-0.05``, ``engine-lrg0.0001-lrd0.0004`` for the engine's
@@ -283,9 +312,10 @@ def variant(model: str, args: argparse.Namespace) -> str:
     the engine no longer has keep their names (``engine-mbstd4``, ``engine-noiseseed``, ...)."""
     if model != "engine":
         return model
+    options = [(argument, default, suffix) for argument, _, default, suffix in ENGINE_OPTIONS]
     return model + "".join(
         suffix.format(getattr(args, argument))
-        for argument, _, default, suffix in ENGINE_OPTIONS
+        for argument, default, suffix in [*options, *BENCH_OPTIONS]
         if getattr(args, argument) != default
     )
 
@@ -375,14 +405,8 @@ def one_run(person: str, model: str, prior: str, args: argparse.Namespace, work:
     print(f"{key}: training for {args.budget:g} CPU-seconds", flush=True)
     tick = time.perf_counter()
     if model == "engine":
-        spent = train_engine(
-            data,
-            run,
-            args.budget,
-            init,
-            False,
-            engine_options(args),
-        )
+        with falling_learning_rate(args.lr_halflife):
+            spent = train_engine(data, run, args.budget, init, False, engine_options(args))
         target: Any = run
     else:
         spent = train_reference(model, data, run, args.budget, init)
@@ -633,6 +657,13 @@ def main() -> int:
         default=defaults.AUG_P,
         help="engine runs start with this augmentation probability (-augpP), which ADA then "
         "adapts as usual",
+    )
+    parser.add_argument(
+        "--lr-halflife",
+        type=float,
+        default=0.0,
+        help="engine runs halve both learning rates every this many images (-lrhalfN; default 0: "
+        "the engine's constant rate)",
     )
     parser.add_argument("--plan", action="store_true", help="print what the run takes and stop")
     parser.add_argument("--summary", action="store_true", help="print finished results and stop")
