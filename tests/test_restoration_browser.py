@@ -47,6 +47,16 @@ def test_the_comparison_slider_is_labelled_and_moves_with_the_keyboard(daphne_se
             ).to_be_visible()
             after = page.locator(".compare__after")
             expect(after).to_have_css("clip-path", "inset(0px 0px 0px 50%)")
+            # The original (half the restored copy's size here) covers exactly the same box, so
+            # the divide compares the same place in both.
+            page.wait_for_function(
+                "[...document.querySelectorAll('.compare img')]"
+                ".every((img) => img.complete && img.naturalWidth > 0)"
+            )
+            before_box = page.locator(".compare__before").bounding_box()
+            after_box = after.bounding_box()
+            assert before_box is not None and after_box is not None
+            assert before_box == after_box and after_box["width"] > 320
             slider.focus()
             for _ in range(10):
                 page.keyboard.press("ArrowRight")
