@@ -13,7 +13,7 @@ photos:
   Without LFW (``--lfw`` missing), scikit-image's astronaut stands in, made old the first way.
 
 Writes one JPEG (rows: the photos; columns: as given, restored, the truth) and a JSON with what
-each restoration did and how long it took.
+each restoration did, how long it took, and how much fine detail each picture holds.
 
     .venv/bin/python bench/restore_by_eye.py --out docs/images/restore-by-eye.jpg \\
         --json bench/results/restore/restore_by_eye.json
@@ -102,6 +102,14 @@ def examples(lfw: Path) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
     return rows
 
 
+def sharpness(image: np.ndarray, size: tuple[int, int]) -> float:
+    """Fine detail left in a picture at ``size`` (width, height): the variance of the Laplacian
+    of its lightness, lightly blurred first so that single-pixel grain counts less."""
+    lightness = cv2.cvtColor(to_uint8(image), cv2.COLOR_RGB2GRAY)
+    lightness = cv2.resize(lightness, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    return float(cv2.Laplacian(cv2.GaussianBlur(lightness, (0, 0), 1.0), cv2.CV_32F).var())
+
+
 def cell(image: np.ndarray | None, label: str) -> np.ndarray:
     """One picture at the page's height (white where there is none) with its label above."""
     if image is None:
@@ -139,12 +147,22 @@ def main() -> int:
     for title, given, truth in examples(args.lfw):
         start, cpu = time.perf_counter(), time.process_time()
         result = restore(given, FORM_DEFAULTS)
+        size = (truth if truth is not None else given).shape[1::-1]
         report.append(
             {
                 "photo": title,
                 "size_given": list(given.shape[:2]),
                 "size_restored": list(result.image.shape[:2]),
                 "tone": result.tone.tone,
+                "sharpness": {  # at the true photo's size (the given one's without a truth)
+                    name: round(sharpness(picture, size), 1)
+                    for name, picture in (
+                        ("given", given),
+                        ("restored", result.image),
+                        ("truth", truth),
+                    )
+                    if picture is not None
+                },
                 "actions": result.actions,
                 "notes": result.notes,
                 "wall_seconds": round(time.perf_counter() - start, 2),
