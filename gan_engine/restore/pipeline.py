@@ -1,5 +1,5 @@
-"""The restoring steps in order: repair (damage, then noise) → colourise → enlarge → fidelity
-blend → faces kept.
+"""The restoring steps in order: repair (damage, then noise, then fading) → colourise → enlarge →
+fidelity blend → faces kept.
 
 Each step reports what it did as C2PA-style action names (for the provenance of the result) and
 what a person should know as plain notes ("already in colour; not colourised"). Nothing is
@@ -17,13 +17,14 @@ import cv2
 import numpy as np
 
 from gan_engine.errors import Cancelled, DataError
-from gan_engine.restore import colour, colourise, denoise, enlarge, face_enlarge, repair
+from gan_engine.restore import colour, colourise, denoise, enlarge, face_enlarge, levels, repair
 from gan_engine.restore.colourise import Hint
 from gan_engine.restore.enlarge import NETWORK_MAX_INPUT_PIXELS
 
 #: What a restore did, in C2PA action names (c2pa.* standard, org.memorial.* our own).
 REPAIRED = "org.memorial.repaired"
 DENOISED = "org.memorial.denoised"
+ADJUSTED = "c2pa.color_adjustments"  # the C2PA standard action for tone and contrast changes
 COLOURISED = "org.memorial.colourised"
 RESIZED = "c2pa.resized"
 BLENDED = "org.memorial.fidelity_blend"
@@ -31,6 +32,7 @@ BLENDED = "org.memorial.fidelity_blend"
 #: Notes for a person (the product translates them: memorial/restoration/tasks.py).
 NOTHING_TO_REPAIR = "No scratches, dust or noise were found; nothing was repaired."
 SMOOTHED = "Grain, noise or compression blocks were smoothed."
+UNFADED = "The photo had faded; its dark tones were brought back."
 FACES_KEPT = "Faces were enlarged gently so they keep the person's likeness."
 IN_COLOUR = "This photo is already in colour, so it was not colourised."
 NOT_FOUND = "The person's face was not found in the colour photos, so they could not guide it."
@@ -137,7 +139,12 @@ def restore(
             result.image = denoise.clean(result.image, measured)
             result.actions.append(DENOISED)
             result.notes.append(SMOOTHED)
-        elif not mask.any():
+        fade = levels.measure(result.image)  # after the noise is cleaned: a stretch strengthens it
+        if fade.faded:
+            result.image = levels.stretch(result.image, fade)
+            result.actions.append(ADJUSTED)
+            result.notes.append(UNFADED)
+        if not (mask.any() or measured.needs_cleaning or fade.faded):
             result.notes.append(NOTHING_TO_REPAIR)
 
     chroma = None

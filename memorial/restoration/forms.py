@@ -19,7 +19,10 @@ class RestoreForm(forms.Form):
         label=_("Repair scratches and dust"),
         required=False,
         initial=True,
-        help_text=_("Film grain and noise are smoothed too, only where the photo has them."),
+        help_text=_(
+            "Film grain and noise are smoothed too, and a faded print's dark tones brought back, "
+            "only where the photo needs it."
+        ),
     )
     # On by default: the worker looks at the photo itself and leaves one already in colour as it
     # is (and says so), so a family's black-and-white scan comes back in colour without their

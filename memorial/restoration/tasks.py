@@ -57,6 +57,9 @@ WORDS = {
     "Grain, noise or compression blocks were smoothed.": gettext_noop(
         "Grain, noise or compression blocks were smoothed."
     ),
+    "The photo had faded; its dark tones were brought back.": gettext_noop(
+        "The photo had faded; its dark tones were brought back."
+    ),
     "Finding the colours.": gettext_noop("Finding the colours."),
     "Colouring the photo.": gettext_noop("Colouring the photo."),
     "Keeping the faces as they are.": gettext_noop("Keeping the faces as they are."),

@@ -23,6 +23,7 @@ from gan_engine.restore import (
     denoise,
     enlarge,
     face_enlarge,
+    levels,
     models,
     person_colours,
     pipeline,
@@ -115,6 +116,22 @@ def test_noise_is_smoothed_only_in_photos_that_have_it(monkeypatch):
     banded = denoise.clean(tall, measured)
     monkeypatch.setattr(denoise, "BAND_ROWS", tall.shape[0])
     assert np.array_equal(banded, denoise.clean(tall, measured))
+
+
+def test_a_faded_print_gets_its_dark_tones_back_and_other_photos_are_left_alone():
+    for photo in portraits(3):
+        assert levels.stretch(photo, levels.measure(photo)) is photo  # not faded: untouched
+        assert pipeline.ADJUSTED not in restore(photo, Options(repair=True)).actions
+        for toned in (photo, sepia(photo)):
+            # Faded: the contrast scaled toward the paper's lightness, the blacks lifted.
+            faded = (0.7 * toned + 0.3 * 0.65).astype(np.float32)
+            fade = levels.measure(faded)
+            assert fade.faded
+            back = levels.stretch(faded, fade)
+            assert psnr(back, toned) > psnr(faded, toned) + 3
+            assert levels.measure(back).dark < levels.BLACK_LIFTED  # the blacks are back
+            result = restore(faded, Options(repair=True))
+            assert pipeline.ADJUSTED in result.actions and pipeline.UNFADED in result.notes
 
 
 @pytest.fixture(scope="module")
