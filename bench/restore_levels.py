@@ -27,13 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.gan_quality import DEFAULT_LFW  # noqa: E402
+from bench.restore_by_eye import SEPIA  # noqa: E402
 from bench.restore_quality import held_out, psnr  # noqa: E402
 from gan_engine.restore import levels  # noqa: E402
 from gan_engine.restore.load import load_photo  # noqa: E402
 
 PAPER = 0.65
 CONTRASTS = (1.0, 0.85, 0.72, 0.6)
-SEPIA = np.array([1.0, 0.84, 0.62], np.float32)
 
 
 def luma(image: np.ndarray) -> np.ndarray:
@@ -43,7 +43,7 @@ def luma(image: np.ndarray) -> np.ndarray:
 def faded(image: np.ndarray, contrast: float, sepia: bool) -> np.ndarray:
     out = contrast * image + (1 - contrast) * PAPER
     if sepia:
-        out = (out @ np.array([0.299, 0.587, 0.114], np.float32))[..., None] * SEPIA
+        out = luma(out)[..., None] * SEPIA
     return np.clip(out, 0, 1).astype(np.float32)
 
 
